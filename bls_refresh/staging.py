@@ -1,0 +1,29 @@
+"""What a transform hands to the warehouse: validated tables staged as parquet files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedTable:
+    table: str
+    path: Path
+    rows: int
+    # Rows of the lake table this load replaces: column → value (empty = the whole table).
+    replaces: dict[str, object]
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedLoad:
+    """Everything one source contributes to a release, validated and staged as parquet."""
+
+    kind: str  # "oews", "projections", ...
+    vintage: str  # "May 2024", "2024-34"
+    tables: list[StagedTable]
+    sources: dict[str, dict[str, object]]  # file name → raw_files row (as a dict)
+    guarded_table: str  # the table whose row count must stay within tolerance
+
+    def rows(self) -> dict[str, int]:
+        return {t.table: t.rows for t in self.tables}

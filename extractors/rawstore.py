@@ -1,0 +1,155 @@
+"""The raw store: every downloaded byte, unchanged, content-addressed and immutable.
+
+Layout under ``data/raw/``::
+
+    objects/<sha[:2]>/<sha256>   file contents, read-only once written
+    manifest.jsonl               one JSON line per fetch (200, 304 or copy from a mirror folder)
+    tmp/                         downloads in progress (never read by anyone else)
+    quarantine/                  bodies that failed a check, kept for a person to inspect
+
+A file enters ``objects/`` only by an atomic rename of a complete, hashed temporary file,
+so a crash or a short read can never leave a partial object behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+
+@dataclasses.dataclass(frozen=True)
+class RawFileRecord:
+    """One manifest row: a single fetch of one URL."""
+
+    url: str
+    fetched_at: str
+    status: int
+    bytes: int
+    sha256: str
+    etag: str | None = None
+    last_modified: str | None = None
+    vintage: str | None = None
+    path: str | None = None  # relative to the raw store root
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class HashingWriter:
+    """Writes to a file while hashing and counting, so a download is read once."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._sha = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._fh.write(chunk)
+        self._sha.update(chunk)
+        self.bytes += len(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """A file-name fragment derived from untrusted text (a URL, a server's name)."""
+    cleaned = _UNSAFE.sub("_", text).strip("._") or "file"
+    return cleaned[-limit:]
+
+
+class RawStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.objects = root / "objects"
+        self.manifest = root / "manifest.jsonl"
+        self.tmp = root / "tmp"
+        self.quarantine_dir = root / "quarantine"
+        for d in (self.objects, self.tmp, self.quarantine_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def object_path(self, sha256: str) -> Path:
+        return self.objects / sha256[:2] / sha256
+
+    @contextlib.contextmanager
+    def incoming(self) -> Iterator[tuple[Path, HashingWriter]]:
+        """A temporary file to stream a download into; removed unless committed."""
+        fd, name = tempfile.mkstemp(dir=self.tmp, suffix=".part")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield path, HashingWriter(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:
+            path.unlink(missing_ok=True)
+
+    def commit(self, tmp_path: Path, sha256: str) -> Path:
+        """Move a complete temporary file into the store (atomic); identical content is shared."""
+        dest = self.object_path(sha256)
+        if dest.exists():
+            tmp_path.unlink(missing_ok=True)
+            return dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp_path, 0o444)
+        os.replace(tmp_path, dest)
+        return dest
+
+    def quarantine(self, tmp_path: Path, url: str, reason: str) -> Path:
+        """Keep a rejected body for inspection; it never enters ``objects/``."""
+        # One slot per URL and reason: the newest failure of a kind is what a person needs.
+        dest = self.quarantine_dir / f"{safe_name(reason, 20)}-{safe_name(url)}"
+        if tmp_path.exists():
+            os.replace(tmp_path, dest)
+        else:
+            dest.write_bytes(b"")
+        return dest
+
+    def record(self, row: RawFileRecord) -> None:
+        with self.manifest.open("a", encoding="utf-8") as fh:
+            fh.write(row.to_json() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def rows(self) -> list[RawFileRecord]:
+        if not self.manifest.exists():
+            return []
+        out: list[RawFileRecord] = []
+        for line in self.manifest.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(RawFileRecord(**json.loads(line)))
+            except (json.JSONDecodeError, TypeError):
+                continue  # a line cut short by a crash is not a fetch
+        return out
+
+    def last_stored(self, url: str) -> RawFileRecord | None:
+        """The newest fetch of ``url`` whose bytes are in the store (for conditional GET)."""
+        for row in reversed(self.rows()):
+            if row.url == url and row.sha256 and self.object_path(row.sha256).exists():
+                return row
+        return None

@@ -1,0 +1,585 @@
+"""OEWS time-series flat files → tidy tables.
+
+Lookups (a few hundred rows) go through pandas. The data file (about 6 M rows, 330 MB) never
+enters pandas: an in-process DuckDB engine streams it from the raw file into a staged parquet
+file in one pass, and the checks run on that parquet file. Nothing here touches the network
+or the warehouse; every function takes paths and returns tables or a staged file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from bls_refresh.errors import ValidationError
+from bls_refresh.staging import StagedLoad, StagedTable
+from transforms.flatfile import check_header, read_flat_file, require_unique
+
+# datatype_code → (name in oe.datatype, measure name of DESIGN.md, unit)
+DATATYPES: dict[str, tuple[str, str, str]] = {
+    "01": ("Employment", "employment", "persons"),
+    "02": ("Employment percent relative standard error", "employment_prse", "percent"),
+    "03": ("Hourly mean wage", "hourly_mean", "usd_per_hour"),
+    "04": ("Annual mean wage", "annual_mean", "usd_per_year"),
+    "05": ("Wage percent relative standard error", "mean_prse", "percent"),
+    "06": ("Hourly 10th percentile wage", "hourly_p10", "usd_per_hour"),
+    "07": ("Hourly 25th percentile wage", "hourly_p25", "usd_per_hour"),
+    "08": ("Hourly median wage", "hourly_median", "usd_per_hour"),
+    "09": ("Hourly 75th percentile wage", "hourly_p75", "usd_per_hour"),
+    "10": ("Hourly 90th percentile wage", "hourly_p90", "usd_per_hour"),
+    "11": ("Annual 10th percentile wage", "annual_p10", "usd_per_year"),
+    "12": ("Annual 25th percentile wage", "annual_p25", "usd_per_year"),
+    "13": ("Annual median wage", "annual_median", "usd_per_year"),
+    "14": ("Annual 75th percentile wage", "annual_p75", "usd_per_year"),
+    "15": ("Annual 90th percentile wage", "annual_p90", "usd_per_year"),
+    "16": ("Employment per 1,000 jobs", "jobs_per_1000", "per_1000_jobs"),
+    "17": ("Location Quotient", "location_quotient", "ratio"),
+}
+MEASURE_UNITS = {measure: unit for _, measure, unit in DATATYPES.values()}
+
+DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
+FOOTNOTE_TOP_CODED = "5"
+FOOTNOTE_NOT_RELEASED = "8"
+
+# "This wage is equal to or greater than $115.00 per hour or $239,200 per year."
+_TOP_CODE = re.compile(r"\$([\d,]+\.\d{2}) per hour or \$([\d,]+) per year")
+_RELEASE = re.compile(r"^(\d{4})A01$")
+_SERIES_ID = re.compile(r"^OEU[NSM]\d{7}[0-9A-Z-]{6}\d{6}\d{2}$")
+
+ESTIMATE_SCHEMA = {
+    "reference_year": "INTEGER",
+    "reference_period": "VARCHAR",
+    "areatype_code": "VARCHAR",
+    "area_code": "VARCHAR",
+    "industry_code": "VARCHAR",
+    "ownership": "VARCHAR",
+    "soc_code": "VARCHAR",
+    "measure": "VARCHAR",
+    "value": "DECIMAL(18,3)",
+    "status": "VARCHAR",
+    "top_code_threshold": "DECIMAL(18,2)",
+    "footnote_codes": "VARCHAR",
+    "series_id": "VARCHAR",
+    "release_id": "VARCHAR",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Vintage:
+    reference_year: int
+    label: str  # "May 2024", as oe.release writes it
+
+    @property
+    def soc_version(self) -> str:
+        # May 2019 and May 2020 used a hybrid of SOC 2010 and 2018; May 2021 was pure 2018.
+        if self.reference_year >= 2021:
+            return "2018"
+        if self.reference_year >= 2019:
+            return "2018-hybrid"
+        return "2010"
+
+
+@dataclasses.dataclass(frozen=True)
+class TopCode:
+    hourly: float
+    annual: float
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OewsLookups:
+    vintage: Vintage
+    top_code: TopCode | None
+    footnotes: pd.DataFrame
+    occupations: pd.DataFrame
+    areas: pd.DataFrame
+    industries: pd.DataFrame
+
+
+# --- lookups ----------------------------------------------------------------------------
+
+
+def parse_release(path: Path) -> Vintage:
+    frame = read_flat_file(path, "oe.release", ("release_date", "description"))
+    years = {m.group(1) for m in map(_RELEASE.match, frame["release_date"]) if m}
+    if len(frame) != 1 or len(years) != 1:
+        rows = [" | ".join(r) for r in frame.itertuples(index=False)]
+        raise ValidationError(
+            "oe.release", "one annual release", "expected one row like '2024A01  May 2024'", rows
+        )
+    return Vintage(int(years.pop()), frame["description"].iloc[0])
+
+
+def parse_footnotes(path: Path) -> pd.DataFrame:
+    frame = read_flat_file(path, "oe.footnote", ("footnote_code", "footnote_text"))
+    require_unique(frame, "footnote_code", "oe.footnote")
+    return frame
+
+
+def parse_top_code(footnotes: pd.DataFrame) -> TopCode | None:
+    """The top-code threshold of this release, read from footnote 5's own text."""
+    rows = footnotes.loc[footnotes["footnote_code"] == FOOTNOTE_TOP_CODED, "footnote_text"]
+    if rows.empty:
+        return None
+    text = rows.iloc[0]
+    match = _TOP_CODE.search(text)
+    if not match:
+        raise ValidationError(
+            "oe.footnote",
+            "top-code threshold",
+            "footnote 5 should read like 'equal to or greater than $115.00 per hour or "
+            f"$239,200 per year', got {text!r}",
+        )
+    hourly, annual = (float(g.replace(",", "")) for g in match.groups())
+    return TopCode(hourly=hourly, annual=annual, text=text)
+
+
+def parse_datatypes(path: Path) -> dict[str, str]:
+    """datatype_code → measure; every one of the 17 known datatypes, named as expected."""
+    frame = read_flat_file(path, "oe.datatype", ("datatype_code", "datatype_name"))
+    got = dict(zip(frame["datatype_code"], frame["datatype_name"], strict=True))
+    problems = [
+        f"{code}: expected {name!r}, got {got.get(code)!r}"
+        for code, (name, _, _) in DATATYPES.items()
+        if (got.get(code) or "").lower() != name.lower()
+    ]
+    problems += [
+        f"{code}: {name!r} is not a known datatype"
+        for code, name in got.items()
+        if code not in DATATYPES
+    ]
+    if problems:
+        raise ValidationError(
+            "oe.datatype", "all 17 datatypes known", "datatype list changed", problems
+        )
+    return {code: measure for code, (_, measure, _) in DATATYPES.items()}
+
+
+def display_soc(code: str) -> str:
+    """BLS flat files write SOC codes as 6 digits; people read them as 29-2072."""
+    return f"{code[:2]}-{code[2:]}"
+
+
+_OCC_LEVELS = {"1": "minor", "2": "broad", "3": "detailed"}
+
+
+def parse_occupations(path: Path, vintage: Vintage) -> pd.DataFrame:
+    frame = read_flat_file(
+        path,
+        "oe.occupation",
+        ("occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence"),
+        optional=("occupation_description",),
+    )
+    require_unique(frame, "occupation_code", "oe.occupation")
+    bad = frame[
+        ~frame["occupation_code"].str.fullmatch(r"\d{6}")
+        | ~frame["display_level"].isin(["0", "1", "2", "3"])
+    ]
+    if not bad.empty:
+        raise ValidationError(
+            "oe.occupation",
+            "codes and levels",
+            "occupation codes are 6 digits and display_level 0-3",
+            [" | ".join(r) for r in bad.head(5).itertuples(index=False)],
+        )
+    level = frame["display_level"].map(_OCC_LEVELS)
+    level = level.where(frame["display_level"] != "0", "major")
+    level = level.where(frame["occupation_code"] != "000000", "total")
+    return pd.DataFrame(
+        {
+            "soc_code": frame["occupation_code"].map(display_soc),
+            "soc_version": vintage.soc_version,
+            "title": frame["occupation_name"],
+            "level": level,
+            "sort_sequence": frame["sort_sequence"].astype("int64"),
+        }
+    )
+
+
+def parse_areas(path: Path) -> pd.DataFrame:
+    frame = read_flat_file(
+        path, "oe.area", ("state_code", "area_code", "areatype_code", "area_name")
+    )
+    bad = frame[
+        ~frame["area_code"].str.fullmatch(r"\d{7}") | ~frame["areatype_code"].isin(["N", "S", "M"])
+    ]
+    if not bad.empty:
+        raise ValidationError(
+            "oe.area",
+            "codes",
+            "area codes are 7 digits and area types N, S or M",
+            [" | ".join(r) for r in bad.head(5).itertuples(index=False)],
+        )
+    # A metro that crosses state lines is listed once per state: one area, one row.
+    conflicts = frame.groupby("area_code")[["areatype_code", "area_name"]].nunique()
+    conflicts = conflicts[(conflicts > 1).any(axis=1)]
+    if not conflicts.empty:
+        raise ValidationError(
+            "oe.area",
+            "one name per area_code",
+            "area listed with different names or types",
+            list(conflicts.index[:5]),
+        )
+    first = frame.drop_duplicates("area_code", keep="first")
+    return pd.DataFrame(
+        {
+            "area_code": first["area_code"],
+            "area_type": first["areatype_code"],
+            "state_code": first["state_code"],
+            "name": first["area_name"],
+        }
+    ).reset_index(drop=True)
+
+
+def parse_industries(path: Path) -> pd.DataFrame:
+    frame = read_flat_file(
+        path,
+        "oe.industry",
+        ("industry_code", "industry_name", "display_level", "selectable", "sort_sequence"),
+    )
+    require_unique(frame, "industry_code", "oe.industry")
+    return pd.DataFrame(
+        {
+            "industry_code": frame["industry_code"],
+            "name": frame["industry_name"],
+            "level": frame["display_level"].astype("int64"),
+            "sort_sequence": frame["sort_sequence"].astype("int64"),
+        }
+    )
+
+
+def parse_lookups(files: dict[str, Path]) -> OewsLookups:
+    vintage = parse_release(files["oe.release"])
+    footnotes = parse_footnotes(files["oe.footnote"])
+    parse_datatypes(files["oe.datatype"])
+    return OewsLookups(
+        vintage=vintage,
+        top_code=parse_top_code(footnotes),
+        footnotes=footnotes,
+        occupations=parse_occupations(files["oe.occupation"], vintage),
+        areas=parse_areas(files["oe.area"]),
+        industries=parse_industries(files["oe.industry"]),
+    )
+
+
+# --- the data file ------------------------------------------------------------------------
+
+
+def _engine(memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _measure_values() -> str:
+    return ", ".join(
+        f"('{code}', '{measure}', '{unit}')" for code, (_, measure, unit) in DATATYPES.items()
+    )
+
+
+_STAGE_SQL = """
+COPY (
+  WITH raw AS (
+    SELECT trim(series_id) AS series_id, trim(year) AS year, trim(period) AS period,
+           trim(value) AS value_text, trim(footnote_codes) AS footnote_codes
+    FROM read_csv($data, delim = '\t', header = true, quote = '', escape = '',
+                  names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
+                  all_varchar = true, null_padding = true)
+  ), measures(datatype_code, measure, unit) AS (VALUES {measures})
+  SELECT
+    CASE WHEN r.period = 'A01' AND r.year = CAST($year AS VARCHAR) THEN $year END::INTEGER
+      AS reference_year,
+    $period AS reference_period,
+    substr(r.series_id, 4, 1) AS areatype_code,
+    substr(r.series_id, 5, 7) AS area_code,
+    substr(r.series_id, 12, 6) AS industry_code,
+    CASE substr(r.series_id, 12, 6) WHEN '000001' THEN 'private' ELSE 'all' END AS ownership,
+    substr(r.series_id, 18, 2) || '-' || substr(r.series_id, 20, 4) AS soc_code,
+    m.measure,
+    TRY_CAST(CASE WHEN r.value_text <> '-' THEN r.value_text END AS DECIMAL(18,3)) AS value,
+    CASE
+      WHEN r.value_text <> '-' THEN 'ok'
+      WHEN contains(r.footnote_codes, '{top}') THEN 'top_coded'
+      WHEN contains(r.footnote_codes, '{not_released}') THEN 'not_released'
+      ELSE 'suppressed'
+    END AS status,
+    CASE WHEN r.value_text = '-' AND contains(r.footnote_codes, '{top}') THEN
+      CASE m.unit WHEN 'usd_per_hour' THEN $top_hourly WHEN 'usd_per_year' THEN $top_annual END
+    END::DECIMAL(18,2) AS top_code_threshold,
+    nullif(r.footnote_codes, '') AS footnote_codes,
+    r.series_id,
+    $release_id AS release_id
+  FROM raw r LEFT JOIN measures m ON m.datatype_code = substr(r.series_id, 24, 2)
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedEstimates:
+    path: Path
+    rows: int
+    reference_year: int
+    status_counts: dict[str, int]
+
+
+def stage_estimates(
+    data_path: Path,
+    lookups: OewsLookups,
+    out_path: Path,
+    *,
+    release_id: str,
+    memory_limit: str = "512MB",
+    threads: int | None = None,
+) -> StagedEstimates:
+    """Stream ``oe.data.0.Current`` into a validated parquet file of ``oews_estimates`` rows.
+
+    Raises ValidationError (naming the file, the check and a few rows) and removes the
+    staged file if any check fails.
+    """
+    label = data_path.name if data_path.name.startswith("oe.") else "oe.data.0.Current"
+    check_header(data_path, label, DATA_COLUMNS)
+    top = lookups.top_code
+    con = _engine(memory_limit, threads)
+    try:
+        sql = _STAGE_SQL.format(
+            measures=_measure_values(),
+            top=FOOTNOTE_TOP_CODED,
+            not_released=FOOTNOTE_NOT_RELEASED,
+            out=str(out_path).replace("'", "''"),
+        )
+        try:
+            con.execute(
+                sql,
+                {
+                    "data": str(data_path),
+                    "year": lookups.vintage.reference_year,
+                    "period": lookups.vintage.label,
+                    "top_hourly": top.hourly if top else None,
+                    "top_annual": top.annual if top else None,
+                    "release_id": release_id,
+                },
+            )
+        except duckdb.Error as exc:
+            raise ValidationError(
+                label, "readable tab-delimited file", str(exc).splitlines()[0]
+            ) from exc
+        try:
+            return _check_staged(con, data_path, label, out_path, lookups)
+        except ValidationError:
+            out_path.unlink(missing_ok=True)
+            raise
+    finally:
+        con.close()
+
+
+def _examples(
+    con: duckdb.DuckDBPyConnection, where: str, params: list[object] | None = None
+) -> list[str]:
+    rows = con.execute(
+        "SELECT series_id, reference_year, measure, value, status, footnote_codes "
+        f"FROM staged WHERE {where} LIMIT 5",
+        params or [],
+    ).fetchall()
+    return [" | ".join("" if v is None else str(v) for v in row) for row in rows]
+
+
+def _raw_examples(
+    con: duckdb.DuckDBPyConnection, data_path: Path, series_ids: list[str]
+) -> list[str]:
+    """The offending lines as BLS wrote them (for checks whose staged value is null)."""
+    if not series_ids:
+        return []
+    rows = con.execute(
+        "SELECT * FROM read_csv(?, delim = '\t', header = true, quote = '', escape = '', "
+        "all_varchar = true, null_padding = true, "
+        "names = ['series_id', 'year', 'period', 'value', 'footnote_codes']) "
+        "WHERE trim(series_id) IN (SELECT unnest(?))",
+        [str(data_path), series_ids],
+    ).fetchall()
+    return [" | ".join("" if v is None else v.strip() for v in row) for row in rows]
+
+
+def _check_staged(
+    con: duckdb.DuckDBPyConnection,
+    data_path: Path,
+    label: str,
+    out_path: Path,
+    lookups: OewsLookups,
+) -> StagedEstimates:
+    quoted = str(out_path).replace("'", "''")
+    con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet('{quoted}')")
+    rows, bad_id, bad_period, bad_measure, bad_value, distinct_ids = con.execute(
+        f"""SELECT count(*),
+             count(*) FILTER (WHERE NOT regexp_full_match(series_id, '{_SERIES_ID.pattern}')),
+             count(*) FILTER (WHERE reference_year IS NULL),
+             count(*) FILTER (WHERE measure IS NULL),
+             count(*) FILTER (WHERE status = 'ok' AND value IS NULL),
+             count(DISTINCT series_id)
+           FROM staged"""
+    ).fetchone()
+    if rows == 0:
+        raise ValidationError(label, "not empty", "the data file has no rows")
+    if bad_id:
+        raise ValidationError(
+            label,
+            "25-character OEU series ids",
+            f"{bad_id} rows have a malformed series_id",
+            _examples(con, f"NOT regexp_full_match(series_id, '{_SERIES_ID.pattern}')"),
+        )
+    if bad_period:
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT series_id FROM staged WHERE reference_year IS NULL LIMIT 5"
+            ).fetchall()
+        ]
+        raise ValidationError(
+            label,
+            "year and period match oe.release",
+            f"{bad_period} rows are not year {lookups.vintage.reference_year}, period A01",
+            _raw_examples(con, data_path, ids),
+        )
+    if bad_measure:
+        raise ValidationError(
+            label,
+            "all datatypes known",
+            f"{bad_measure} rows have a datatype code outside 01-17",
+            _examples(con, "measure IS NULL"),
+        )
+    if bad_value:
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT series_id FROM staged WHERE status = 'ok' AND value IS NULL LIMIT 5"
+            ).fetchall()
+        ]
+        raise ValidationError(
+            label,
+            "values are numbers or '-'",
+            f"{bad_value} values are neither a number nor '-'",
+            _raw_examples(con, data_path, ids),
+        )
+    if distinct_ids != rows:
+        dupes = con.execute(
+            "SELECT series_id, count(*) FROM staged GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
+        ).fetchall()
+        raise ValidationError(
+            label,
+            "no duplicate keys",
+            f"{rows - distinct_ids} duplicate series ids",
+            [f"{sid} appears {n} times" for sid, n in dupes],
+        )
+    con.register("occupations_lookup", lookups.occupations)
+    con.register("areas_lookup", lookups.areas)
+    con.register("industries_lookup", lookups.industries)
+    for column, lookup, key, file in (
+        ("soc_code", "occupations_lookup", "soc_code", "oe.occupation"),
+        ("area_code", "areas_lookup", "area_code", "oe.area"),
+        ("industry_code", "industries_lookup", "industry_code", "oe.industry"),
+    ):
+        missing = con.execute(
+            f"SELECT DISTINCT {column} FROM staged EXCEPT SELECT {key} FROM {lookup} ORDER BY 1"
+        ).fetchall()
+        if missing:
+            codes = [m[0] for m in missing]
+            raise ValidationError(
+                label,
+                f"every {column} resolves in {file}",
+                f"{len(codes)} codes are not in {file}: {', '.join(codes[:10])}",
+                _examples(con, f"{column} = ?", [codes[0]]),
+            )
+    wrong_type = (
+        "EXISTS (SELECT 1 FROM areas_lookup a "
+        "WHERE a.area_code = staged.area_code AND a.area_type <> staged.areatype_code)"
+    )
+    mismatched = con.execute(f"SELECT count(*) FROM staged WHERE {wrong_type}").fetchone()[0]
+    if mismatched:
+        raise ValidationError(
+            label,
+            "area type matches oe.area",
+            f"{mismatched} series carry an area type that oe.area does not give their area",
+            _examples(con, wrong_type),
+        )
+    counts = dict(
+        con.execute("SELECT status, count(*) FROM staged GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    if counts.get("top_coded") and lookups.top_code is None:
+        raise ValidationError(
+            label,
+            "top-code threshold",
+            "values are top-coded (footnote 5) but oe.footnote has no code 5",
+        )
+    return StagedEstimates(out_path, rows, lookups.vintage.reference_year, counts)
+
+
+# --- everything OEWS contributes to a release -------------------------------------------------
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> int:
+    frame.to_parquet(path, index=False)
+    return len(frame)
+
+
+def stage_oews(
+    files: dict[str, Path],
+    out_dir: Path,
+    *,
+    release_id: str,
+    sources: dict[str, dict[str, object]],
+    memory_limit: str = "512MB",
+) -> StagedLoad:
+    """Parse and validate one OEWS release from its raw files; stage every table as parquet."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lookups = parse_lookups(files)
+    vintage = lookups.vintage
+    estimates = stage_estimates(
+        files["oe.data.0.Current"],
+        lookups,
+        out_dir / "oews_estimates.parquet",
+        release_id=release_id,
+        memory_limit=memory_limit,
+    )
+    frames = {
+        "occupations": lookups.occupations,
+        "areas": lookups.areas,
+        "industries": lookups.industries,
+        "oews_footnotes": lookups.footnotes.assign(reference_year=vintage.reference_year)[
+            ["reference_year", "footnote_code", "footnote_text"]
+        ],
+    }
+    replaces: dict[str, dict[str, object]] = {
+        "occupations": {"soc_version": vintage.soc_version},
+        "areas": {},
+        "industries": {},
+        "oews_footnotes": {"reference_year": vintage.reference_year},
+    }
+    tables = [
+        StagedTable(
+            name,
+            out_dir / f"{name}.parquet",
+            _write_parquet(frame.assign(release_id=release_id), out_dir / f"{name}.parquet"),
+            replaces[name],
+        )
+        for name, frame in frames.items()
+    ]
+    tables.append(
+        StagedTable(
+            "oews_estimates",
+            estimates.path,
+            estimates.rows,
+            {"reference_year": vintage.reference_year},
+        )
+    )
+    stamped = {name: {**row, "vintage": vintage.label} for name, row in sources.items()}
+    return StagedLoad(
+        kind="oews",
+        vintage=vintage.label,
+        tables=tables,
+        sources=stamped,
+        guarded_table="oews_estimates",
+    )

@@ -1,0 +1,198 @@
+"""The DuckLake warehouse: a SQLite catalog plus parquet files under ``data/warehouse/``.
+
+One refresh is one transaction, so one DuckLake snapshot; the snapshot's commit message names
+the release. Extensions load from the pinned pip packages, never from the network.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from bls_refresh.paths import DataPaths
+
+EXTENSIONS = ("ducklake", "sqlite_scanner")
+
+# The analysts' contract (DESIGN.md). Order of columns is the order in published parquet.
+TABLES: dict[str, dict[str, str]] = {
+    "occupations": {
+        "soc_code": "VARCHAR",
+        "soc_version": "VARCHAR",
+        "title": "VARCHAR",
+        "level": "VARCHAR",
+        "sort_sequence": "BIGINT",
+        "release_id": "VARCHAR",
+    },
+    "areas": {
+        "area_code": "VARCHAR",
+        "area_type": "VARCHAR",
+        "state_code": "VARCHAR",
+        "name": "VARCHAR",
+        "release_id": "VARCHAR",
+    },
+    "industries": {
+        "industry_code": "VARCHAR",
+        "name": "VARCHAR",
+        "level": "BIGINT",
+        "sort_sequence": "BIGINT",
+        "release_id": "VARCHAR",
+    },
+    "oews_estimates": {
+        "reference_year": "INTEGER",
+        "reference_period": "VARCHAR",
+        "areatype_code": "VARCHAR",
+        "area_code": "VARCHAR",
+        "industry_code": "VARCHAR",
+        "ownership": "VARCHAR",
+        "soc_code": "VARCHAR",
+        "measure": "VARCHAR",
+        "value": "DECIMAL(18,3)",
+        "status": "VARCHAR",
+        "top_code_threshold": "DECIMAL(18,2)",
+        "footnote_codes": "VARCHAR",
+        "series_id": "VARCHAR",
+        "release_id": "VARCHAR",
+    },
+    "oews_footnotes": {
+        "reference_year": "INTEGER",
+        "footnote_code": "VARCHAR",
+        "footnote_text": "VARCHAR",
+        "release_id": "VARCHAR",
+    },
+    "raw_files": {
+        "url": "VARCHAR",
+        "fetched_at": "VARCHAR",
+        "status": "INTEGER",
+        "bytes": "BIGINT",
+        "sha256": "VARCHAR",
+        "etag": "VARCHAR",
+        "last_modified": "VARCHAR",
+        "vintage": "VARCHAR",
+        "path": "VARCHAR",
+        "release_id": "VARCHAR",
+    },
+    "releases": {
+        "release_id": "VARCHAR",
+        "created_at": "VARCHAR",
+        "vintages": "VARCHAR",
+        "sources": "VARCHAR",
+        "row_counts": "VARCHAR",
+        "loaded": "VARCHAR",
+    },
+}
+
+PRIMARY_KEYS: dict[str, list[str]] = {
+    "occupations": ["soc_version", "soc_code"],
+    "areas": ["area_code"],
+    "industries": ["industry_code"],
+    "oews_estimates": [
+        "reference_year",
+        "area_code",
+        "industry_code",
+        "ownership",
+        "soc_code",
+        "measure",
+    ],
+    "oews_footnotes": ["reference_year", "footnote_code"],
+    "raw_files": ["release_id", "url"],
+    "releases": ["release_id"],
+}
+
+
+def extension_path(name: str) -> Path:
+    """The extension binary shipped in the pinned ``duckdb-extension-<name>`` package."""
+    module = importlib.import_module(f"duckdb_extension_{name}")
+    version = duckdb.__version__
+    root = Path(next(iter(module.__path__)))
+    path = root / "extensions" / f"v{version}" / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise RuntimeError(
+            f"{path} is missing: the duckdb-extension-{name} package must be pinned to "
+            f"duckdb {version} (see pyproject.toml)"
+        )
+    return path
+
+
+def new_engine(memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": memory_limit,
+            "preserve_insertion_order": False,
+        }
+    )
+    for name in EXTENSIONS:
+        con.execute(f"LOAD '{extension_path(name)}'")
+    return con
+
+
+def _sql_str(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@contextmanager
+def connect(paths: DataPaths, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection with the lake attached as ``lake`` (created on first write)."""
+    con = new_engine()
+    try:
+        if read_only:
+            if not paths.catalog.exists():
+                raise FileNotFoundError(f"no warehouse at {paths.warehouse}; run a refresh first")
+            con.execute(
+                f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake (READ_ONLY)"
+            )
+        else:
+            paths.lake_files.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake "
+                f"(DATA_PATH {_sql_str(str(paths.lake_files) + '/')})"
+            )
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in TABLES.items():
+        cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS lake.{table} ({cols})")
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM lake.{t}").fetchone()[0] for t in TABLES}
+
+
+def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    """Every release, oldest first, with its JSON columns decoded."""
+    rows = con.execute(
+        "SELECT release_id, created_at, vintages, sources, row_counts, loaded "
+        "FROM lake.releases ORDER BY created_at, release_id"
+    ).fetchall()
+    out: list[dict[str, object]] = []
+    for release_id, created_at, vintages, sources, counts, loaded in rows:
+        out.append(
+            {
+                "release_id": release_id,
+                "created_at": created_at,
+                "vintages": json.loads(vintages),
+                "sources": json.loads(sources),
+                "row_counts": json.loads(counts),
+                "loaded": json.loads(loaded),
+            }
+        )
+    return out
+
+
+def snapshot_of(con: duckdb.DuckDBPyConnection, release_id: str) -> int | None:
+    row = con.execute(
+        "SELECT max(snapshot_id) FROM lake.snapshots() WHERE commit_message = ?",
+        [f"release {release_id}"],
+    ).fetchone()
+    return row[0] if row else None

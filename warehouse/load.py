@@ -1,0 +1,158 @@
+"""Loading staged tables into the lake: one transaction, one snapshot, one release."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, date, datetime
+
+import duckdb
+
+from bls_refresh.errors import ValidationError
+from bls_refresh.paths import DataPaths
+from bls_refresh.staging import StagedLoad, StagedTable
+from warehouse import lake
+
+ROW_COUNT_TOLERANCE = 0.20
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    release_id: str
+    created_at: str
+    vintages: dict[str, str]
+    row_counts: dict[str, int]
+    loaded: dict[str, dict[str, int]]
+    previous: str | None
+
+
+def fingerprint(sources: dict[str, dict[str, object]]) -> dict[str, str]:
+    return {name: str(row["sha256"]) for name, row in sorted(sources.items())}
+
+
+def latest_release(paths: DataPaths) -> dict[str, object] | None:
+    if not paths.catalog.exists():
+        return None
+    with lake.connect(paths, read_only=True) as con:
+        rows = lake.releases(con)
+    return rows[-1] if rows else None
+
+
+def unchanged_since_last_release(
+    paths: DataPaths, kind: str, sources: dict[str, dict[str, object]]
+) -> bool:
+    """True when the newest release already holds exactly these bytes for ``kind``."""
+    last = latest_release(paths)
+    if last is None:
+        return False
+    previous = last["sources"].get(kind)  # type: ignore[union-attr]
+    return previous is not None and fingerprint(previous) == fingerprint(sources)
+
+
+def next_release_id(existing: list[str], today: date) -> str:
+    prefix = today.isoformat()
+    taken = [int(r.rsplit(".", 1)[1]) for r in existing if r.startswith(prefix + ".")]
+    return f"{prefix}.{max(taken, default=0) + 1}"
+
+
+def plan_release_id(paths: DataPaths, today: date | None = None) -> str:
+    existing: list[str] = []
+    if paths.catalog.exists():
+        with lake.connect(paths, read_only=True) as con:
+            existing = [str(r["release_id"]) for r in lake.releases(con)]
+    return next_release_id(existing, today or datetime.now(UTC).date())
+
+
+def _check_row_count(previous: dict[str, object] | None, staged: StagedLoad, allow: bool) -> None:
+    if previous is None or allow:
+        return
+    before = previous["loaded"].get(staged.kind, {}).get(staged.guarded_table)  # type: ignore[union-attr]
+    now = staged.rows()[staged.guarded_table]
+    if not before:
+        # The previous release did not load this kind; look at what it held instead.
+        before = previous["row_counts"].get(staged.guarded_table)  # type: ignore[union-attr]
+    if before and abs(now - before) > ROW_COUNT_TOLERANCE * before:
+        raise ValidationError(
+            staged.guarded_table,
+            f"row count within ±{ROW_COUNT_TOLERANCE:.0%} of the previous release",
+            f"{now:,} rows staged vs {before:,} in release {previous['release_id']} "
+            f"({(now - before) / before:+.0%}); if BLS really changed the file, rerun with "
+            "--allow-row-count-change",
+        )
+
+
+def load_release(
+    paths: DataPaths,
+    release_id: str,
+    loads: list[StagedLoad],
+    *,
+    allow_row_count_change: bool = False,
+    now: datetime | None = None,
+) -> Release:
+    """Load every staged table in one transaction and record the release in it."""
+    created_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    with lake.connect(paths) as con:
+        history = lake.releases(con)
+        previous = history[-1] if history else None
+        if release_id in {r["release_id"] for r in history}:
+            raise ValueError(f"release {release_id} already exists")
+        for staged in loads:
+            _check_row_count(previous, staged, allow_row_count_change)
+        vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
+        sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for staged in loads:
+                for table in staged.tables:
+                    _replace(con, table)
+                _record_raw_files(con, staged, release_id)
+                vintages[staged.kind] = staged.vintage
+                sources[staged.kind] = staged.sources
+            counts = lake.row_counts(con)
+            counts["releases"] += 1
+            loaded = {s.kind: s.rows() for s in loads}
+            con.execute(
+                "INSERT INTO lake.releases VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    release_id,
+                    created_at,
+                    json.dumps(vintages, sort_keys=True),
+                    json.dumps(sources, sort_keys=True),
+                    json.dumps(counts, sort_keys=True),
+                    json.dumps(loaded, sort_keys=True),
+                ],
+            )
+            con.execute("CALL lake.set_commit_message('bls-refresh', ?)", [f"release {release_id}"])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return Release(
+        release_id=release_id,
+        created_at=created_at,
+        vintages=vintages,
+        row_counts=counts,
+        loaded=loaded,
+        previous=str(previous["release_id"]) if previous else None,
+    )
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: StagedTable) -> None:
+    columns = list(lake.TABLES[table.table])
+    where = " AND ".join(f"{c} = ?" for c in table.replaces) or "true"
+    con.execute(f"DELETE FROM lake.{table.table} WHERE {where}", list(table.replaces.values()))
+    con.execute(
+        f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(columns)} FROM read_parquet(?)",
+        [str(table.path)],
+    )
+
+
+def _record_raw_files(con: duckdb.DuckDBPyConnection, staged: StagedLoad, release_id: str) -> None:
+    columns = [c for c in lake.TABLES["raw_files"] if c != "release_id"]
+    for row in staged.sources.values():
+        con.execute(
+            f"INSERT INTO lake.raw_files ({', '.join(columns)}, release_id) "
+            f"VALUES ({', '.join('?' for _ in columns)}, ?)",
+            [*(row.get(c) for c in columns), release_id],
+        )

@@ -1,0 +1,294 @@
+"""Publishing: an immutable bundle per release, then an atomic switch of ``latest``.
+
+``data/published/<release>/`` holds one parquet file per table, ``datapackage.json``
+(Frictionless data package: sources with URL, vintage and sha256; resources with path, sha256,
+row count and schema) and ``RELEASE_NOTES.md``. The bundle is written under a temporary name
+and renamed into place when complete; only then does the ``latest`` symlink move (by rename,
+which is atomic). A crash at any point leaves either no bundle or a complete one, and the next
+run publishes whatever release the lake holds but the folder does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from bls_refresh.paths import DataPaths
+from extractors.rawstore import sha256_file
+from warehouse import lake
+
+PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+# DuckDB type → Frictionless field type.
+_FIELD_TYPES = {
+    "VARCHAR": "string",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "DOUBLE": "number",
+}
+
+TABLE_DESCRIPTIONS = {
+    "occupations": "Occupations (SOC) as OEWS lists them, with hierarchy level.",
+    "areas": "OEWS areas: national (N), states (S), metropolitan and nonmetropolitan areas (M).",
+    "industries": "OEWS industries (NAICS-based codes; sectors look like 62--63).",
+    "oews_estimates": "OEWS estimates, one row per reference year, area, industry, ownership, "
+    "occupation and measure; value is null with a status where BLS published none.",
+    "oews_footnotes": "Footnote texts of each OEWS reference year, as BLS wrote them.",
+    "raw_files": "The raw files each release was built from (URL, sha256, Last-Modified).",
+    "releases": "Releases up to and including this one, with vintages and row counts.",
+}
+
+
+def field_type(duck_type: str) -> str:
+    return "number" if duck_type.startswith("DECIMAL") else _FIELD_TYPES.get(duck_type, "string")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def bundle_path(paths: DataPaths, release_id: str) -> Path:
+    return paths.published / release_id
+
+
+def is_published(paths: DataPaths, release_id: str) -> bool:
+    return (bundle_path(paths, release_id) / "datapackage.json").is_file()
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, snapshot: int, out_dir: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for table, columns in lake.TABLES.items():
+        order = ", ".join(lake.PRIMARY_KEYS[table]) if table != "oews_estimates" else ""
+        select = f"SELECT {', '.join(columns)} FROM lake.{table} AT (VERSION => {int(snapshot)})"
+        if order:
+            select += f" ORDER BY {order}"
+        target = out_dir / f"{table}.parquet"
+        con.execute(
+            f"COPY ({select}) TO '{str(target).replace(chr(39), chr(39) * 2)}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        counts[table] = con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(target)]
+        ).fetchone()[0]
+    return counts
+
+
+def datapackage(
+    release: dict[str, object], out_dir: Path, counts: dict[str, int]
+) -> dict[str, object]:
+    resources = []
+    for table, columns in lake.TABLES.items():
+        path = out_dir / f"{table}.parquet"
+        digest = sha256_file(path)
+        resources.append(
+            {
+                "name": table,
+                "path": path.name,
+                "format": "parquet",
+                "mediatype": PARQUET_MEDIATYPE,
+                "description": TABLE_DESCRIPTIONS[table],
+                "bytes": path.stat().st_size,
+                "hash": f"sha256:{digest}",
+                "sha256": digest,
+                "rows": counts[table],
+                "schema": {
+                    "fields": [{"name": c, "type": field_type(t)} for c, t in columns.items()],
+                    "primaryKey": lake.PRIMARY_KEYS[table],
+                },
+            }
+        )
+    sources = []
+    for kind, files in sorted(release["sources"].items()):  # type: ignore[union-attr]
+        for name, row in sorted(files.items()):
+            sources.append(
+                {
+                    "title": f"{kind}: {name}",
+                    "path": row["url"],
+                    "vintage": row.get("vintage") or release["vintages"].get(kind),  # type: ignore[union-attr]
+                    "sha256": row["sha256"],
+                    "bytes": row["bytes"],
+                    "last_modified": row.get("last_modified"),
+                    "fetched_at": row.get("fetched_at"),
+                }
+            )
+    return {
+        "profile": "data-package",
+        "name": "bls-labor-figures",
+        "title": "BLS occupational employment and wage figures",
+        "version": release["release_id"],
+        "created": release["created_at"],
+        "vintages": release["vintages"],
+        "licenses": [
+            {
+                "name": "public-domain",
+                "title": "U.S. Bureau of Labor Statistics data are in the public domain",
+                "path": "https://www.bls.gov/opub/copyright-information.htm",
+            }
+        ],
+        "sources": sources,
+        "resources": resources,
+    }
+
+
+def release_notes(release: dict[str, object], previous: dict[str, object] | None) -> str:
+    rid = release["release_id"]
+    lines = [f"# Release {rid}", "", f"Created {release['created_at']}."]
+    lines.append(
+        f"Previous release: {previous['release_id']}." if previous else "This is the first release."
+    )
+    lines += ["", "## Vintages", ""]
+    loaded: dict[str, dict[str, int]] = release["loaded"]  # type: ignore[assignment]
+    prev_vintages: dict[str, str] = previous["vintages"] if previous else {}  # type: ignore[assignment]
+    for kind, vintage in sorted(release["vintages"].items()):  # type: ignore[union-attr]
+        was = prev_vintages.get(kind)
+        if kind not in loaded:
+            note = "unchanged, carried over"
+        elif was is None:
+            note = "new in this release"
+        elif was != vintage:
+            note = f"replaces {was}"
+        else:
+            note = "reloaded: BLS republished the same vintage with different bytes"
+        lines.append(f"- {kind.upper()}: {vintage} ({note})")
+    lines += ["", "## Rows per table", "", "| table | rows | change |", "|---|---:|---:|"]
+    prev_counts: dict[str, int] = previous["row_counts"] if previous else {}  # type: ignore[assignment]
+    for table, count in release["row_counts"].items():  # type: ignore[union-attr]
+        before = prev_counts.get(table)
+        change = "new" if before is None else f"{count - before:+,}"
+        lines.append(f"| {table} | {count:,} | {change} |")
+    lines += ["", "## Sources loaded in this release", "", "| file | vintage | sha256 | bytes |"]
+    lines.append("|---|---|---|---:|")
+    for kind in sorted(loaded):
+        for _name, row in sorted(release["sources"][kind].items()):  # type: ignore[index]
+            digest = f"`{row['sha256'][:12]}…`"
+            lines.append(
+                f"| {row['url']} | {row.get('vintage', '')} | {digest} | {row['bytes']:,} |"
+            )
+    lines += ["", "Source: U.S. Bureau of Labor Statistics.", ""]
+    return "\n".join(lines)
+
+
+def publish(paths: DataPaths, release_id: str) -> Path:
+    """Write the bundle of ``release_id`` (if not already complete) and point ``latest`` at it."""
+    final = bundle_path(paths, release_id)
+    if not is_published(paths, release_id):
+        paths.published.mkdir(parents=True, exist_ok=True)
+        work = paths.published / f".tmp-{release_id}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        with lake.connect(paths, read_only=True) as con:
+            history = lake.releases(con)
+            ids = [r["release_id"] for r in history]
+            if release_id not in ids:
+                raise KeyError(f"release {release_id} is not in the warehouse")
+            index = ids.index(release_id)
+            release, previous = history[index], (history[index - 1] if index else None)
+            snapshot = lake.snapshot_of(con, release_id)
+            if snapshot is None:
+                raise RuntimeError(f"release {release_id} has no snapshot in the warehouse")
+            counts = export_tables(con, snapshot, work)
+        _write_text(work / "RELEASE_NOTES.md", release_notes(release, previous))
+        package = datapackage(release, work, counts)
+        _write_text(work / "datapackage.json", json.dumps(package, indent=2, default=str) + "\n")
+        for item in work.iterdir():
+            with item.open("rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(work)
+        if final.exists():  # a bundle without datapackage.json is an interrupted copy
+            shutil.rmtree(final)
+        os.replace(work, final)
+        _fsync_dir(paths.published)
+    switch_latest(paths, release_id)
+    write_analyst_db(paths)
+    return final
+
+
+def switch_latest(paths: DataPaths, release_id: str) -> None:
+    tmp = paths.published / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(release_id, tmp)
+    os.replace(tmp, paths.latest)
+    _fsync_dir(paths.published)
+
+
+def current_latest(paths: DataPaths) -> str | None:
+    return os.readlink(paths.latest) if paths.latest.is_symlink() else None
+
+
+def published_releases(paths: DataPaths) -> list[str]:
+    if not paths.published.exists():
+        return []
+    return sorted(
+        p.name
+        for p in paths.published.iterdir()
+        if not p.name.startswith(".") and p.name != "latest" and (p / "datapackage.json").is_file()
+    )
+
+
+def publish_pending(paths: DataPaths) -> list[str]:
+    """Recovery: publish every release the lake holds but ``published/`` lacks."""
+    if not paths.catalog.exists():
+        return []
+    with lake.connect(paths, read_only=True) as con:
+        ids = [str(r["release_id"]) for r in lake.releases(con)]
+    done: list[str] = []
+    for release_id in ids:
+        if not is_published(paths, release_id):
+            publish(paths, release_id)
+            done.append(release_id)
+    if paths.published.exists():
+        for leftover in paths.published.glob(".tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    if ids and current_latest(paths) is None:
+        switch_latest(paths, ids[-1])
+        write_analyst_db(paths)
+    return done
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def write_analyst_db(paths: DataPaths) -> Path:
+    """``data/bls.duckdb``: views over the latest bundle, plus one schema per release.
+
+    Rebuilt in a temporary file and renamed over the old one, so an analyst who has the file
+    open keeps a consistent view and the next open sees the new one.
+    """
+    tmp = paths.root / ".bls.duckdb.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        for release_id in published_releases(paths):
+            schema = _ident(release_id)
+            con.execute(f"CREATE SCHEMA {schema}")
+            for table in lake.TABLES:
+                file = (
+                    (paths.published / release_id / f"{table}.parquet")
+                    .as_posix()
+                    .replace("'", "''")
+                )
+                con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{file}')")
+        if paths.latest.exists():
+            for table in lake.TABLES:
+                file = (paths.latest / f"{table}.parquet").as_posix().replace("'", "''")
+                con.execute(f"CREATE VIEW main.{table} AS SELECT * FROM read_parquet('{file}')")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, paths.analyst_db)
+    return paths.analyst_db
