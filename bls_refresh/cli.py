@@ -17,6 +17,7 @@ from rich.table import Table
 
 from bls_refresh.errors import PipelineError
 from bls_refresh.paths import DataPaths
+from extractors.http import require_contact
 
 app = typer.Typer(
     help="Keep BLS OEWS wages and employment projections fresh, validated and versioned.",
@@ -45,12 +46,14 @@ def _quiet_prefect() -> None:
 
 
 def _run_refresh(data_dir: Path | None, source: str | None, allow_row_count_change: bool) -> None:
-    _quiet_prefect()
-    from flows.refresh import refresh  # Prefect loads here, and only here
-
     paths = DataPaths.resolve(data_dir)
     contact = os.environ.get("BLS_CONTACT_EMAIL")
     try:
+        if source is None:
+            require_contact(contact)  # refuse before Prefect even starts
+        _quiet_prefect()
+        from flows.refresh import refresh  # Prefect loads here, and only here
+
         outcome = refresh(
             data_dir=str(paths.root),
             source=source,

@@ -1,0 +1,75 @@
+"""Shared fixtures. Every test is hermetic: its own data dir, mirror copy and environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Prefect or the flow module (task retry delays are read at import).
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["BLS_TASK_RETRY_DELAY"] = "0"
+
+from blsserver import BlsServer
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_MIRROR = REPO / "sample_mirror"
+SHARED_SAMPLES = REPO.parent / "shared" / "bls-reference" / "samples"
+OE_DIR = "download.bls.gov/pub/time.series/oe"
+CONTACT = "ops@example.org"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("BLS_DATA_DIR", raising=False)
+    monkeypatch.delenv("BLS_API_KEY", raising=False)
+    monkeypatch.setenv("BLS_CONTACT_EMAIL", CONTACT)
+    # Fast, deterministic retries: the policy is the same, only the clock is shorter.
+    monkeypatch.setenv("BLS_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("BLS_HTTP_JITTER", "0")
+    monkeypatch.setenv("BLS_HTTP_READ_TIMEOUT", "5")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample mirror that a test may edit."""
+    dest = tmp_path / "mirror"
+    shutil.copytree(SAMPLE_MIRROR, dest)
+    return dest
+
+
+@pytest.fixture
+def oe_dir(mirror: Path) -> Path:
+    return mirror / OE_DIR
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def bls_server(mirror: Path) -> Iterator[BlsServer]:
+    with BlsServer(mirror) as server:
+        yield server
+
+
+@pytest.fixture
+def shared_samples() -> Path:
+    if not SHARED_SAMPLES.is_dir():
+        pytest.skip(f"real BLS samples not present at {SHARED_SAMPLES}")
+    return SHARED_SAMPLES
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test harness (temporary API and database) for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
