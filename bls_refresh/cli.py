@@ -123,6 +123,15 @@ def run(
     _run_refresh(data_dir, source, allow_row_count_change)
 
 
+@app.command()
+def serve() -> None:
+    """Run the scheduled deployments of prefect.yaml in this process (Ctrl-C to stop)."""
+    _quiet_prefect()
+    from flows.deployments import serve_deployments
+
+    serve_deployments(REPO_ROOT / "prefect.yaml")
+
+
 def main() -> None:
     try:
         app()

@@ -136,10 +136,14 @@ def refresh(
     contact: str | None = None,
     allow_row_count_change: bool = False,
 ) -> RefreshOutcome:
-    """Refresh OEWS from BLS (or a mirror) and publish a release if anything changed."""
+    """Refresh OEWS from BLS (or a mirror) and publish a release if anything changed.
+
+    ``contact`` (default: ``BLS_CONTACT_EMAIL``) goes into the User-Agent; BLS requires it.
+    """
     logger = get_run_logger()
     paths = DataPaths.resolve(data_dir)
     data_dir = str(paths.root)
+    contact = contact or os.environ.get("BLS_CONTACT_EMAIL")
     with refresh_lock(paths):
         recover_unpublished(data_dir)
         fetched = fetch_oews(data_dir, source, contact)

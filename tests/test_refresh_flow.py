@@ -216,9 +216,12 @@ def test_row_count_collapse_needs_override(
     assert forced.changed and latest_of(data_dir) == forced.release_id
 
 
-def test_no_contact_user_agent_is_refused(data_dir: Path, bls_server: BlsServer) -> None:
+def test_no_contact_user_agent_is_refused(
+    data_dir: Path, bls_server: BlsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from flows.refresh import refresh
 
+    monkeypatch.delenv("BLS_CONTACT_EMAIL")
     with pytest.raises(FetchError, match="403"):
         refresh(data_dir=str(data_dir), source=bls_server.base_url, contact=None)
     assert not (data_dir / "published" / "latest").exists()

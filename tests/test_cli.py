@@ -1,0 +1,85 @@
+"""The console script as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from prefect.client.schemas.schedules import CronSchedule
+
+from flows.deployments import load_deployments
+from flows.refresh import refresh
+
+
+def bls_refresh(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bls_refresh.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {}), "COLUMNS": "200"},
+        timeout=300,
+        check=False,
+    )
+
+
+def test_run_against_bls_without_contact_is_refused(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BLS_CONTACT_EMAIL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bls_refresh.cli", "run", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "BLS_CONTACT_EMAIL" in result.stderr
+    assert not (tmp_path / "d" / "published").exists()
+
+
+def test_demo_publishes_then_reports_no_change(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = bls_refresh("demo", "--data-dir", str(data))
+    assert first.returncode == 0, first.stderr
+    assert "Published release" in first.stdout
+    assert "OEWS vintage: May 2024" in first.stdout
+    assert "oews_estimates" in first.stdout and "3,043" in first.stdout
+    assert (data / "published" / "latest" / "datapackage.json").is_file()
+
+    second = bls_refresh("demo", "--data-dir", str(data))
+    assert second.returncode == 0, second.stderr
+    assert "Nothing changed upstream" in second.stdout
+    assert len([p for p in (data / "published").iterdir() if p.name != "latest"]) == 1
+
+
+def test_prefect_yaml_deploys_the_refresh_flow_weekly() -> None:
+    deployments = load_deployments(REPO / "prefect.yaml")
+    assert [d["name"] for d in deployments] == ["oews-weekly"]
+    schedule = deployments[0]["schedules"][0]
+    CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # validates
+    assert schedule["cron"].split()[2:] == ["*", "*", "1"]  # every Monday
+    assert set(deployments[0]["parameters"]) <= set(refresh.parameters.properties)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_flow_leaves_release_notes_and_row_count_artifacts(
+    data_dir: Path, bls_server: object
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    outcome = refresh(data_dir=str(data_dir), source=bls_server.base_url)  # type: ignore[attr-defined]
+
+    with get_client(sync_client=True) as client:
+        notes = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["release-notes"]))
+        )
+        counts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["row-counts"]))
+        )
+    assert any(f"# Release {outcome.release_id}" in str(a.data) for a in notes)
+    assert any("oews_estimates" in str(a.data) for a in counts)
