@@ -1,0 +1,37 @@
+"""Documentation is part of the product: the README must describe what we publish."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+
+from transforms.oews import DATATYPES
+from warehouse.lake import TABLES
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_published_table_and_column_is_in_the_readme() -> None:
+    missing = [
+        f"{table}.{column}"
+        for table, columns in TABLES.items()
+        for column in columns
+        if column != "release_id" and f"`{column}`" not in README
+    ]
+    assert not [t for t in TABLES if f"| {t} |" not in README]
+    assert not missing, f"README does not describe: {missing}"
+
+
+def test_every_measure_name_is_in_the_readme() -> None:
+    documented = set(re.findall(r"`(\w+)`", README))
+    percentiles = {"hourly_p25", "hourly_p75", "annual_p25", "annual_p75"}  # written as ranges
+    missing = {m for _, m, _ in DATATYPES.values()} - documented - percentiles
+    assert not missing
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    blocks = re.findall(r"```bash\n(.*?)\n```", README, flags=re.S)
+    assert blocks[:2] == ["bash scripts/demo.sh", "bash scripts/test.sh"]
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "scripts/test.sh" in ci

@@ -1,0 +1,147 @@
+"""Warehouse and publish, without Prefect: real DuckLake files, real bundles."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import OE_DIR
+
+from bls_refresh.errors import ValidationError
+from bls_refresh.paths import DataPaths
+from extractors.oews import FILES
+from extractors.rawstore import sha256_file
+from transforms.oews import stage_oews
+from warehouse import lake, load, publish
+
+
+def staged_from(oe_dir: Path, paths: DataPaths, release_id: str) -> load.StagedLoad:
+    files = {name: oe_dir / name for name in FILES}
+    sources = {
+        name: {
+            "url": f"file://{path}",
+            "fetched_at": "2026-11-28T00:00:00+00:00",
+            "status": 200,
+            "bytes": path.stat().st_size,
+            "sha256": sha256_file(path),
+            "etag": None,
+            "last_modified": None,
+            "path": None,
+        }
+        for name, path in files.items()
+    }
+    return stage_oews(files, paths.staging / release_id, release_id=release_id, sources=sources)
+
+
+@pytest.fixture
+def paths(data_dir: Path) -> DataPaths:
+    return DataPaths(data_dir)
+
+
+def release(paths: DataPaths, oe_dir: Path, **kwargs: object) -> load.Release:
+    rid = load.plan_release_id(paths)
+    return load.load_release(paths, rid, [staged_from(oe_dir, paths, rid)], **kwargs)  # type: ignore[arg-type]
+
+
+def test_release_ids_count_up_within_a_day() -> None:
+    from datetime import date
+
+    day = date(2026, 11, 28)
+    assert load.next_release_id([], day) == "2026-11-28.1"
+    assert load.next_release_id(["2026-11-28.1", "2026-11-28.2"], day) == "2026-11-28.3"
+    assert load.next_release_id(["2026-11-27.4"], day) == "2026-11-28.1"
+
+
+def test_one_refresh_is_one_snapshot_named_after_the_release(
+    paths: DataPaths, mirror: Path
+) -> None:
+    first = release(paths, mirror / OE_DIR)
+    with lake.connect(paths, read_only=True) as con:
+        snapshots = con.execute(
+            "SELECT snapshot_id FROM lake.snapshots() WHERE commit_message = ?",
+            [f"release {first.release_id}"],
+        ).fetchall()
+        assert len(snapshots) == 1
+        assert lake.row_counts(con)["oews_estimates"] == 3043
+        assert lake.releases(con)[0]["vintages"] == {"oews": "May 2024"}
+        raw = con.execute("SELECT DISTINCT vintage FROM lake.raw_files").fetchall()
+        assert raw == [("May 2024",)]
+
+
+def test_reloading_a_vintage_replaces_its_rows(paths: DataPaths, mirror: Path) -> None:
+    release(paths, mirror / OE_DIR)
+    second = release(paths, mirror / OE_DIR)
+    assert second.row_counts["oews_estimates"] == 3043  # replaced, not doubled
+    assert second.row_counts["releases"] == 2
+
+
+def test_row_count_guard(paths: DataPaths, mirror: Path) -> None:
+    oe_dir = mirror / OE_DIR
+    release(paths, oe_dir)
+    data = oe_dir / "oe.data.0.Current"
+    lines = data.read_text().splitlines(keepends=True)
+    data.write_text("".join(lines[: len(lines) // 2]))
+    with pytest.raises(ValidationError, match="row count within"):
+        release(paths, oe_dir)
+    assert release(paths, oe_dir, allow_row_count_change=True).loaded["oews"]["oews_estimates"] == (
+        len(lines) // 2 - 1
+    )
+
+
+def test_publish_writes_a_verifiable_bundle_and_moves_latest(
+    paths: DataPaths, mirror: Path
+) -> None:
+    first = release(paths, mirror / OE_DIR)
+    bundle = publish.publish(paths, first.release_id)
+
+    assert os.readlink(paths.latest) == first.release_id
+    package = json.loads((bundle / "datapackage.json").read_text())
+    assert package["version"] == first.release_id
+    assert {r["name"] for r in package["resources"]} == set(lake.TABLES)
+    for resource in package["resources"]:
+        assert resource["hash"] == f"sha256:{sha256_file(bundle / resource['path'])}"
+        rows = duckdb.sql(f"SELECT count(*) FROM '{bundle / resource['path']}'").fetchone()
+        assert rows[0] == resource["rows"]
+        assert [f["name"] for f in resource["schema"]["fields"]] == list(
+            lake.TABLES[resource["name"]]
+        )
+    assert all(s["vintage"] == "May 2024" and len(s["sha256"]) == 64 for s in package["sources"])
+    notes = (bundle / "RELEASE_NOTES.md").read_text()
+    assert "| oews_estimates | 3,043 | new |" in notes
+    assert "OEWS: May 2024 (new in this release)" in notes
+
+
+def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror: Path) -> None:
+    first = release(paths, mirror / OE_DIR)
+    publish.publish(paths, first.release_id)
+    second = release(paths, mirror / OE_DIR)  # committed, then the process "died"
+    half = paths.published / f".tmp-{second.release_id}"
+    half.mkdir()
+    (half / "oews_estimates.parquet").write_bytes(b"partial")
+    assert os.readlink(paths.latest) == first.release_id
+
+    recovered = publish.publish_pending(paths)
+
+    assert recovered == [second.release_id]
+    assert os.readlink(paths.latest) == second.release_id
+    assert not list(paths.published.glob(".tmp-*"))
+    notes = (paths.published / second.release_id / "RELEASE_NOTES.md").read_text()
+    assert f"Previous release: {first.release_id}" in notes
+    assert "| oews_estimates | 3,043 | +0 |" in notes
+
+
+def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: Path) -> None:
+    first = release(paths, mirror / OE_DIR)
+    publish.publish(paths, first.release_id)
+    second = release(paths, mirror / OE_DIR)
+    publish.publish(paths, second.release_id)
+
+    con = duckdb.connect(str(paths.analyst_db), read_only=True)
+    latest_ids = con.execute("SELECT DISTINCT release_id FROM oews_estimates").fetchall()
+    assert latest_ids == [(second.release_id,)]
+    older = con.execute(f'SELECT DISTINCT release_id FROM "{first.release_id}".oews_estimates')
+    assert older.fetchall() == [(first.release_id,)]
+    con.close()
