@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -19,11 +20,42 @@ from bls_refresh.lock import refresh_lock
 from bls_refresh.paths import DataPaths
 from bls_refresh.staging import StagedLoad
 from extractors import oews as oews_extractor
-from extractors.http import Fetcher, HttpPolicy, require_contact
+from extractors import projections as projections_extractor
+from extractors.http import Fetched, Fetcher, HttpPolicy, require_contact
 from extractors.rawstore import RawStore
 from extractors.source import Source
 from transforms import oews as oews_transform
+from transforms import projections as projections_transform
 from warehouse import load, publish
+
+# kind → how to fetch it (extractors/) and how to stage it (transforms/)
+FETCHERS: dict[str, Callable[[Fetcher, Source], dict[str, Fetched]]] = {
+    "oews": oews_extractor.fetch_oews,
+    "projections": projections_extractor.fetch_projections,
+}
+KINDS = tuple(FETCHERS)
+
+
+def _stage_oews(files: dict[str, Path], out: Path, release_id: str, sources: dict) -> StagedLoad:  # type: ignore[type-arg]
+    return oews_transform.stage_oews(files, out, release_id=release_id, sources=sources)
+
+
+def _stage_projections(
+    files: dict[str, Path],
+    out: Path,
+    release_id: str,
+    sources: dict,  # type: ignore[type-arg]
+) -> StagedLoad:
+    ((name, path),) = files.items()
+    return projections_transform.stage_projections(
+        path, out, release_id=release_id, sources=sources, label=name
+    )
+
+
+STAGERS: dict[str, Callable[[dict[str, Path], Path, str, dict], StagedLoad]] = {  # type: ignore[type-arg]
+    "oews": _stage_oews,
+    "projections": _stage_projections,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,17 +84,22 @@ def _task_retry_delay() -> list[float]:
     return exponential_backoff(backoff_factor=base)(2) if base > 0 else [0, 0]
 
 
+def without_local_path(fetched: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    return {n: {k: v for k, v in r.items() if k != "local_path"} for n, r in fetched.items()}
+
+
 @task(
-    name="fetch-oews",
+    name="fetch",
+    task_run_name="fetch-{kind}",
     retries=1,
     retry_delay_seconds=_task_retry_delay(),
     retry_jitter_factor=0.5,
     retry_condition_fn=_transient,
 )
-def fetch_oews(
-    data_dir: str, source: str | None, contact: str | None
+def fetch(
+    kind: str, data_dir: str, source: str | None, contact: str | None
 ) -> dict[str, dict[str, object]]:
-    """Conditional GET of every OEWS file; returns manifest rows (with local paths) by name."""
+    """Conditional GET of every file of ``kind``; manifest rows (with local paths) by name."""
     logger = get_run_logger()
     paths = DataPaths(Path(data_dir))
     src = Source.from_arg(source)
@@ -70,7 +107,7 @@ def fetch_oews(
         contact = require_contact(contact)
     fetcher = Fetcher(RawStore(paths.raw), contact=contact, policy=HttpPolicy.from_env())
     try:
-        fetched = oews_extractor.fetch_oews(fetcher, src)
+        fetched = FETCHERS[kind](fetcher, src)
     finally:
         fetcher.close()
     out: dict[str, dict[str, object]] = {}
@@ -86,31 +123,35 @@ def fetch_oews(
     return out
 
 
-@task(name="stage-oews")
-def stage_oews(data_dir: str, release_id: str, fetched: dict[str, dict[str, object]]) -> StagedLoad:
+@task(name="stage", task_run_name="stage-{kind}")
+def stage(
+    kind: str, data_dir: str, release_id: str, fetched: dict[str, dict[str, object]]
+) -> StagedLoad:
+    """Transform and validate raw files into staged parquet tables (nothing is loaded yet)."""
     paths = DataPaths(Path(data_dir))
     files = {name: Path(str(row["local_path"])) for name, row in fetched.items()}
-    sources = {
-        name: {k: v for k, v in row.items() if k != "local_path"} for name, row in fetched.items()
-    }
-    staged = oews_transform.stage_oews(
-        files, paths.staging / release_id, release_id=release_id, sources=sources
+    staged = STAGERS[kind](
+        files, paths.staging / release_id / kind, release_id, without_local_path(fetched)
     )
-    get_run_logger().info("OEWS %s staged: %s", staged.vintage, staged.rows())
+    get_run_logger().info("%s %s staged: %s", kind, staged.vintage, staged.rows())
     return staged
 
 
 @task(name="load-release")
 def load_release(
     data_dir: str, release_id: str, loads: list[StagedLoad], allow_row_count_change: bool
-) -> load.Release:
+) -> load.Release | None:
     release = load.load_release(
         DataPaths(Path(data_dir)),
         release_id,
         loads,
         allow_row_count_change=allow_row_count_change,
     )
-    get_run_logger().info("release %s committed as one snapshot", release_id)
+    logger = get_run_logger()
+    if release is None:
+        logger.info("staged content equals what the warehouse holds: no release")
+    else:
+        logger.info("release %s committed as one snapshot", release_id)
     return release
 
 
@@ -129,46 +170,40 @@ def recover_unpublished(data_dir: str) -> list[str]:
     return done
 
 
-@flow(name="bls-refresh", log_prints=True)
-def refresh(
-    data_dir: str = "data",
-    source: str | None = None,
-    contact: str | None = None,
-    allow_row_count_change: bool = False,
-) -> RefreshOutcome:
-    """Refresh OEWS from BLS (or a mirror) and publish a release if anything changed.
+def unchanged_outcome(paths: DataPaths, why: str) -> RefreshOutcome:
+    last = load.latest_release(paths) or {}
+    rid = last.get("release_id")
+    message = f"{why} since release {rid}: no new release." if rid else f"{why}: no release."
+    get_run_logger().info(message)
+    return RefreshOutcome(
+        changed=False,
+        release_id=str(rid) if rid else None,
+        bundle=str(publish.bundle_path(paths, str(rid))) if rid else None,
+        vintages=dict(last.get("vintages", {})),  # type: ignore[arg-type]
+        row_counts=dict(last.get("row_counts", {})),  # type: ignore[arg-type]
+        message=message,
+    )
 
-    ``contact`` (default: ``BLS_CONTACT_EMAIL``) goes into the User-Agent; BLS requires it.
+
+def release_from(
+    paths: DataPaths,
+    fetched: dict[str, dict[str, dict[str, object]]],
+    allow_row_count_change: bool,
+) -> RefreshOutcome:
+    """Stage every source in ``fetched`` (kind → files), load them as one release, publish.
+
+    Must run inside a flow holding the refresh lock.
     """
-    logger = get_run_logger()
-    paths = DataPaths.resolve(data_dir)
     data_dir = str(paths.root)
-    contact = contact or os.environ.get("BLS_CONTACT_EMAIL")
-    with refresh_lock(paths):
-        recover_unpublished(data_dir)
-        fetched = fetch_oews(data_dir, source, contact)
-        sources = {n: {k: v for k, v in r.items() if k != "local_path"} for n, r in fetched.items()}
-        if load.unchanged_since_last_release(paths, "oews", sources):
-            last = load.latest_release(paths) or {}
-            message = (
-                f"Nothing changed upstream since release {last.get('release_id')}: no new release."
-            )
-            logger.info(message)
-            return RefreshOutcome(
-                changed=False,
-                release_id=str(last.get("release_id")),
-                bundle=str(publish.bundle_path(paths, str(last.get("release_id")))),
-                vintages=dict(last.get("vintages", {})),  # type: ignore[arg-type]
-                row_counts=dict(last.get("row_counts", {})),  # type: ignore[arg-type]
-                message=message,
-            )
-        release_id = load.plan_release_id(paths)
-        try:
-            staged = stage_oews(data_dir, release_id, fetched)
-            release = load_release(data_dir, release_id, [staged], allow_row_count_change)
-        finally:
-            shutil.rmtree(paths.staging / release_id, ignore_errors=True)
-        bundle = publish_release(data_dir, release_id)
+    release_id = load.plan_release_id(paths)
+    try:
+        staged = [stage(kind, data_dir, release_id, files) for kind, files in fetched.items()]
+        release = load_release(data_dir, release_id, staged, allow_row_count_change)
+    finally:
+        shutil.rmtree(paths.staging / release_id, ignore_errors=True)
+    if release is None:
+        return unchanged_outcome(paths, "The content equals what is already loaded")
+    bundle = publish_release(data_dir, release_id)
     notes = (Path(bundle) / "RELEASE_NOTES.md").read_text(encoding="utf-8")
     create_markdown_artifact(
         markdown=notes, key="release-notes", description=f"Release {release_id}"
@@ -186,3 +221,32 @@ def refresh(
         row_counts=release.row_counts,
         message=f"Published release {release_id} at {bundle}",
     )
+
+
+@flow(name="bls-refresh", log_prints=True)
+def refresh(
+    data_dir: str = "data",
+    source: str | None = None,
+    contact: str | None = None,
+    allow_row_count_change: bool = False,
+    kinds: list[str] | None = None,
+) -> RefreshOutcome:
+    """Refresh OEWS and Employment Projections from BLS (or a mirror); publish if anything changed.
+
+    ``contact`` (default: ``BLS_CONTACT_EMAIL``) goes into the User-Agent; BLS requires it.
+    ``kinds`` limits the run to some sources (default: all of them).
+    """
+    paths = DataPaths.resolve(data_dir)
+    data_dir = str(paths.root)
+    contact = contact or os.environ.get("BLS_CONTACT_EMAIL")
+    with refresh_lock(paths):
+        recover_unpublished(data_dir)
+        fetched = {kind: fetch(kind, data_dir, source, contact) for kind in (kinds or KINDS)}
+        changed = {
+            kind: files
+            for kind, files in fetched.items()
+            if not load.unchanged_since_last_release(paths, kind, without_local_path(files))
+        }
+        if not changed:
+            return unchanged_outcome(paths, "Nothing changed upstream")
+        return release_from(paths, changed, allow_row_count_change)

@@ -27,6 +27,7 @@ OE_FILES = (
     "oe.industry",
     "oe.occupation",
     "oe.data.0.Current",
+    "occupation.xlsx",
 )
 
 
@@ -68,7 +69,8 @@ def test_full_refresh_publishes_a_release(data_dir: Path, bls_server: BlsServer)
     assert outcome.changed
     release_id = outcome.release_id
     assert latest_of(data_dir) == release_id
-    assert outcome.vintages == {"oews": "May 2024"}
+    assert outcome.vintages == {"oews": "May 2024", "projections": "2024-34"}
+    assert outcome.row_counts["projections"] == 36
     assert outcome.row_counts["oews_estimates"] == 3043
     assert_bundle_intact(data_dir, release_id)
 
@@ -159,6 +161,8 @@ def test_changed_value_makes_a_new_release(
     )
     assert (float(new), float(old)) == (50260.0, 50250.0)
     con.close()
+    assert "- oews_estimates: changed values: `value` in 1 row" in notes
+    assert "PROJECTIONS: 2024-34 (unchanged, carried over)" in notes
 
 
 def test_failed_validation_leaves_latest_untouched(

@@ -36,6 +36,15 @@ def staged_from(oe_dir: Path, paths: DataPaths, release_id: str) -> load.StagedL
     return stage_oews(files, paths.staging / release_id, release_id=release_id, sources=sources)
 
 
+def bump_value(oe_dir: Path, new: str = "50260") -> None:
+    """BLS republishes with one figure changed (29-2072 national annual median)."""
+    path = oe_dir / "oe.data.0.Current"
+    sid = "OEUN000000000000029207213     \t2024\tA01\t"
+    text = path.read_text()
+    start = text.index(sid) + len(sid)
+    path.write_text(text[:start] + new.rjust(12) + text[start + 12 :])
+
+
 @pytest.fixture
 def paths(data_dir: Path) -> DataPaths:
     return DataPaths(data_dir)
@@ -43,7 +52,8 @@ def paths(data_dir: Path) -> DataPaths:
 
 def release(paths: DataPaths, oe_dir: Path, **kwargs: object) -> load.Release:
     rid = load.plan_release_id(paths)
-    return load.load_release(paths, rid, [staged_from(oe_dir, paths, rid)], **kwargs)  # type: ignore[arg-type]
+    made = load.load_release(paths, rid, [staged_from(oe_dir, paths, rid)], **kwargs)  # type: ignore[arg-type]
+    return made  # type: ignore[return-value]
 
 
 def test_release_ids_count_up_within_a_day() -> None:
@@ -73,9 +83,20 @@ def test_one_refresh_is_one_snapshot_named_after_the_release(
 
 def test_reloading_a_vintage_replaces_its_rows(paths: DataPaths, mirror: Path) -> None:
     release(paths, mirror / OE_DIR)
+    bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)
+    assert second is not None
     assert second.row_counts["oews_estimates"] == 3043  # replaced, not doubled
     assert second.row_counts["releases"] == 2
+    assert second.changes["oews_estimates"]["changed"] == {"value": 1}
+    assert second.changes["occupations"]["changed"] == {}
+
+
+def test_same_content_again_makes_no_release(paths: DataPaths, mirror: Path) -> None:
+    release(paths, mirror / OE_DIR)
+    assert release(paths, mirror / OE_DIR) is None
+    with lake.connect(paths, read_only=True) as con:
+        assert len(lake.releases(con)) == 1
 
 
 def test_row_count_guard(paths: DataPaths, mirror: Path) -> None:
@@ -117,6 +138,7 @@ def test_publish_writes_a_verifiable_bundle_and_moves_latest(
 def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror: Path) -> None:
     first = release(paths, mirror / OE_DIR)
     publish.publish(paths, first.release_id)
+    bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)  # committed, then the process "died"
     half = paths.published / f".tmp-{second.release_id}"
     half.mkdir()
@@ -136,6 +158,7 @@ def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror:
 def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: Path) -> None:
     first = release(paths, mirror / OE_DIR)
     publish.publish(paths, first.release_id)
+    bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)
     publish.publish(paths, second.release_id)
 

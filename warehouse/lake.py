@@ -64,6 +64,31 @@ TABLES: dict[str, dict[str, str]] = {
         "footnote_text": "VARCHAR",
         "release_id": "VARCHAR",
     },
+    "projections": {
+        "cycle": "VARCHAR",
+        "base_year": "INTEGER",
+        "target_year": "INTEGER",
+        "soc_code": "VARCHAR",
+        "soc_version": "VARCHAR",
+        "title": "VARCHAR",
+        "occupation_type": "VARCHAR",
+        "level": "INTEGER",
+        "employment_base": "BIGINT",
+        "employment_target": "BIGINT",
+        "employment_change": "BIGINT",
+        "employment_change_pct": "DECIMAL(6,1)",
+        "openings_annual": "BIGINT",
+        "self_employed_pct": "DECIMAL(5,1)",
+        "median_annual_wage": "BIGINT",
+        "median_wage_status": "VARCHAR",
+        "median_wage_top_code": "BIGINT",
+        "wage_year": "INTEGER",
+        "education": "VARCHAR",
+        "experience": "VARCHAR",
+        "training": "VARCHAR",
+        "not_available": "VARCHAR",
+        "release_id": "VARCHAR",
+    },
     "raw_files": {
         "url": "VARCHAR",
         "fetched_at": "VARCHAR",
@@ -83,6 +108,7 @@ TABLES: dict[str, dict[str, str]] = {
         "sources": "VARCHAR",
         "row_counts": "VARCHAR",
         "loaded": "VARCHAR",
+        "changes": "VARCHAR",
     },
 }
 
@@ -99,6 +125,7 @@ PRIMARY_KEYS: dict[str, list[str]] = {
         "measure",
     ],
     "oews_footnotes": ["reference_year", "footnote_code"],
+    "projections": ["cycle", "soc_code"],
     "raw_files": ["release_id", "url"],
     "releases": ["release_id"],
 }
@@ -172,11 +199,11 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     """Every release, oldest first, with its JSON columns decoded."""
     rows = con.execute(
-        "SELECT release_id, created_at, vintages, sources, row_counts, loaded "
+        "SELECT release_id, created_at, vintages, sources, row_counts, loaded, changes "
         "FROM lake.releases ORDER BY created_at, release_id"
     ).fetchall()
     out: list[dict[str, object]] = []
-    for release_id, created_at, vintages, sources, counts, loaded in rows:
+    for release_id, created_at, vintages, sources, counts, loaded, changes in rows:
         out.append(
             {
                 "release_id": release_id,
@@ -185,6 +212,7 @@ def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
                 "sources": json.loads(sources),
                 "row_counts": json.loads(counts),
                 "loaded": json.loads(loaded),
+                "changes": json.loads(changes or "{}"),
             }
         )
     return out

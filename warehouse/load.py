@@ -23,6 +23,7 @@ class Release:
     vintages: dict[str, str]
     row_counts: dict[str, int]
     loaded: dict[str, dict[str, int]]
+    changes: dict[str, dict[str, object]]
     previous: str | None
 
 
@@ -88,8 +89,12 @@ def load_release(
     *,
     allow_row_count_change: bool = False,
     now: datetime | None = None,
-) -> Release:
-    """Load every staged table in one transaction and record the release in it."""
+) -> Release | None:
+    """Load every staged table in one transaction and record the release in it.
+
+    A staged source whose rows equal what the lake already holds for it (same cycle, same
+    content) is skipped; if nothing is left, no release is made and None is returned.
+    """
     created_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     with lake.connect(paths) as con:
         history = lake.releases(con)
@@ -102,6 +107,18 @@ def load_release(
         sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
         con.execute("BEGIN TRANSACTION")
         try:
+            changes: dict[str, dict[str, object]] = {}
+            effective: list[StagedLoad] = []
+            for staged in loads:
+                found = {t.table: table_changes(con, t) for t in staged.tables}
+                if all(_is_empty(c) for c in found.values()):
+                    continue
+                effective.append(staged)
+                changes.update(found)
+            if not effective:
+                con.execute("ROLLBACK")
+                return None
+            loads = effective
             for staged in loads:
                 for table in staged.tables:
                     _replace(con, table)
@@ -112,7 +129,7 @@ def load_release(
             counts["releases"] += 1
             loaded = {s.kind: s.rows() for s in loads}
             con.execute(
-                "INSERT INTO lake.releases VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO lake.releases VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     release_id,
                     created_at,
@@ -120,6 +137,7 @@ def load_release(
                     json.dumps(sources, sort_keys=True),
                     json.dumps(counts, sort_keys=True),
                     json.dumps(loaded, sort_keys=True),
+                    json.dumps(changes, sort_keys=True),
                 ],
             )
             con.execute("CALL lake.set_commit_message('bls-refresh', ?)", [f"release {release_id}"])
@@ -133,8 +151,54 @@ def load_release(
         vintages=vintages,
         row_counts=counts,
         loaded=loaded,
+        changes=changes,
         previous=str(previous["release_id"]) if previous else None,
     )
+
+
+# Above this many staged rows a table is compared by row counts only (OEWS estimates: the
+# flow already knows from the raw files' sha256 that they changed).
+DETAILED_DIFF_MAX_ROWS = 200_000
+
+
+def _is_empty(change: dict[str, object]) -> bool:
+    return not change["added"] and not change["removed"] and not change["changed"]
+
+
+def table_changes(con: duckdb.DuckDBPyConnection, table: StagedTable) -> dict[str, object]:
+    """What loading ``table`` changes in its scope: keys added and removed, changes by column."""
+    key = lake.PRIMARY_KEYS[table.table]
+    values = [c for c in lake.TABLES[table.table] if c not in key and c != "release_id"]
+    where = " AND ".join(f"{c} = ?" for c in table.replaces) or "true"
+    params = list(table.replaces.values())
+    current = f"(SELECT * FROM lake.{table.table} WHERE {where})"
+    if table.rows > DETAILED_DIFF_MAX_ROWS:
+        before = con.execute(f"SELECT count(*) FROM {current}", params).fetchone()[0]
+        return {
+            "added": max(table.rows - before, 0),
+            "removed": max(before - table.rows, 0),
+            "changed": {} if before == table.rows else {"rows": abs(table.rows - before)},
+            "compared": "row counts",
+        }
+    on = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
+    staged = "read_parquet(?)"
+    added = con.execute(
+        f"SELECT count(*) FROM {staged} s WHERE NOT EXISTS (SELECT 1 FROM {current} c WHERE {on})",
+        [str(table.path), *params],
+    ).fetchone()[0]
+    removed = con.execute(
+        f"SELECT count(*) FROM {current} c WHERE NOT EXISTS (SELECT 1 FROM {staged} s WHERE {on})",
+        [*params, str(table.path)],
+    ).fetchone()[0]
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE s.{c}::VARCHAR IS DISTINCT FROM c.{c}::VARCHAR)" for c in values
+    )
+    row = con.execute(
+        f"SELECT {counts} FROM {staged} s JOIN {current} c ON {on}",
+        [str(table.path), *params],
+    ).fetchone()
+    changed = {c: n for c, n in zip(values, row, strict=True) if n}
+    return {"added": added, "removed": removed, "changed": changed, "compared": "rows"}
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: StagedTable) -> None:

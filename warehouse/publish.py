@@ -37,6 +37,8 @@ TABLE_DESCRIPTIONS = {
     "oews_estimates": "OEWS estimates, one row per reference year, area, industry, ownership, "
     "occupation and measure; value is null with a status where BLS published none.",
     "oews_footnotes": "Footnote texts of each OEWS reference year, as BLS wrote them.",
+    "projections": "Employment Projections by cycle and occupation: employment in persons, "
+    "change, openings, self-employed share, median wage and entry requirements.",
     "raw_files": "The raw files each release was built from (URL, sha256, Last-Modified).",
     "releases": "Releases up to and including this one, with vintages and row counts.",
 }
@@ -170,6 +172,8 @@ def release_notes(release: dict[str, object], previous: dict[str, object] | None
         before = prev_counts.get(table)
         change = "new" if before is None else f"{count - before:+,}"
         lines.append(f"| {table} | {count:,} | {change} |")
+    lines += ["", "## What changed", ""]
+    lines += describe_changes(release["changes"], prev_counts)  # type: ignore[arg-type]
     lines += ["", "## Sources loaded in this release", "", "| file | vintage | sha256 | bytes |"]
     lines.append("|---|---|---|---:|")
     for kind in sorted(loaded):
@@ -180,6 +184,34 @@ def release_notes(release: dict[str, object], previous: dict[str, object] | None
             )
     lines += ["", "Source: U.S. Bureau of Labor Statistics.", ""]
     return "\n".join(lines)
+
+
+def rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+def describe_changes(
+    changes: dict[str, dict[str, object]], prev_counts: dict[str, int]
+) -> list[str]:
+    """Per loaded table: rows added and removed, and which columns changed in how many rows."""
+    if not changes:
+        return ["Nothing was loaded in this release."]
+    lines = []
+    for table, change in sorted(changes.items()):
+        added, removed = int(change["added"]), int(change["removed"])  # type: ignore[call-overload]
+        columns: dict[str, int] = change["changed"]  # type: ignore[assignment]
+        parts = []
+        if added:
+            parts.append(f"{rows(added)} added")
+        if removed:
+            parts.append(f"{rows(removed)} removed")
+        if columns and change.get("compared") == "rows":
+            listed = ", ".join(f"`{c}` in {rows(n)}" for c, n in sorted(columns.items()))
+            parts.append(f"changed values: {listed}")
+        if not parts:
+            parts.append("no change" if table in prev_counts else "new table")
+        lines.append(f"- {table}: " + "; ".join(parts))
+    return lines
 
 
 def publish(paths: DataPaths, release_id: str) -> Path:
