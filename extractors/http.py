@@ -248,10 +248,13 @@ class Fetcher:
                     f"the connection broke after {writer.bytes} bytes of "
                     f"{expected_len or 'unknown'}; partial body kept at {kept}"
                 ) from exc
-            if expected_len is not None and int(expected_len) != writer.bytes:
+            # Content-Length counts the bytes on the wire; with a Content-Encoding (gzip)
+            # the body is decoded while streaming, so compare what the wire carried.
+            on_wire = response.raw.tell()
+            if expected_len is not None and int(expected_len) != on_wire:
                 kept = self.store.quarantine(tmp, url, "truncated")
                 raise _BodyCut(
-                    f"got {writer.bytes} bytes but Content-Length said {expected_len}; "
+                    f"got {on_wire} bytes but Content-Length said {expected_len}; "
                     f"partial body kept at {kept}"
                 )
             problem = sniff_problem(head, content_type, expect)

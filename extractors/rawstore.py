@@ -75,12 +75,17 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DOTS = re.compile(r"\.{2,}")
 
 
 def safe_name(text: str, limit: int = 80) -> str:
-    """A file-name fragment derived from untrusted text (a URL, a server's name)."""
-    cleaned = _UNSAFE.sub("_", text).strip("._") or "file"
-    return cleaned[-limit:]
+    """A file-name fragment derived from untrusted text (a URL, a server's name).
+
+    Never contains a path separator or ``..``, never starts with a dot, never empty.
+    """
+    cleaned = _DOTS.sub("_", _UNSAFE.sub("_", text))
+    # Strip after cutting to ``limit``: the cut itself may expose a leading dot.
+    return cleaned[-limit:].strip("._") or "file"
 
 
 class RawStore:
@@ -131,8 +136,15 @@ class RawStore:
         return dest
 
     def record(self, row: RawFileRecord) -> None:
-        with self.manifest.open("a", encoding="utf-8") as fh:
-            fh.write(row.to_json() + "\n")
+        data = (row.to_json() + "\n").encode("utf-8")
+        with self.manifest.open("a+b") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            if end:
+                fh.seek(end - 1)
+                if fh.read(1) != b"\n":
+                    # A crash cut the last line short: end it, so this row is not glued to it.
+                    data = b"\n" + data
+            fh.write(data)  # append mode: always at the end
             fh.flush()
             os.fsync(fh.fileno())
 

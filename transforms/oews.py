@@ -303,12 +303,13 @@ COPY (
     m.measure,
     TRY_CAST(CASE WHEN r.value_text <> '-' THEN r.value_text END AS DECIMAL(18,3)) AS value,
     CASE
-      WHEN r.value_text <> '-' THEN 'ok'
-      WHEN contains(r.footnote_codes, '{top}') THEN 'top_coded'
-      WHEN contains(r.footnote_codes, '{not_released}') THEN 'not_released'
+      -- A missing value cell is not a suppression: 'ok' with no number fails a check below.
+      WHEN r.value_text IS DISTINCT FROM '-' THEN 'ok'
+      WHEN regexp_matches(r.footnote_codes, '(^|[^0-9]){top}([^0-9]|$)') THEN 'top_coded'
+      WHEN regexp_matches(r.footnote_codes, '(^|[^0-9]){not_released}([^0-9]|$)') THEN 'not_released'
       ELSE 'suppressed'
     END AS status,
-    CASE WHEN r.value_text = '-' AND contains(r.footnote_codes, '{top}') THEN
+    CASE WHEN r.value_text = '-' AND regexp_matches(r.footnote_codes, '(^|[^0-9]){top}([^0-9]|$)') THEN
       CASE m.unit WHEN 'usd_per_hour' THEN $top_hourly WHEN 'usd_per_year' THEN $top_annual END
     END::DECIMAL(18,2) AS top_code_threshold,
     nullif(r.footnote_codes, '') AS footnote_codes,

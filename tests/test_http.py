@@ -1,0 +1,604 @@
+"""The HTTP layer against a local BLS-like server: real HTTP over loopback, no mocks."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import stat
+import time
+import zipfile
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+from blsserver import ACCESS_DENIED_HTML, BlsServer
+
+from bls_refresh.errors import ConfigError, FetchError
+from extractors.http import Fetcher, HttpPolicy, require_contact, sniff_problem, user_agent
+from extractors.oews import FILES, fetch_oews
+from extractors.rawstore import RawStore
+from extractors.source import Source
+
+CONTACT = "ops@example.org"
+OE = "download.bls.gov/pub/time.series/oe"
+AREA = f"{OE}/oe.area"
+XLSX = "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
+# The sample mirror's files all carry the May 2024 release date as their mtime.
+MIRROR_LAST_MODIFIED = "Wed, 02 Apr 2025 12:00:00 GMT"
+
+
+def fast_policy(
+    *, retries: int = 5, read_timeout: float = 5.0, chunk_size: int = 1 << 20
+) -> HttpPolicy:
+    """The production policy with a short clock, so retries cost milliseconds."""
+    return HttpPolicy(
+        connect_timeout=5.0,
+        read_timeout=read_timeout,
+        retries=retries,
+        backoff_factor=0.01,
+        backoff_jitter=0,
+        backoff_max=0.05,
+        chunk_size=chunk_size,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RawStore:
+    return RawStore(tmp_path / "raw")
+
+
+@pytest.fixture
+def fetcher(store: RawStore) -> Iterator[Fetcher]:
+    f = Fetcher(store, contact=CONTACT, policy=fast_policy())
+    yield f
+    f.close()
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def manifest_lines(store: RawStore) -> list[dict[str, object]]:
+    if not store.manifest.exists():
+        return []
+    return [json.loads(line) for line in store.manifest.read_text().splitlines()]
+
+
+def statuses(srv: BlsServer, suffix: str) -> list[int]:
+    return [r.status for r in srv.requests if r.path.endswith(suffix)]
+
+
+def assert_nothing_stored(store: RawStore) -> None:
+    assert files_under(store.objects) == []
+    assert files_under(store.tmp) == []
+    assert store.rows() == []
+
+
+# --- 200 and conditional GET ------------------------------------------------------------------
+
+
+def test_200_stores_file_content_addressed(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore, mirror: Path
+) -> None:
+    url = bls_server.url(AREA)
+    body = (mirror / AREA).read_bytes()
+    sha = hashlib.sha256(body).hexdigest()
+
+    got = fetcher.fetch(url)
+
+    assert got.downloaded is True
+    assert got.url == url
+    assert got.path == store.objects / sha[:2] / sha
+    assert got.path.read_bytes() == body
+    assert stat.S_IMODE(got.path.stat().st_mode) & 0o222 == 0  # read-only
+    assert files_under(store.objects) == [got.path]
+    assert files_under(store.tmp) == []
+    assert files_under(store.quarantine_dir) == []
+
+    (row,) = manifest_lines(store)
+    assert row["url"] == url
+    assert row["status"] == 200
+    assert row["bytes"] == len(body)
+    assert row["sha256"] == sha
+    assert isinstance(row["etag"], str) and row["etag"].startswith('"')
+    assert row["last_modified"] == MIRROR_LAST_MODIFIED
+    assert row["path"] == f"objects/{sha[:2]}/{sha}"
+    assert row["fetched_at"]
+    assert got.record == store.rows()[0]
+
+    (request,) = bls_server.requests
+    assert CONTACT in request.headers["User-Agent"]
+    assert "If-None-Match" not in request.headers
+    assert "If-Modified-Since" not in request.headers
+
+
+def test_second_fetch_is_conditional_and_gets_304(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore
+) -> None:
+    url = bls_server.url(AREA)
+    first = fetcher.fetch(url)
+    second = fetcher.fetch(url)
+
+    assert second.downloaded is False
+    assert second.path == first.path
+    assert second.record.status == 304
+    assert second.record.sha256 == first.record.sha256
+    assert second.record.bytes == first.record.bytes
+
+    sent = bls_server.requests[-1].headers
+    assert sent["If-None-Match"] == first.record.etag
+    assert sent["If-Modified-Since"] == MIRROR_LAST_MODIFIED
+    assert statuses(bls_server, "oe.area") == [200, 304]
+    assert [r["status"] for r in manifest_lines(store)] == [200, 304]
+    assert files_under(store.objects) == [first.path]
+
+
+def test_changed_file_upstream_is_downloaded_again(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore, mirror: Path
+) -> None:
+    url = bls_server.url(AREA)
+    first = fetcher.fetch(url)
+    changed = mirror / AREA
+    changed.write_bytes(changed.read_bytes() + b"36\t3600000\tS\tNew York\r\n")
+    os.utime(changed, (1_760_000_000, 1_760_000_000))
+
+    second = fetcher.fetch(url)
+
+    assert second.downloaded is True
+    assert second.record.sha256 != first.record.sha256
+    assert second.path.read_bytes() == changed.read_bytes()
+    assert second.record.last_modified == formatdate(1_760_000_000, usegmt=True)
+    assert statuses(bls_server, "oe.area") == [200, 200]
+    assert len(files_under(store.objects)) == 2
+
+
+def test_missing_object_means_unconditional_get(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    url = bls_server.url(AREA)
+    first = fetcher.fetch(url)
+    first.path.chmod(0o644)
+    first.path.unlink()
+
+    again = fetcher.fetch(url)
+
+    assert again.downloaded is True
+    assert again.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert "If-None-Match" not in bls_server.requests[-1].headers
+    assert statuses(bls_server, "oe.area") == [200, 200]
+
+
+def test_gzip_content_encoding_is_decoded_and_not_mistaken_for_truncation(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    body = (mirror / AREA).read_bytes()
+    bls_server.fail(
+        "oe.area", "body", data=gzip.compress(body), headers={"Content-Encoding": "gzip"}
+    )
+    got = fetcher.fetch(bls_server.url(AREA))
+    assert got.path.read_bytes() == body
+    assert got.record.bytes == len(body)
+    assert bls_server.count("oe.area") == 1
+
+
+# --- refusals and retries ---------------------------------------------------------------------
+
+
+def test_403_without_contact_names_url_status_and_setting(
+    bls_server: BlsServer, store: RawStore
+) -> None:
+    url = bls_server.url(AREA)
+    no_contact = Fetcher(store, contact=None, policy=fast_policy())
+    try:
+        with pytest.raises(FetchError) as info:
+            no_contact.fetch(url)
+    finally:
+        no_contact.close()
+    err = info.value
+    assert err.status == 403
+    assert err.url == url
+    assert url in str(err)
+    assert "403" in str(err)
+    assert "BLS_CONTACT_EMAIL" in str(err)
+    assert "Access Denied" in str(err)
+    assert bls_server.count("oe.area") == 1  # a refusal is not retried
+    assert_nothing_stored(store)
+
+
+@pytest.mark.parametrize("retry_after", [0, 1])
+def test_429_honours_retry_after_then_succeeds(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path, retry_after: int
+) -> None:
+    bls_server.fail("oe.area", "429", times=2 - retry_after, retry_after=retry_after)
+    started = time.monotonic()
+    got = fetcher.fetch(bls_server.url(AREA))
+    elapsed = time.monotonic() - started
+
+    assert got.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert statuses(bls_server, "oe.area") == [429] * (2 - retry_after) + [200]
+    if retry_after:
+        # The backoff alone is milliseconds; waiting ~1 s means Retry-After was honoured.
+        assert elapsed >= 0.9
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503"])
+def test_repeated_5xx_fails_after_retry_budget(
+    bls_server: BlsServer, store: RawStore, kind: str
+) -> None:
+    policy = fast_policy(retries=2)
+    url = bls_server.url(AREA)
+    bls_server.fail("oe.area", kind, times=50)
+    f = Fetcher(store, contact=CONTACT, policy=policy)
+    try:
+        with pytest.raises(FetchError) as info:
+            f.fetch(url)
+    finally:
+        f.close()
+    assert info.value.status == int(kind)
+    assert info.value.url == url
+    assert f"HTTP {kind}" in str(info.value)
+    assert "retried 2 times" in str(info.value)
+    assert bls_server.count("oe.area") == policy.retries + 1
+    assert_nothing_stored(store)
+
+
+def test_transient_500_is_retried_then_succeeds(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    bls_server.fail("oe.area", "500", times=2)
+    got = fetcher.fetch(bls_server.url(AREA))
+    assert got.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert statuses(bls_server, "oe.area") == [500, 500, 200]
+
+
+@pytest.mark.parametrize("how", ["missing file", "fault"])
+def test_404_fails_without_retry(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore, how: str
+) -> None:
+    if how == "fault":
+        url = bls_server.url(AREA)
+        bls_server.fail("oe.area", "404", times=10)
+    else:
+        url = bls_server.url(f"{OE}/oe.no-such-file")
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(url)
+    assert info.value.status == 404
+    assert url in str(info.value)
+    assert "HTTP 404" in str(info.value)
+    assert len(bls_server.requests) == 1
+    assert_nothing_stored(store)
+
+
+# --- bodies cut short -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reset", [False, True])
+def test_dropped_connection_once_is_retried(
+    bls_server: BlsServer, store: RawStore, mirror: Path, reset: bool
+) -> None:
+    sleeps: list[float] = []
+    f = Fetcher(store, contact=CONTACT, policy=fast_policy(), sleep=sleeps.append)
+    try:
+        bls_server.fail("oe.area", "drop", times=1, reset=reset)
+        got = f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert got.downloaded is True
+    assert got.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert bls_server.count("oe.area") == 2
+    assert sleeps == [pytest.approx(0.01)]  # backoff_factor * 2**0, no jitter
+    assert files_under(store.objects) == [got.path]
+    assert files_under(store.tmp) == []
+    assert [r.status for r in store.rows()] == [200]
+
+
+@pytest.mark.parametrize("kind", ["drop", "short"])
+def test_body_cut_short_every_time_stores_nothing(
+    bls_server: BlsServer, store: RawStore, mirror: Path, kind: str
+) -> None:
+    # Small chunks, so that the quarantined partial holds the chunks that did arrive
+    # (the chunk being read when the connection broke is lost).
+    policy = fast_policy(chunk_size=16)
+    sleeps: list[float] = []
+    f = Fetcher(store, contact=CONTACT, policy=policy, sleep=sleeps.append)
+    url = bls_server.url(AREA)
+    bls_server.fail("oe.area", kind, times=policy.body_attempts)
+    try:
+        with pytest.raises(FetchError) as info:
+            f.fetch(url)
+    finally:
+        f.close()
+
+    message = str(info.value)
+    assert "cut short" in message
+    assert url in message
+    assert f"attempt {policy.body_attempts} of {policy.body_attempts}" in message
+    assert "nothing was stored" in message
+    assert bls_server.count("oe.area") == policy.body_attempts
+    assert sleeps == [pytest.approx(0.01), pytest.approx(0.02)]
+    assert_nothing_stored(store)
+
+    (kept,) = files_under(store.quarantine_dir)
+    assert kept.name.startswith("truncated-")
+    assert str(kept) in message
+    full = (mirror / AREA).read_bytes()
+    partial = kept.read_bytes()
+    assert full.startswith(partial)
+    assert 0 < len(partial) < len(full)
+
+
+def test_body_cut_short_with_default_chunks_still_quarantines(
+    bls_server: BlsServer, store: RawStore
+) -> None:
+    f = Fetcher(store, contact=CONTACT, policy=fast_policy(), sleep=lambda _: None)
+    bls_server.fail("oe.area", "drop", times=3)
+    try:
+        with pytest.raises(FetchError, match="cut short"):
+            f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert_nothing_stored(store)
+    assert len(files_under(store.quarantine_dir)) == 1
+
+
+# --- bodies that are not the file -------------------------------------------------------------
+
+
+def test_html_block_page_is_rejected_and_quarantined(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore
+) -> None:
+    url = bls_server.url(AREA)
+    bls_server.fail("oe.area", "html")
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(url)
+    message = str(info.value)
+    assert "HTML" in message
+    assert "Access Denied" in message
+    assert url in message
+    assert info.value.status == 200
+    assert bls_server.count("oe.area") == 1
+    assert_nothing_stored(store)
+    (kept,) = files_under(store.quarantine_dir)
+    assert kept.read_bytes() == ACCESS_DENIED_HTML.encode()
+    assert str(kept) in message
+
+
+def test_html_body_without_html_content_type_is_rejected(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore
+) -> None:
+    page = b"\r\n  <!DOCTYPE html><html><head><title>Maintenance</title></head></html>"
+    bls_server.fail("oe.area", "body", data=page, content_type="text/plain")
+    with pytest.raises(FetchError, match=r"HTML page \('Maintenance'\)"):
+        fetcher.fetch(bls_server.url(AREA))
+    assert_nothing_stored(store)
+
+
+def test_empty_body_is_rejected(bls_server: BlsServer, fetcher: Fetcher, store: RawStore) -> None:
+    bls_server.fail("oe.area", "body", data=b"")
+    with pytest.raises(FetchError, match="empty"):
+        fetcher.fetch(bls_server.url(AREA))
+    assert_nothing_stored(store)
+
+
+def test_xlsx_expected_but_text_served(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore
+) -> None:
+    url = bls_server.url(XLSX)
+    bls_server.fail("occupation.xlsx", "body", data=b"occupation_code\ttitle\n")
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(url, expect="xlsx")
+    message = str(info.value)
+    assert "xlsx" in message
+    assert "PK" in message
+    assert url in message
+    assert_nothing_stored(store)
+    assert len(files_under(store.quarantine_dir)) == 1
+
+
+def test_xlsx_with_zip_signature_is_accepted(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+    target = mirror / XLSX
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(buffer.getvalue())
+    got = fetcher.fetch(bls_server.url(XLSX), expect="xlsx")
+    assert got.path.read_bytes() == buffer.getvalue()
+
+
+def test_sniff_problem() -> None:
+    assert sniff_problem(b"series_id\tyear\n", "text/plain", "text") is None
+    assert sniff_problem(b"PK\x03\x04rest", "application/zip", "zip") is None
+    assert sniff_problem(b"", "text/plain", "text") == "the file is empty"
+    html = sniff_problem(b"<html><title>Nope</title></html>", "", "text")
+    assert html is not None and "HTML" in html and "Nope" in html
+    problem = sniff_problem(b"{}", "application/json", "xlsx")
+    assert problem is not None and "PK" in problem
+
+
+# --- timeouts ---------------------------------------------------------------------------------
+
+
+def test_slow_server_read_timeout(bls_server: BlsServer, store: RawStore) -> None:
+    policy = HttpPolicy(read_timeout=0.5, retries=1, backoff_factor=0.01, backoff_jitter=0)
+    url = bls_server.url(AREA)
+    bls_server.fail("oe.area", "slow", times=policy.retries + 1, delay=3)
+    f = Fetcher(store, contact=CONTACT, policy=policy)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as info:
+            f.fetch(url)
+    finally:
+        f.close()
+    elapsed = time.monotonic() - started
+    assert "timeout" in str(info.value)
+    assert url in str(info.value)
+    assert "0.5 s" in str(info.value)
+    assert bls_server.count("oe.area") == policy.retries + 1
+    assert elapsed < 2.5
+    assert_nothing_stored(store)
+
+
+def test_slow_once_is_retried(bls_server: BlsServer, store: RawStore, mirror: Path) -> None:
+    policy = HttpPolicy(read_timeout=0.5, retries=1, backoff_factor=0.01, backoff_jitter=0)
+    bls_server.fail("oe.area", "slow", times=1, delay=3)
+    f = Fetcher(store, contact=CONTACT, policy=policy)
+    try:
+        got = f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert got.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert bls_server.count("oe.area") == 2
+
+
+def test_connection_refused_is_a_fetch_error(store: RawStore) -> None:
+    with BlsServer(store.root) as srv:
+        url = srv.url(AREA)
+    f = Fetcher(store, contact=CONTACT, policy=fast_policy(retries=1))
+    try:
+        with pytest.raises(FetchError, match="could not connect") as info:
+            f.fetch(url)
+    finally:
+        f.close()
+    assert info.value.url == url
+
+
+# --- mirror folders ---------------------------------------------------------------------------
+
+
+def test_mirror_folder_copy_then_unchanged(fetcher: Fetcher, store: RawStore, oe_dir: Path) -> None:
+    src = oe_dir / "oe.area"
+    body = src.read_bytes()
+    sha = hashlib.sha256(body).hexdigest()
+
+    first = fetcher.fetch(str(src))
+    assert first.downloaded is True
+    assert first.path == store.object_path(sha)
+    assert first.path.read_bytes() == body
+    assert stat.S_IMODE(first.path.stat().st_mode) & 0o222 == 0
+    assert first.record.url == src.resolve().as_uri()
+    assert first.record.status == 200
+    assert first.record.bytes == len(body)
+    assert first.record.last_modified == MIRROR_LAST_MODIFIED
+
+    second = fetcher.fetch(str(src))
+    assert second.downloaded is False
+    assert second.path == first.path
+    assert second.record.status == 304
+    assert [r["status"] for r in manifest_lines(store)] == [200, 304]
+    assert files_under(store.objects) == [first.path]
+
+    src.write_bytes(body + b"36\t3600000\tS\tNew York\r\n")
+    third = fetcher.fetch(str(src))
+    assert third.downloaded is True
+    assert third.path != first.path
+    assert len(files_under(store.objects)) == 2
+
+
+def test_mirror_folder_missing_file(fetcher: Fetcher, store: RawStore, oe_dir: Path) -> None:
+    with pytest.raises(FetchError, match="no such file") as info:
+        fetcher.fetch(str(oe_dir / "oe.nothing"))
+    assert info.value.status == 404
+    assert_nothing_stored(store)
+
+
+def test_mirror_folder_rejects_html(fetcher: Fetcher, store: RawStore, oe_dir: Path) -> None:
+    (oe_dir / "oe.area").write_text(ACCESS_DENIED_HTML)
+    with pytest.raises(FetchError, match="Access Denied"):
+        fetcher.fetch(str(oe_dir / "oe.area"))
+    assert_nothing_stored(store)
+    assert len(files_under(store.quarantine_dir)) == 1
+
+
+# --- contact and sources ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contact", [None, "", "   ", "data team", "https://example.org"])
+def test_require_contact_refuses_without_email(contact: str | None) -> None:
+    with pytest.raises(ConfigError) as info:
+        require_contact(contact)
+    message = str(info.value)
+    assert "BLS_CONTACT_EMAIL" in message
+    assert "User-Agent" in message
+    assert "--source" in message
+
+
+def test_require_contact_accepts_email() -> None:
+    assert require_contact(CONTACT) == CONTACT
+    assert CONTACT in user_agent(CONTACT)
+    assert user_agent(None).startswith("bls-refresh/")
+    assert "@" not in user_agent(None)
+
+
+def test_policy_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BLS_HTTP_RETRIES", "7")
+    policy = HttpPolicy.from_env()  # conftest sets backoff 0.01, jitter 0, read timeout 5
+    assert policy.retries == 7
+    assert policy.backoff_factor == 0.01
+    assert policy.backoff_jitter == 0
+    assert policy.read_timeout == 5
+
+
+def test_source_locate_real_bls() -> None:
+    src = Source.from_arg(None)
+    assert src.is_real_bls and not src.is_folder
+    assert (
+        src.locate("download.bls.gov", "pub/time.series/oe/oe.area")
+        == "https://download.bls.gov/pub/time.series/oe/oe.area"
+    )
+    assert (
+        src.locate("www.bls.gov", "emp/ind-occ-matrix/occupation.xlsx")
+        == "https://www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
+    )
+    assert "download.bls.gov" in src.describe()
+
+
+def test_source_locate_folder(mirror: Path) -> None:
+    src = Source.from_arg(mirror)
+    assert src.is_folder and not src.is_real_bls
+    located = src.locate("download.bls.gov", "pub/time.series/oe/oe.area")
+    assert Path(located) == mirror.resolve() / AREA
+    assert Path(located).is_file()
+    assert str(mirror.resolve()) in src.describe()
+
+
+def test_source_locate_url() -> None:
+    for base in ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"):
+        src = Source.from_arg(base)
+        assert not src.is_folder and not src.is_real_bls
+        assert src.locate("download.bls.gov", "pub/time.series/oe/oe.area") == (
+            "http://127.0.0.1:8080/download.bls.gov/pub/time.series/oe/oe.area"
+        )
+
+
+def test_source_from_arg_rejects_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        Source.from_arg(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("via", ["url", "folder"])
+def test_fetch_oews_from_a_mirror(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path, via: str
+) -> None:
+    source = Source.from_arg(bls_server.base_url if via == "url" else mirror)
+    first = fetch_oews(fetcher, source)
+    assert set(first) == set(FILES)
+    for name, item in first.items():
+        assert item.downloaded is True
+        assert item.path.read_bytes() == (mirror / OE / name).read_bytes()
+    second = fetch_oews(fetcher, source)
+    assert all(not item.downloaded for item in second.values())
+    assert {name: item.path for name, item in second.items()} == {
+        name: item.path for name, item in first.items()
+    }
+    if via == "url":
+        assert bls_server.count() == 2 * len(FILES)
+        assert [r.status for r in bls_server.requests[len(FILES) :]] == [304] * len(FILES)
+    else:
+        assert bls_server.requests == []
