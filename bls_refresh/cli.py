@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +32,8 @@ err = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MIRROR = REPO_ROOT / "sample_mirror"
 
+RefreshOutcomeLike = Any  # flows.refresh.RefreshOutcome, not imported here (it loads Prefect)
+
 DataDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -48,18 +51,30 @@ def _quiet_prefect() -> None:
 def _run_refresh(data_dir: Path | None, source: str | None, allow_row_count_change: bool) -> None:
     paths = DataPaths.resolve(data_dir)
     contact = os.environ.get("BLS_CONTACT_EMAIL")
-    try:
-        if source is None:
+    if source is None:
+        try:
             require_contact(contact)  # refuse before Prefect even starts
-        _quiet_prefect()
+        except PipelineError as exc:
+            err.print(f"[bold red]Refusing to run:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    def call() -> RefreshOutcomeLike:
         from flows.refresh import refresh  # Prefect loads here, and only here
 
-        outcome = refresh(
+        return refresh(
             data_dir=str(paths.root),
             source=source,
             contact=contact,
             allow_row_count_change=allow_row_count_change,
         )
+
+    _run_flow(paths, call)
+
+
+def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
+    _quiet_prefect()
+    try:
+        outcome = call()
     except PipelineError as exc:
         err.print(f"[bold red]Refresh failed:[/] {exc}", highlight=False)
         latest = os.readlink(paths.latest) if paths.latest.is_symlink() else None
@@ -93,6 +108,31 @@ def _summary(
         f"Analyst file:  {paths.analyst_db}  (open it with DuckDB: FROM oews_estimates)",
         highlight=False,
     )
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files downloaded by hand from BLS.")],
+    data_dir: DataDirOption = None,
+    allow_row_count_change: Annotated[
+        bool,
+        typer.Option(help="Accept a row count more than 20% away from the previous release."),
+    ] = False,
+) -> None:
+    """Load hand-downloaded files: an EP occupation.xlsx (any cycle from 2014-24 on) or OEWS
+    flat files. Kind and vintage are read from the content, not the file name."""
+    paths = DataPaths.resolve(data_dir)
+
+    def call() -> RefreshOutcomeLike:
+        from flows.ingest import ingest as ingest_flow
+
+        return ingest_flow(
+            files=[str(f.resolve()) for f in files],
+            data_dir=str(paths.root),
+            allow_row_count_change=allow_row_count_change,
+        )
+
+    _run_flow(paths, call)
 
 
 @app.command()

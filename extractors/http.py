@@ -109,7 +109,7 @@ class Fetched:
 
 
 # What a file must look like, by the kind we asked for. An HTML page is never data.
-Expect = str  # "text" | "xlsx" | "zip" | "json"
+Expect = str  # "text" | "xlsx" | "zip" | "json" | "any" (still never HTML)
 
 
 def sniff_problem(head: bytes, content_type: str, expect: Expect) -> str | None:

@@ -305,11 +305,11 @@ COPY (
     CASE
       -- A missing value cell is not a suppression: 'ok' with no number fails a check below.
       WHEN r.value_text IS DISTINCT FROM '-' THEN 'ok'
-      WHEN regexp_matches(r.footnote_codes, '(^|[^0-9]){top}([^0-9]|$)') THEN 'top_coded'
-      WHEN regexp_matches(r.footnote_codes, '(^|[^0-9]){not_released}([^0-9]|$)') THEN 'not_released'
+      WHEN regexp_matches(r.footnote_codes, '{top}') THEN 'top_coded'
+      WHEN regexp_matches(r.footnote_codes, '{not_released}') THEN 'not_released'
       ELSE 'suppressed'
     END AS status,
-    CASE WHEN r.value_text = '-' AND regexp_matches(r.footnote_codes, '(^|[^0-9]){top}([^0-9]|$)') THEN
+    CASE WHEN r.value_text = '-' AND regexp_matches(r.footnote_codes, '{top}') THEN
       CASE m.unit WHEN 'usd_per_hour' THEN $top_hourly WHEN 'usd_per_year' THEN $top_annual END
     END::DECIMAL(18,2) AS top_code_threshold,
     nullif(r.footnote_codes, '') AS footnote_codes,
@@ -349,8 +349,9 @@ def stage_estimates(
     try:
         sql = _STAGE_SQL.format(
             measures=_measure_values(),
-            top=FOOTNOTE_TOP_CODED,
-            not_released=FOOTNOTE_NOT_RELEASED,
+            # A footnote code is matched whole: "5" must not match "15".
+            top=f"(^|[^0-9]){FOOTNOTE_TOP_CODED}([^0-9]|$)",
+            not_released=f"(^|[^0-9]){FOOTNOTE_NOT_RELEASED}([^0-9]|$)",
             out=str(out_path).replace("'", "''"),
         )
         try:
