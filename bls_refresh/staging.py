@@ -13,6 +13,9 @@ class StagedTable:
     rows: int
     # Rows of the lake table this load replaces: column → value (empty = the whole table).
     replaces: dict[str, object]
+    # Replace only the rows whose primary key the staged file holds (lookups from partial
+    # sources, e.g. a national special-request workbook, must not delete other rows).
+    upsert: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +27,9 @@ class StagedLoad:
     tables: list[StagedTable]
     sources: dict[str, dict[str, object]]  # file name → raw_files row (as a dict)
     guarded_table: str  # the table whose row count must stay within tolerance
+    # A kind whose same vintage, when loaded, must not be overwritten by this load
+    # (a special-request workbook never replaces the complete time-series estimates).
+    yields_to: str | None = None
 
     def rows(self) -> dict[str, int]:
         return {t.table: t.rows for t in self.tables}

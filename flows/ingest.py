@@ -48,19 +48,14 @@ def store_and_detect(data_dir: str, files: list[str]) -> dict[str, dict[str, dic
             if found.kind == "ignored":
                 logger.warning("%s is %s, %s: skipped", path.name, found.name, found.note)
                 continue
-            if found.kind == "oews_special":
-                raise ValidationError(
-                    path.name,
-                    "loadable file",
-                    "recognised as an OEWS special-request workbook; loading those is not "
-                    "supported yet (see docs/decisions.md) — ingest the oe.* flat files instead",
-                )
-            group = by_kind.setdefault(found.kind, {})
-            if found.name in group:
-                raise ValidationError(
-                    path.name, "one file per role", f"two files are both {found.name}"
-                )
-            group[found.name] = {
+            # Each special-request file is a load of its own (one May reference year each).
+            special = found.kind == "oews_special"
+            kind = f"{found.kind}/{path.name}" if special else found.kind
+            name = path.name if special else found.name
+            group = by_kind.setdefault(kind, {})
+            if name in group:
+                raise ValidationError(path.name, "one file per role", f"two files are both {name}")
+            group[name] = {
                 **dataclasses.asdict(stored.record),
                 "local_path": str(stored.path),
             }

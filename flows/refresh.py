@@ -22,9 +22,10 @@ from bls_refresh.staging import StagedLoad
 from extractors import oews as oews_extractor
 from extractors import projections as projections_extractor
 from extractors.http import Fetched, Fetcher, HttpPolicy, require_contact
-from extractors.rawstore import RawStore
+from extractors.rawstore import RawStore, safe_name
 from extractors.source import Source
 from transforms import oews as oews_transform
+from transforms import oews_special as oews_special_transform
 from transforms import projections as projections_transform
 from warehouse import load, publish
 
@@ -52,9 +53,23 @@ def _stage_projections(
     )
 
 
+def _stage_oews_special(
+    files: dict[str, Path],
+    out: Path,
+    release_id: str,
+    sources: dict,  # type: ignore[type-arg]
+) -> StagedLoad:
+    ((name, path),) = files.items()
+    return oews_special_transform.stage_special(
+        path, out, release_id=release_id, sources=sources, label=name
+    )
+
+
+# A kind may carry a suffix after "/" (one special-request file each): "oews_special/x.zip".
 STAGERS: dict[str, Callable[[dict[str, Path], Path, str, dict], StagedLoad]] = {  # type: ignore[type-arg]
     "oews": _stage_oews,
     "projections": _stage_projections,
+    "oews_special": _stage_oews_special,
 }
 
 
@@ -130,8 +145,8 @@ def stage(
     """Transform and validate raw files into staged parquet tables (nothing is loaded yet)."""
     paths = DataPaths(Path(data_dir))
     files = {name: Path(str(row["local_path"])) for name, row in fetched.items()}
-    staged = STAGERS[kind](
-        files, paths.staging / release_id / kind, release_id, without_local_path(fetched)
+    staged = STAGERS[kind.split("/")[0]](
+        files, paths.staging / release_id / safe_name(kind), release_id, without_local_path(fetched)
     )
     get_run_logger().info("%s %s staged: %s", kind, staged.vintage, staged.rows())
     return staged

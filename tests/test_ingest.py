@@ -164,3 +164,56 @@ def test_other_workbooks_are_refused(data_dir: Path, shared_samples: Path) -> No
             data_dir=str(data_dir),
         )
     assert not os.path.exists(data_dir / "published" / "latest")
+
+
+def test_special_request_zip_loads_an_earlier_year(
+    data_dir: Path, mirror: Path, tmp_path: Path
+) -> None:
+    from oews_special_fixtures import national_2023_zip
+
+    oe = mirror / OE_DIR
+    ingest(files=[str(oe / n) for n in os.listdir(oe)], data_dir=str(data_dir))
+    archive = national_2023_zip(tmp_path)
+
+    outcome = ingest(files=[str(archive)], data_dir=str(data_dir))
+
+    assert outcome.changed
+    assert outcome.vintages["oews"] == "May 2024"
+    assert outcome.vintages["oews_special_2023"] == "May 2023"
+    con = duckdb.connect(str(data_dir / "bls.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT reference_year, value, status FROM oews_estimates WHERE soc_code = '29-2072' "
+        "AND measure = 'annual_median' AND area_code = '0000000' AND industry_code = '000000' "
+        "ORDER BY reference_year"
+    ).fetchall()
+    assert [(y, float(v), s) for y, v, s in rows] == [(2023, 48780.0, "ok"), (2024, 50250.0, "ok")]
+    top = con.execute(
+        "SELECT status, top_code_threshold, footnote_codes FROM oews_estimates "
+        "WHERE reference_year = 2023 AND soc_code = '29-1211' AND measure = 'annual_median'"
+    ).fetchone()
+    assert (top[0], float(top[1]), top[2]) == ("top_coded", 239200.0, "#")
+    actors = con.execute(
+        "SELECT value, status FROM oews_estimates WHERE reference_year = 2023 "
+        "AND soc_code = '27-2011' AND measure = 'annual_median'"
+    ).fetchone()
+    assert actors == (None, "suppressed")
+    # The 2024 lookups were not shrunk to the special-request subset.
+    assert con.execute("SELECT count(*) FROM areas").fetchone()[0] == 4
+    con.close()
+
+    again = ingest(files=[str(archive)], data_dir=str(data_dir))
+    assert not again.changed
+
+
+def test_special_request_never_overwrites_the_time_series_year(
+    data_dir: Path, mirror: Path, tmp_path: Path
+) -> None:
+    from oews_special_fixtures import HEADER_2023, ROWS_2023, write_workbook
+
+    oe = mirror / OE_DIR
+    first = ingest(files=[str(oe / n) for n in os.listdir(oe)], data_dir=str(data_dir))
+    same_year = write_workbook(tmp_path / "national.xlsx", HEADER_2023, ROWS_2023, 2024)
+
+    with pytest.raises(ValidationError, match="May 2024 is already loaded from the oews files"):
+        ingest(files=[str(same_year)], data_dir=str(data_dir))
+    assert os.readlink(data_dir / "published" / "latest") == first.release_id

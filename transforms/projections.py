@@ -66,7 +66,9 @@ _FIELDS: dict[str, re.Pattern[str]] = {
     "employment_change": re.compile(r"change\b.*\b(numeric|number)\b"),
     "employment_change_pct": re.compile(r"change\b.*\bpercent\b"),
     "self_employed_pct": re.compile(r"self[ -]employed"),
-    "openings_annual": re.compile(r"openings"),
+    # Annual averages only: 2014–24 published a ten-year total ("Job openings due to growth
+    # and replacement needs, 2014-24"), which is not an annual figure.
+    "openings_annual": re.compile(r"openings.*\bannual\b|\bannual\b.*openings"),
     "median_annual_wage": re.compile(r"median annual wage"),
     "education": re.compile(r"education"),
     "experience": re.compile(r"work experience"),
@@ -86,6 +88,8 @@ class Projections:
 
 
 def normalise(text: object) -> str:
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)  # a year typed as a number reads back as 2014.0
     cleaned = _FOOTNOTE_MARK.sub("", str(text or "")).replace("\n", " ")
     return re.sub(r"\s+", " ", cleaned).strip().lower()
 
@@ -182,6 +186,7 @@ def _number(value: object) -> float | None:
     if (
         value is None
         or value == ""
+        or (isinstance(value, float) and math.isnan(value))  # no Table 1.7 row for the code
         or (isinstance(value, str) and value.strip() in (NOT_AVAILABLE, "-", "–"))
     ):
         return None
@@ -199,6 +204,8 @@ def _persons(thousands: float | None) -> int | None:
 
 
 def _text(value: object) -> str | None:
+    if isinstance(value, float) and math.isnan(value):
+        return None
     text = str(value or "").strip()
     return None if text in ("", NOT_AVAILABLE, "-") else text
 

@@ -64,19 +64,35 @@ def plan_release_id(paths: DataPaths, today: date | None = None) -> str:
     return next_release_id(existing, today or datetime.now(UTC).date())
 
 
-def _check_row_count(previous: dict[str, object] | None, staged: StagedLoad, allow: bool) -> None:
-    if previous is None or allow:
+def _check_yields(previous: dict[str, object] | None, staged: StagedLoad) -> None:
+    if previous is None or staged.yields_to is None:
         return
-    before = previous["loaded"].get(staged.kind, {}).get(staged.guarded_table)  # type: ignore[union-attr]
+    held = previous["vintages"].get(staged.yields_to)  # type: ignore[union-attr]
+    if held == staged.vintage:
+        raise ValidationError(
+            ", ".join(sorted(staged.sources)),
+            f"does not overwrite the {staged.yields_to} source",
+            f"{staged.vintage} is already loaded from the {staged.yields_to} files, which are "
+            "the complete source for that vintage; this file is only used for earlier years",
+        )
+
+
+def _check_row_count(history: list[dict[str, object]], staged: StagedLoad, allow: bool) -> None:
+    """Compare with the newest release that loaded the same kind (none: first load, no check)."""
+    if allow:
+        return
+    for earlier in reversed(history):
+        before = earlier["loaded"].get(staged.kind, {}).get(staged.guarded_table)  # type: ignore[union-attr]
+        if before is not None:
+            break
+    else:
+        return
     now = staged.rows()[staged.guarded_table]
-    if not before:
-        # The previous release did not load this kind; look at what it held instead.
-        before = previous["row_counts"].get(staged.guarded_table)  # type: ignore[union-attr]
     if before and abs(now - before) > ROW_COUNT_TOLERANCE * before:
         raise ValidationError(
             staged.guarded_table,
             f"row count within ±{ROW_COUNT_TOLERANCE:.0%} of the previous release",
-            f"{now:,} rows staged vs {before:,} in release {previous['release_id']} "
+            f"{now:,} rows staged vs {before:,} in release {earlier['release_id']} "
             f"({(now - before) / before:+.0%}); if BLS really changed the file, rerun with "
             "--allow-row-count-change",
         )
@@ -102,7 +118,8 @@ def load_release(
         if release_id in {r["release_id"] for r in history}:
             raise ValueError(f"release {release_id} already exists")
         for staged in loads:
-            _check_row_count(previous, staged, allow_row_count_change)
+            _check_yields(previous, staged)
+            _check_row_count(history, staged, allow_row_count_change)
         vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
         sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
         con.execute("BEGIN TRANSACTION")
@@ -169,9 +186,8 @@ def table_changes(con: duckdb.DuckDBPyConnection, table: StagedTable) -> dict[st
     """What loading ``table`` changes in its scope: keys added and removed, changes by column."""
     key = lake.PRIMARY_KEYS[table.table]
     values = [c for c in lake.TABLES[table.table] if c not in key and c != "release_id"]
-    where = " AND ".join(f"{c} = ?" for c in table.replaces) or "true"
-    params = list(table.replaces.values())
-    current = f"(SELECT * FROM lake.{table.table} WHERE {where})"
+    where, params = _scope(table)
+    current = f"(SELECT * FROM lake.{table.table} t WHERE {where})"
     if table.rows > DETAILED_DIFF_MAX_ROWS:
         before = con.execute(f"SELECT count(*) FROM {current}", params).fetchone()[0]
         return {
@@ -190,8 +206,9 @@ def table_changes(con: duckdb.DuckDBPyConnection, table: StagedTable) -> dict[st
         f"SELECT count(*) FROM {current} c WHERE NOT EXISTS (SELECT 1 FROM {staged} s WHERE {on})",
         [*params, str(table.path)],
     ).fetchone()[0]
+    types = lake.TABLES[table.table]
     counts = ", ".join(
-        f"count(*) FILTER (WHERE s.{c}::VARCHAR IS DISTINCT FROM c.{c}::VARCHAR)" for c in values
+        f"count(*) FILTER (WHERE CAST(s.{c} AS {types[c]}) IS DISTINCT FROM c.{c})" for c in values
     )
     row = con.execute(
         f"SELECT {counts} FROM {staged} s JOIN {current} c ON {on}",
@@ -201,10 +218,23 @@ def table_changes(con: duckdb.DuckDBPyConnection, table: StagedTable) -> dict[st
     return {"added": added, "removed": removed, "changed": changed, "compared": "rows"}
 
 
+def _scope(table: StagedTable) -> tuple[str, list[object]]:
+    """SQL condition (on alias ``t``) for the lake rows ``table`` replaces, and its parameters."""
+    conditions = [f"t.{c} = ?" for c in table.replaces]
+    params: list[object] = list(table.replaces.values())
+    if table.upsert:
+        same_key = " AND ".join(
+            f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in lake.PRIMARY_KEYS[table.table]
+        )
+        conditions.append(f"EXISTS (SELECT 1 FROM read_parquet(?) s WHERE {same_key})")
+        params.append(str(table.path))
+    return " AND ".join(conditions) or "true", params
+
+
 def _replace(con: duckdb.DuckDBPyConnection, table: StagedTable) -> None:
     columns = list(lake.TABLES[table.table])
-    where = " AND ".join(f"{c} = ?" for c in table.replaces) or "true"
-    con.execute(f"DELETE FROM lake.{table.table} WHERE {where}", list(table.replaces.values()))
+    where, params = _scope(table)
+    con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
     con.execute(
         f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
         f"SELECT {', '.join(columns)} FROM read_parquet(?)",

@@ -1,0 +1,302 @@
+"""Small Employment Projections workbooks (``occupation.xlsx``) written with xlsxwriter.
+
+Two layouts, as described in ``shared/bls-reference/FORMATS.md`` §4.2:
+
+- the current one (2024–34): sheets ``Index``, ``Table 1.1``, ``Table 1.2``; Table 1.2 has a
+  title row, one header row (spelled exactly as in the real August 2025 file), indented titles,
+  ``—`` for n/a, a top-coded wage and four footnote/source rows;
+- the 2014–24 one (December 2015): Table 1.2 with employment and change under a two-row
+  header, and Table 1.7 with wages, openings, education, experience and training.
+
+Tests take a copy of the rows (``current_rows()``, ``table_1_2_2014()``, …), break what they
+mean to break (``set_cell``, ``drop_code``) and write the workbook into their ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+
+Cell = str | int | float | None
+Row = list[Cell]
+
+NA = "—"
+
+# --- current layout (2024–34) ---------------------------------------------------------------
+
+CURRENT_TITLE = (
+    "Table 1.2 Occupational projections, 2024–2034, and worker characteristics, 2024 "
+    "(Employment in thousands)"
+)
+CURRENT_HEADER: Row = [
+    "2024 National Employment Matrix title",
+    "2024 National Employment Matrix code",
+    "Occupation type",
+    "Employment, 2024",
+    "Employment, 2034",
+    "Employment distribution, percent, 2024",
+    "Employment distribution, percent, 2034",
+    "Employment change, numeric, 2024–34",
+    "Employment change, percent, 2024–34",
+    "Percent self employed, 2024",
+    "Occupational openings, 2024–34 annual average",
+    "Median annual wage, dollars, 2024[1]",
+    "Typical education needed for entry",
+    "Work experience in a related occupation",
+    "Typical on-the-job training needed to attain competency in the occupation",
+    "Related Occupational Outlook Handbook (OOH) content xlsx",
+]
+# Real rows of the 2024–34 workbook (bls.gov, August 2025), copied cell for cell.
+CURRENT_OCCUPATIONS: list[Row] = [
+    ["Total, all occupations", "00-0000", "Summary", 169956.1, 175167.9, 100.0, 100.0,
+     5211.8, 3.1, 5.8, 18863.3, 49500.0, NA, NA, NA, NA],
+    ["  Management occupations", "11-0000", "Summary", 13607.6, 14441.0, 8.0, 8.2,
+     833.4, 6.1, 14.1, 1147.9, 122090.0, NA, NA, NA, NA],
+    ["    Top executives", "11-1000", "Summary", 4049.9, 4228.1, 2.4, 2.4,
+     178.2, 4.4, 2.8, 333.1, 104990.0, NA, NA, NA, NA],
+    ["      Legislators", "11-1031", "Line item", 27.7, 28.6, 0.0, 0.0,
+     0.9, 3.4, NA, 2.2, 44810.0, "Bachelor's degree", "Less than 5 years", "None", NA],
+    ["  Healthcare practitioners and technical occupations", "29-0000", "Summary",
+     10067.5, 10794.4, 5.9, 6.2, 726.9, 7.2, 2.4, 634.9, 83090.0, NA, NA, NA, NA],
+    ["        Anesthesiologists", "29-1211", "Line item", 45.3, 46.7, 0.0, 0.0,
+     1.4, 3.2, 4.7, 1.3, ">=$239,200", "Doctoral or professional degree", "None",
+     "Internship/residency", "OOH Content"],
+    ["    Health technologists and technicians", "29-2000", "Summary", 3205.6, 3393.0,
+     1.9, 1.9, 187.4, 5.8, 0.6, 261.4, 54270.0, NA, NA, NA, NA],
+    ["      Medical records specialists", "29-2072", "Line item", 194.8, 208.6, 0.1, 0.1,
+     13.8, 7.1, 0.8, 14.2, 50250.0, "Postsecondary nondegree award", "None", "None",
+     "OOH Content"],
+]  # fmt: skip
+CURRENT_FOOTNOTES: list[Row] = [
+    ["Footnotes:"],
+    [
+        "[1] Data are from the Occupational Employment and Wage Statistics program, U.S. "
+        "Bureau of Labor Statistics. Wage data cover non-farm wage and salary workers and do "
+        "not cover the self-employed, owners and partners in unincorporated firms, or "
+        "household workers."
+    ],
+    ['Note: Data is unavailable for values denoted with a "—".'],
+    ["Source: Employment Projections program, U.S. Bureau of Labor Statistics"],
+]
+CURRENT_INDEX: list[Row] = [
+    ["Occupation.xlsx contents"],
+    ["Table 1.1 Employment by major occupational group, 2024 and projected 2034"],
+    ["Table 1.2 Occupational projections, 2024–34, and worker characteristics, 2024"],
+]
+CURRENT_TABLE_1_1: list[Row] = [
+    [
+        "Table 1.1 Employment by major occupational group, 2024 and projected 2034 "
+        "(Employment in thousands)"
+    ],
+    [
+        "2024 National Employment Matrix title",
+        "2024 National Employment Matrix code",
+        "Employment, 2024",
+        "Employment, 2034",
+        "Employment change, numeric, 2024–34",
+        "Employment change, percent, 2024–34",
+        "Median annual wage, dollars, 2024[1]",
+    ],
+    ["Total, all occupations", "00-0000", 169956.1, 175167.9, 5211.8, 3.1, 49500.0],
+    ["  Management occupations", "11-0000", 13607.6, 14441.0, 833.4, 6.1, 122090.0],
+]
+
+
+def current_occupations() -> list[Row]:
+    """A fresh copy of the current layout's occupation rows, for a test to edit."""
+    return copy.deepcopy(CURRENT_OCCUPATIONS)
+
+
+def current_rows(occupations: Sequence[Row] | None = None) -> list[Row]:
+    """Table 1.2 of the current layout: title, header, occupations, footnotes."""
+    body = current_occupations() if occupations is None else [list(r) for r in occupations]
+    return [[CURRENT_TITLE], list(CURRENT_HEADER), *body, *copy.deepcopy(CURRENT_FOOTNOTES)]
+
+
+def current_sheets(table_1_2: Sequence[Row] | None = None) -> dict[str, list[Row]]:
+    return {
+        "Index": copy.deepcopy(CURRENT_INDEX),
+        "Table 1.1": copy.deepcopy(CURRENT_TABLE_1_1),
+        "Table 1.2": current_rows() if table_1_2 is None else [list(r) for r in table_1_2],
+    }
+
+
+def write_current_workbook(
+    path: Path, table_1_2: Sequence[Row] | None = None, *, occupations: Sequence[Row] | None = None
+) -> Path:
+    """The current (2024–34) layout; ``occupations`` replaces the data rows only."""
+    rows = current_rows(occupations) if table_1_2 is None else table_1_2
+    return write_workbook(path, current_sheets(rows))
+
+
+# --- 2014–24 layout (December 2015) ---------------------------------------------------------
+#
+# Real figures, from the MLR (Dec 2015), the 2014–24 news release and the OOH: the total
+# (150,539.9 → 160,328.8 thousand, +9,788.9, +6.5 %), Medical records and health information
+# technicians 29-2071 (188.6 → 217.6 thousand, +29.0, +15.4 %, median annual wage May 2015
+# $37,110, postsecondary nondegree award). Every other 2014–24 cell below (the other rows,
+# distributions, openings, the other wages and characteristics) is reconstructed for the
+# layout, consistent with itself, not copied from the real workbook.
+
+TITLE_1_2_2014 = "Table 1.2 Employment by detailed occupation, 2014 and projected 2024"
+UNITS_2014 = "(Numbers in thousands)"
+HEADER_1_2_2014: tuple[Row, Row] = (
+    [
+        "2014 National Employment Matrix title",
+        "2014 National Employment Matrix code",
+        "Occupation type",
+        "Employment",
+        "",
+        "Percent distribution",
+        "",
+        "Change, 2014-24",
+        "",
+    ],
+    ["", "", "", "2014", "2024", "2014", "2024", "Number", "Percent"],
+)
+OCCUPATIONS_1_2_2014: list[Row] = [
+    ["Total, all occupations", "00-0000", "Summary", 150539.9, 160328.8, 100.0, 100.0,
+     9788.9, 6.5],
+    ["  Healthcare practitioners and technical occupations", "29-0000", "Summary",
+     8236.5, 9505.6, 5.5, 5.9, 1269.1, 15.4],
+    ["    Registered nurses", "29-1141", "Line item", 2751.0, 3190.3, 1.8, 2.0, 439.3, 16.0],
+    ["    Health technologists and technicians", "29-2000", "Summary", 3125.6, 3619.0,
+     2.1, 2.3, 493.4, 15.8],
+    ["      Medical records and health information technicians", "29-2071", "Line item",
+     188.6, 217.6, 0.1, 0.1, 29.0, 15.4],
+]  # fmt: skip
+FOOTNOTES_2014: list[Row] = [
+    ["Source: Employment Projections program, U.S. Department of Labor, U.S. Bureau of Labor "
+     "Statistics"],
+]  # fmt: skip
+
+TITLE_1_7_2014 = "Table 1.7 Occupational projections and worker characteristics, 2014-24"
+HEADER_1_7_2014: tuple[Row, Row] = (
+    [
+        "2014 National Employment Matrix title",
+        "2014 National Employment Matrix code",
+        "Occupation type",
+        "Employment",
+        "",
+        "Employment change, 2014-24",
+        "",
+        "Job openings due to growth and replacement needs, 2014-24",
+        "Median annual wage, 2015(1)",
+        "Typical education needed for entry",
+        "Work experience in a related occupation",
+        "Typical on-the-job training needed to attain competency in the occupation",
+    ],
+    ["", "", "", "2014", "2024", "Number", "Percent", "", "", "", "", ""],
+)
+# Openings here are totals over the decade (growth plus replacement needs), not annual.
+OCCUPATIONS_1_7_2014: list[Row] = [
+    ["Total, all occupations", "00-0000", "Summary", 150539.9, 160328.8, 9788.9, 6.5,
+     46506.7, 36200.0, NA, NA, NA],
+    ["  Healthcare practitioners and technical occupations", "29-0000", "Summary",
+     8236.5, 9505.6, 1269.1, 15.4, 2794.9, 63420.0, NA, NA, NA],
+    ["    Registered nurses", "29-1141", "Line item", 2751.0, 3190.3, 439.3, 16.0,
+     1088.4, 67490.0, "Bachelor's degree", "None", "None"],
+    ["    Health technologists and technicians", "29-2000", "Summary", 3125.6, 3619.0,
+     493.4, 15.8, 1143.3, 42160.0, NA, NA, NA],
+    ["      Medical records and health information technicians", "29-2071", "Line item",
+     188.6, 217.6, 29.0, 15.4, 75.4, 37110.0, "Postsecondary nondegree award", "None",
+     "None"],
+]  # fmt: skip
+FOOTNOTES_1_7_2014: list[Row] = [
+    ["(1) Data are from the Occupational Employment Statistics program, U.S. Department of "
+     "Labor, U.S. Bureau of Labor Statistics."],
+    ["Source: Employment Projections program, U.S. Department of Labor, U.S. Bureau of Labor "
+     "Statistics"],
+]  # fmt: skip
+
+
+def occupations_1_2_2014() -> list[Row]:
+    return copy.deepcopy(OCCUPATIONS_1_2_2014)
+
+
+def occupations_1_7_2014() -> list[Row]:
+    return copy.deepcopy(OCCUPATIONS_1_7_2014)
+
+
+def _years_as_numbers(row: Row) -> Row:
+    """The year sub-headers as Excel numbers (what typing 2014 into a cell gives)."""
+    return [int(c) if isinstance(c, str) and c.isdigit() else c for c in row]
+
+
+def table_1_2_2014(
+    occupations: Sequence[Row] | None = None, *, numeric_years: bool = False
+) -> list[Row]:
+    top, sub = copy.deepcopy(HEADER_1_2_2014)
+    body = occupations_1_2_2014() if occupations is None else [list(r) for r in occupations]
+    sub = _years_as_numbers(sub) if numeric_years else sub
+    return [[TITLE_1_2_2014], [UNITS_2014], top, sub, *body, *copy.deepcopy(FOOTNOTES_2014)]
+
+
+def table_1_7_2014(
+    occupations: Sequence[Row] | None = None, *, numeric_years: bool = False
+) -> list[Row]:
+    top, sub = copy.deepcopy(HEADER_1_7_2014)
+    body = occupations_1_7_2014() if occupations is None else [list(r) for r in occupations]
+    sub = _years_as_numbers(sub) if numeric_years else sub
+    return [[TITLE_1_7_2014], [UNITS_2014], top, sub, *body, *copy.deepcopy(FOOTNOTES_1_7_2014)]
+
+
+def write_2014_workbook(
+    path: Path,
+    *,
+    table_1_2: Sequence[Row] | None = None,
+    table_1_7: Sequence[Row] | None = None,
+    numeric_years: bool = False,
+) -> Path:
+    """The 2014–24 layout: Table 1.2 (employment, change) and Table 1.7 (wages, education)."""
+    sheets = {
+        "Table 1.1": [
+            ["Table 1.1 Employment by major occupational group, 2014 and projected 2024"]
+        ],
+        "Table 1.2": (
+            table_1_2_2014(numeric_years=numeric_years)
+            if table_1_2 is None
+            else [list(r) for r in table_1_2]
+        ),
+        "Table 1.7": (
+            table_1_7_2014(numeric_years=numeric_years)
+            if table_1_7 is None
+            else [list(r) for r in table_1_7]
+        ),
+    }
+    return write_workbook(path, sheets)
+
+
+# --- editing and writing --------------------------------------------------------------------
+
+
+def set_cell(rows: list[Row], code: str, column: int, value: Cell) -> list[Row]:
+    """Set one cell of the row whose code (column 1) is ``code``; returns ``rows``."""
+    for row in rows:
+        if len(row) > 1 and row[1] == code:
+            row[column] = value
+            return rows
+    raise KeyError(code)
+
+
+def drop_code(rows: Sequence[Row], code: str) -> list[Row]:
+    return [list(r) for r in rows if not (len(r) > 1 and r[1] == code)]
+
+
+def write_workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[Cell]]]) -> Path:
+    """Write ``sheets`` (name → rows) as an xlsx; empty strings and None stay empty cells."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": datetime(2025, 8, 28)})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if value not in ("", None):
+                    sheet.write(i, j, value)
+    workbook.close()
+    return path
