@@ -16,6 +16,8 @@ class StagedTable:
     # Replace only the rows whose primary key the staged file holds (lookups from partial
     # sources, e.g. a national special-request workbook, must not delete other rows).
     upsert: bool = False
+    # Hand the staged parquet file itself to the lake (no second write of a big table).
+    adopt: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -155,7 +155,9 @@ def test_changed_value_makes_a_new_release(
     con = duckdb.connect(str(data_dir / "bls.duckdb"), read_only=True)
     new, old = (
         con.execute(
-            f'SELECT value FROM "{rid}".oews_estimates WHERE series_id = ?', [sid]
+            f'SELECT value FROM "{rid}".oews_estimates WHERE soc_code = ? AND measure = ? '
+            "AND area_code = '0000000' AND industry_code = '000000'",
+            ["29-2072", "annual_median"],
         ).fetchone()[0]
         for rid in (second.release_id, first.release_id)
     )

@@ -40,6 +40,15 @@ DATATYPES: dict[str, tuple[str, str, str]] = {
     "17": ("Location Quotient", "location_quotient", "ratio"),
 }
 MEASURE_UNITS = {measure: unit for _, measure, unit in DATATYPES.values()}
+MEASURE_CODES = {measure: code for code, (_, measure, _) in DATATYPES.items()}
+
+
+def series_id(areatype: str, area: str, industry: str, soc_code: str, measure: str) -> str:
+    """The 25-character BLS series id of an ``oews_estimates`` row (it is not stored: every
+    part of it is a column already)."""
+    occupation = soc_code.replace("-", "")
+    return f"OEU{areatype}{area}{industry}{occupation}{MEASURE_CODES.get(measure, '??')}"
+
 
 DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
 FOOTNOTE_TOP_CODED = "5"
@@ -48,24 +57,6 @@ FOOTNOTE_NOT_RELEASED = "8"
 # "This wage is equal to or greater than $115.00 per hour or $239,200 per year."
 _TOP_CODE = re.compile(r"\$([\d,]+\.\d{2}) per hour or \$([\d,]+) per year")
 _RELEASE = re.compile(r"^(\d{4})A01$")
-_SERIES_ID = re.compile(r"^OEU[NSM]\d{7}[0-9A-Z-]{6}\d{6}\d{2}$")
-
-ESTIMATE_SCHEMA = {
-    "reference_year": "INTEGER",
-    "reference_period": "VARCHAR",
-    "areatype_code": "VARCHAR",
-    "area_code": "VARCHAR",
-    "industry_code": "VARCHAR",
-    "ownership": "VARCHAR",
-    "soc_code": "VARCHAR",
-    "measure": "VARCHAR",
-    "value": "DECIMAL(18,3)",
-    "status": "VARCHAR",
-    "top_code_threshold": "DECIMAL(18,2)",
-    "footnote_codes": "VARCHAR",
-    "series_id": "VARCHAR",
-    "release_id": "VARCHAR",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,18 +273,25 @@ def _measure_values() -> str:
     )
 
 
+# The raw columns, exactly as BLS wrote them (padding kept: substr and casts do not need it
+# gone, and trimming 6 M strings is a third of the cost of the pass).
+_READ_RAW = """read_csv($data, delim = '\t', header = true, quote = '', escape = '',
+    names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
+    all_varchar = true, null_padding = true)"""
+# A row whose id, year or period is wrong gets reference_year NULL (one check finds them all).
+# The cheap part of the id check runs on every row; the area type is checked against oe.area
+# and each code against its lookup, so together every malformed id is caught.
+_ID_OK = (
+    "starts_with(series_id, 'OEU') AND (length(series_id) = 25 OR substr(series_id, 26, 1) = ' ')"
+)
+_ROW_OK = f"period = 'A01' AND year = CAST($year AS VARCHAR) AND {_ID_OK}"
+_DASH = "ends_with(value, '-')"  # values are right-justified: '           -'
+
 _STAGE_SQL = """
 COPY (
-  WITH raw AS (
-    SELECT trim(series_id) AS series_id, trim(year) AS year, trim(period) AS period,
-           trim(value) AS value_text, trim(footnote_codes) AS footnote_codes
-    FROM read_csv($data, delim = '\t', header = true, quote = '', escape = '',
-                  names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
-                  all_varchar = true, null_padding = true)
-  ), measures(datatype_code, measure, unit) AS (VALUES {measures})
+  WITH measures(datatype_code, measure, unit) AS (VALUES {measures})
   SELECT
-    CASE WHEN r.period = 'A01' AND r.year = CAST($year AS VARCHAR) THEN $year END::INTEGER
-      AS reference_year,
+    CASE WHEN {row_ok} THEN $year END::INTEGER AS reference_year,
     $period AS reference_period,
     substr(r.series_id, 4, 1) AS areatype_code,
     substr(r.series_id, 5, 7) AS area_code,
@@ -301,22 +299,21 @@ COPY (
     CASE substr(r.series_id, 12, 6) WHEN '000001' THEN 'private' ELSE 'all' END AS ownership,
     substr(r.series_id, 18, 2) || '-' || substr(r.series_id, 20, 4) AS soc_code,
     m.measure,
-    TRY_CAST(CASE WHEN r.value_text <> '-' THEN r.value_text END AS DECIMAL(18,3)) AS value,
+    CASE WHEN NOT {dash} THEN TRY_CAST(r.value AS DECIMAL(18,3)) END AS value,
     CASE
       -- A missing value cell is not a suppression: 'ok' with no number fails a check below.
-      WHEN r.value_text IS DISTINCT FROM '-' THEN 'ok'
+      WHEN r.value IS NULL OR NOT {dash} THEN 'ok'
       WHEN regexp_matches(r.footnote_codes, '{top}') THEN 'top_coded'
       WHEN regexp_matches(r.footnote_codes, '{not_released}') THEN 'not_released'
       ELSE 'suppressed'
     END AS status,
-    CASE WHEN r.value_text = '-' AND regexp_matches(r.footnote_codes, '{top}') THEN
+    CASE WHEN {dash} AND regexp_matches(r.footnote_codes, '{top}') THEN
       CASE m.unit WHEN 'usd_per_hour' THEN $top_hourly WHEN 'usd_per_year' THEN $top_annual END
     END::DECIMAL(18,2) AS top_code_threshold,
-    nullif(r.footnote_codes, '') AS footnote_codes,
-    r.series_id,
+    nullif(trim(r.footnote_codes), '') AS footnote_codes,
     $release_id AS release_id
-  FROM raw r LEFT JOIN measures m ON m.datatype_code = substr(r.series_id, 24, 2)
-) TO '{out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)
+  FROM {read_raw} r LEFT JOIN measures m ON m.datatype_code = substr(r.series_id, 24, 2)
+) TO '{out}' (FORMAT parquet)
 """
 
 
@@ -353,6 +350,9 @@ def stage_estimates(
             top=f"(^|[^0-9]){FOOTNOTE_TOP_CODED}([^0-9]|$)",
             not_released=f"(^|[^0-9]){FOOTNOTE_NOT_RELEASED}([^0-9]|$)",
             out=str(out_path).replace("'", "''"),
+            row_ok=_ROW_OK,
+            dash=_DASH,
+            read_raw=_READ_RAW,
         )
         try:
             con.execute(
@@ -383,27 +383,33 @@ def _examples(
     con: duckdb.DuckDBPyConnection, where: str, params: list[object] | None = None
 ) -> list[str]:
     rows = con.execute(
-        "SELECT series_id, reference_year, measure, value, status, footnote_codes "
-        f"FROM staged WHERE {where} LIMIT 5",
+        "SELECT areatype_code, area_code, industry_code, soc_code, measure, value, status, "
+        f"footnote_codes FROM staged WHERE {where} LIMIT 5",
         params or [],
     ).fetchall()
-    return [" | ".join("" if v is None else str(v) for v in row) for row in rows]
+    return [
+        " | ".join(
+            [series_id(*row[:5]), *("" if v is None else str(v) for v in row[4:])]  # type: ignore[arg-type]
+        )
+        for row in rows
+    ]
 
 
 def _raw_examples(
-    con: duckdb.DuckDBPyConnection, data_path: Path, series_ids: list[str]
+    con: duckdb.DuckDBPyConnection, data_path: Path, where: str, params: dict[str, object]
 ) -> list[str]:
-    """The offending lines as BLS wrote them (for checks whose staged value is null)."""
-    if not series_ids:
-        return []
+    """The offending lines as BLS wrote them (read again only when a check failed)."""
     rows = con.execute(
-        "SELECT * FROM read_csv(?, delim = '\t', header = true, quote = '', escape = '', "
-        "all_varchar = true, null_padding = true, "
-        "names = ['series_id', 'year', 'period', 'value', 'footnote_codes']) "
-        "WHERE trim(series_id) IN (SELECT unnest(?))",
-        [str(data_path), series_ids],
+        f"SELECT * FROM {_READ_RAW} WHERE {where} LIMIT 5", {"data": str(data_path), **params}
     ).fetchall()
     return [" | ".join("" if v is None else v.strip() for v in row) for row in rows]
+
+
+# Run only after a check failed: a malformed id explains most other failures, so say so.
+_ID_STRICT = (
+    "starts_with(series_id, 'OEU') AND length(rtrim(series_id)) = 25 "
+    "AND substr(series_id, 4, 1) IN ('N', 'S', 'M')"
+)
 
 
 def _check_staged(
@@ -415,66 +421,78 @@ def _check_staged(
 ) -> StagedEstimates:
     quoted = str(out_path).replace("'", "''")
     con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet('{quoted}')")
-    rows, bad_id, bad_period, bad_measure, bad_value, distinct_ids = con.execute(
-        f"""SELECT count(*),
-             count(*) FILTER (WHERE NOT regexp_full_match(series_id, '{_SERIES_ID.pattern}')),
+    try:
+        _run_checks(con, data_path, label, lookups)
+    except ValidationError:
+        malformed = _raw_examples(con, data_path, f"NOT ({_ID_STRICT})", {})
+        if malformed:
+            count = con.execute(
+                f"SELECT count(*) FROM {_READ_RAW} WHERE NOT ({_ID_STRICT})",
+                {"data": str(data_path)},
+            ).fetchone()[0]
+            raise ValidationError(
+                label,
+                "25-character OEU series ids",
+                f"{count} rows have a malformed series_id",
+                malformed,
+            ) from None
+        raise
+    rows = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    counts = dict(
+        con.execute("SELECT status, count(*) FROM staged GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    if counts.get("top_coded") and lookups.top_code is None:
+        raise ValidationError(
+            label,
+            "top-code threshold",
+            "values are top-coded (footnote 5) but oe.footnote has no code 5",
+        )
+    return StagedEstimates(out_path, rows, lookups.vintage.reference_year, counts)
+
+
+def _run_checks(
+    con: duckdb.DuckDBPyConnection, data_path: Path, label: str, lookups: OewsLookups
+) -> None:
+    year = {"year": lookups.vintage.reference_year}
+    rows, bad_row, bad_measure, bad_value = con.execute(
+        """SELECT count(*),
              count(*) FILTER (WHERE reference_year IS NULL),
              count(*) FILTER (WHERE measure IS NULL),
-             count(*) FILTER (WHERE status = 'ok' AND value IS NULL),
-             count(DISTINCT series_id)
+             count(*) FILTER (WHERE status = 'ok' AND value IS NULL)
            FROM staged"""
     ).fetchone()
     if rows == 0:
         raise ValidationError(label, "not empty", "the data file has no rows")
-    if bad_id:
-        raise ValidationError(
-            label,
-            "25-character OEU series ids",
-            f"{bad_id} rows have a malformed series_id",
-            _examples(con, f"NOT regexp_full_match(series_id, '{_SERIES_ID.pattern}')"),
-        )
-    if bad_period:
-        ids = [
-            r[0]
-            for r in con.execute(
-                "SELECT series_id FROM staged WHERE reference_year IS NULL LIMIT 5"
-            ).fetchall()
-        ]
+    if bad_row:
         raise ValidationError(
             label,
             "year and period match oe.release",
-            f"{bad_period} rows are not year {lookups.vintage.reference_year}, period A01",
-            _raw_examples(con, data_path, ids),
+            f"{bad_row} rows are not year {lookups.vintage.reference_year}, period A01",
+            _raw_examples(con, data_path, f"NOT ({_ROW_OK})", year),
         )
     if bad_measure:
         raise ValidationError(
             label,
             "all datatypes known",
             f"{bad_measure} rows have a datatype code outside 01-17",
-            _examples(con, "measure IS NULL"),
+            _raw_examples(
+                con,
+                data_path,
+                "substr(series_id, 24, 2) NOT IN (SELECT unnest($codes))",
+                {"codes": list(DATATYPES)},
+            ),
         )
     if bad_value:
-        ids = [
-            r[0]
-            for r in con.execute(
-                "SELECT series_id FROM staged WHERE status = 'ok' AND value IS NULL LIMIT 5"
-            ).fetchall()
-        ]
         raise ValidationError(
             label,
             "values are numbers or '-'",
             f"{bad_value} values are neither a number nor '-'",
-            _raw_examples(con, data_path, ids),
-        )
-    if distinct_ids != rows:
-        dupes = con.execute(
-            "SELECT series_id, count(*) FROM staged GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
-        ).fetchall()
-        raise ValidationError(
-            label,
-            "no duplicate keys",
-            f"{rows - distinct_ids} duplicate series ids",
-            [f"{sid} appears {n} times" for sid, n in dupes],
+            _raw_examples(
+                con,
+                data_path,
+                f"value IS NULL OR (NOT {_DASH} AND TRY_CAST(value AS DECIMAL(18,3)) IS NULL)",
+                {},
+            ),
         )
     con.register("occupations_lookup", lookups.occupations)
     con.register("areas_lookup", lookups.areas)
@@ -507,16 +525,32 @@ def _check_staged(
             f"{mismatched} series carry an area type that oe.area does not give their area",
             _examples(con, wrong_type),
         )
-    counts = dict(
-        con.execute("SELECT status, count(*) FROM staged GROUP BY 1 ORDER BY 1").fetchall()
+    _check_duplicates(con, label, lookups)
+
+
+def _check_duplicates(con: duckdb.DuckDBPyConnection, label: str, lookups: OewsLookups) -> None:
+    """Group by one hash of the key (fast), then confirm candidates on the key itself."""
+    key = "area_code, industry_code, ownership, soc_code, measure"
+    candidates = con.execute(
+        f"SELECT count(*) FROM (SELECT hash({key}) AS h FROM staged GROUP BY h HAVING count(*) > 1)"
+    ).fetchone()[0]
+    if not candidates:
+        return
+    dupes = con.execute(
+        f"SELECT {key}, count(*) AS n FROM staged GROUP BY ALL HAVING count(*) > 1"
+    ).fetchall()
+    if not dupes:
+        return  # hash collisions only
+    areatypes = dict(zip(lookups.areas["area_code"], lookups.areas["area_type"], strict=True))
+    raise ValidationError(
+        label,
+        "no duplicate keys",
+        f"{sum(d[-1] - 1 for d in dupes)} duplicate series ids",
+        [
+            f"{series_id(areatypes.get(a, '?'), a, ind, soc, m)} appears {n} times"
+            for a, ind, _, soc, m, n in dupes[:5]
+        ],
     )
-    if counts.get("top_coded") and lookups.top_code is None:
-        raise ValidationError(
-            label,
-            "top-code threshold",
-            "values are top-coded (footnote 5) but oe.footnote has no code 5",
-        )
-    return StagedEstimates(out_path, rows, lookups.vintage.reference_year, counts)
 
 
 # --- everything OEWS contributes to a release -------------------------------------------------
@@ -575,6 +609,7 @@ def stage_oews(
             estimates.path,
             estimates.rows,
             {"reference_year": vintage.reference_year},
+            adopt=True,
         )
     )
     stamped = {name: {**row, "vintage": vintage.label} for name, row in sources.items()}

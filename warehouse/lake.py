@@ -55,7 +55,6 @@ TABLES: dict[str, dict[str, str]] = {
         "status": "VARCHAR",
         "top_code_threshold": "DECIMAL(18,2)",
         "footnote_codes": "VARCHAR",
-        "series_id": "VARCHAR",
         "release_id": "VARCHAR",
     },
     "oews_footnotes": {

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -122,6 +125,7 @@ def load_release(
             _check_row_count(history, staged, allow_row_count_change)
         vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
         sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
+        adopted: list[Path] = []
         con.execute("BEGIN TRANSACTION")
         try:
             changes: dict[str, dict[str, object]] = {}
@@ -138,7 +142,7 @@ def load_release(
             loads = effective
             for staged in loads:
                 for table in staged.tables:
-                    _replace(con, table)
+                    _replace(con, table, paths, adopted)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
@@ -161,6 +165,8 @@ def load_release(
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
+            for path in adopted:  # never registered: not the lake's
+                path.unlink(missing_ok=True)
             raise
     return Release(
         release_id=release_id,
@@ -231,10 +237,21 @@ def _scope(table: StagedTable) -> tuple[str, list[object]]:
     return " AND ".join(conditions) or "true", params
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: StagedTable) -> None:
+def _replace(
+    con: duckdb.DuckDBPyConnection, table: StagedTable, paths: DataPaths, adopted: list[Path]
+) -> None:
     columns = list(lake.TABLES[table.table])
     where, params = _scope(table)
     con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
+    if table.adopt:
+        # The staged file already has the table's exact schema: move it into the lake's data
+        # folder and register it, instead of reading and writing every row again.
+        target = paths.lake_files / "main" / table.table / f"staged-{uuid.uuid4().hex}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(table.path, target)
+        adopted.append(target)
+        con.execute("CALL ducklake_add_data_files('lake', ?, ?)", [table.table, str(target)])
+        return
     con.execute(
         f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
         f"SELECT {', '.join(columns)} FROM read_parquet(?)",
