@@ -6,6 +6,8 @@ the commands that run a flow.
 
 from __future__ import annotations
 
+import importlib.abc
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -18,7 +20,6 @@ from rich.table import Table
 
 from bls_refresh.errors import PipelineError
 from bls_refresh.paths import DataPaths
-from extractors.http import require_contact
 
 app = typer.Typer(
     help="Keep BLS OEWS wages and employment projections fresh, validated and versioned.",
@@ -52,6 +53,8 @@ def _run_refresh(data_dir: Path | None, source: str | None, allow_row_count_chan
     paths = DataPaths.resolve(data_dir)
     contact = os.environ.get("BLS_CONTACT_EMAIL")
     if source is None:
+        from extractors.http import require_contact
+
         try:
             require_contact(contact)  # refuse before Prefect even starts
         except PipelineError as exc:
@@ -161,6 +164,180 @@ def run(
 ) -> None:
     """Refresh from BLS (needs BLS_CONTACT_EMAIL) or from a mirror (--source)."""
     _run_refresh(data_dir, source, allow_row_count_change)
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """DuckDB's Python binding imports pandas (about 0.9 s) the first time a query takes
+    parameters, only to check whether a parameter is a DataFrame. Read-only commands never
+    pass one, so they refuse that import and answer in a fraction of a second."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not used by read-only commands")
+
+
+def _read_only() -> None:
+    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoPandas())
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def figure(
+    soc: Annotated[str, typer.Argument(help="SOC code as BLS displays it, e.g. 29-2072.")],
+    measure: Annotated[str, typer.Argument(help="e.g. annual_median, employment_change_pct.")],
+    area: Annotated[str, typer.Option(help="Area code (e.g. 0600000) or 'national'.")] = "national",
+    industry: Annotated[str, typer.Option(help="OEWS industry code; 000000 = all.")] = "000000",
+    year: Annotated[
+        int | None, typer.Option(help="OEWS May reference year (default latest).")
+    ] = None,
+    cycle: Annotated[str | None, typer.Option(help="Projections cycle, e.g. 2024-34.")] = None,
+    release: Annotated[str | None, typer.Option(help="Release id (default latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """One published figure with its reference period and source, as a writer prints it."""
+    _read_only()
+    from bls_refresh.figures import FigureError, Selection, get_figure
+
+    paths = DataPaths.resolve(data_dir)
+    selection = Selection(soc, measure, area, industry, year, cycle)
+    try:
+        result = get_figure(paths, selection, release)
+    except FigureError as exc:
+        raise _fail(exc.line(), exc.code) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(result["sentence"] + "\n")
+
+
+@app.command()
+def figures(
+    release: Annotated[str | None, typer.Option(help="Release id (default latest).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+    spec: Annotated[
+        Path | None, typer.Option(help="Figure definitions (default figures.yaml).")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Render the content team's figure definitions (figures.yaml) to JSON."""
+    _read_only()
+    from bls_refresh.figures import FigureError, ReleaseReader, load_spec, render, resolve_release
+
+    paths = DataPaths.resolve(data_dir)
+    try:
+        release_id, bundle = resolve_release(paths, release)
+        with ReleaseReader(release_id, bundle) as reader:
+            rendered = render(reader, load_spec(spec or REPO_ROOT / "figures.yaml"))
+    except FigureError as exc:
+        raise _fail(exc.line(), exc.code) from None
+    text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        out.print(f"Wrote {len(rendered)} figures of release {release_id} to {out_file}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def releases(data_dir: DataDirOption = None) -> None:
+    """List published releases: id, created, vintages, row counts."""
+    paths = DataPaths.resolve(data_dir)
+    from bls_refresh.figures import published_ids
+
+    ids = published_ids(paths)
+    if not ids:
+        raise _fail(f"No published release in {paths.published}.")
+    latest = os.readlink(paths.latest) if paths.latest.is_symlink() else None
+    table = Table(show_header=True)
+    for column in ("release", "created", "vintages", "rows"):
+        table.add_column(column)
+    for rid in ids:
+        package = json.loads((paths.published / rid / "datapackage.json").read_text())
+        vintages = ", ".join(f"{k}={v}" for k, v in sorted(package.get("vintages", {}).items()))
+        rows = ", ".join(
+            f"{r['name']} {r['rows']:,}"
+            for r in package["resources"]
+            if "rows" in r and r["name"] not in ("releases", "raw_files")
+        )
+        marker = " (latest)" if rid == latest else ""
+        table.add_row(rid + marker, package["created"], vintages, rows)
+    out.print(table)
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        str | None, typer.Argument(help="Older release (default: the one before new).")
+    ] = None,
+    new: Annotated[str | None, typer.Argument(help="Newer release (default: latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """What changed between two releases: rows per table and the figures of figures.yaml."""
+    _read_only()
+    from bls_refresh.figures import FigureError, published_ids, release_order, resolve_release
+    from warehouse.diff import diff_bundles, diff_markdown
+
+    paths = DataPaths.resolve(data_dir)
+    try:
+        new_id, new_bundle = resolve_release(paths, new)
+        ids = published_ids(paths)
+        if old is None:
+            earlier = [r for r in ids if release_order(r) < release_order(new_id)]
+            if not earlier:
+                raise _fail(f"Release {new_id} is the first release: nothing to compare with.")
+            old = earlier[-1]
+        old_id, old_bundle = resolve_release(paths, old)
+    except FigureError as exc:
+        raise _fail(exc.line(), exc.code) from None
+    result = diff_bundles(old_bundle, new_bundle)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+        return
+    sys.stdout.write(
+        f"Changes from {old_id} to {new_id}\n\n" + "\n".join(diff_markdown(result)) + "\n"
+    )
+
+
+@app.command()
+def verify(data_dir: DataDirOption = None) -> None:
+    """Re-hash every raw file and published bundle against its manifest; exit 1 on a mismatch."""
+    from warehouse.verify import verify as run_verify
+
+    problems, summary = run_verify(DataPaths.resolve(data_dir))
+    for line in summary:
+        out.print(line, highlight=False)
+    for problem in problems:
+        err.print(f"MISMATCH {problem}", highlight=False, markup=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print("All files match their manifests.")
+
+
+@app.command()
+def rollback(
+    release: Annotated[str, typer.Argument(help="An earlier, published release id.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Point latest back at an earlier release (a pointer move; nothing is deleted)."""
+    from bls_refresh.lock import refresh_lock
+    from warehouse.publish import rollback as run_rollback
+
+    paths = DataPaths.resolve(data_dir)
+    try:
+        with refresh_lock(paths):
+            run_rollback(paths, release)
+    except KeyError as exc:
+        raise _fail(str(exc).strip("'")) from None
+    except PipelineError as exc:
+        raise _fail(str(exc), 1) from None
+    out.print(f"latest → {release}; the next new release moves it forward again.")
 
 
 @app.command()

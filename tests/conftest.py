@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,23 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+# The sample mirror's files carry BLS's release dates as Last-Modified; a git checkout gives
+# them the checkout time instead, so each test's copy gets the dates back.
+MIRROR_MTIMES = {
+    "download.bls.gov": datetime(2025, 4, 2, 12, 0, tzinfo=UTC).timestamp(),
+    "www.bls.gov": datetime(2025, 8, 28, 14, 0, tzinfo=UTC).timestamp(),
+}
+
+
 @pytest.fixture
 def mirror(tmp_path: Path) -> Path:
     """A private copy of the bundled sample mirror that a test may edit."""
     dest = tmp_path / "mirror"
     shutil.copytree(SAMPLE_MIRROR, dest)
+    for host, stamp in MIRROR_MTIMES.items():
+        for path in (dest / host).rglob("*"):
+            if path.is_file():
+                os.utime(path, (stamp, stamp))
     return dest
 
 

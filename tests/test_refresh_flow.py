@@ -82,7 +82,8 @@ def test_full_refresh_publishes_a_release(data_dir: Path, bls_server: BlsServer)
     assert data_src["vintage"] == "May 2024"
     assert data_src["path"] == f"{bls_server.base_url}/{OE_DIR}/oe.data.0.Current"
     assert data_src["sha256"] == sha256_file(bls_server_root(bls_server) / "oe.data.0.Current")
-    rows = {r["name"]: r["rows"] for r in package["resources"]}
+    rows = {r["name"]: r["rows"] for r in package["resources"] if "rows" in r}
+    assert "figures" in {r["name"] for r in package["resources"]}
     assert rows["oews_estimates"] == 3043
     assert "Release" in (bundle / "RELEASE_NOTES.md").read_text()
 

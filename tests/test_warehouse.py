@@ -121,8 +121,11 @@ def test_publish_writes_a_verifiable_bundle_and_moves_latest(
     assert os.readlink(paths.latest) == first.release_id
     package = json.loads((bundle / "datapackage.json").read_text())
     assert package["version"] == first.release_id
-    assert {r["name"] for r in package["resources"]} == set(lake.TABLES)
+    assert {r["name"] for r in package["resources"]} == {*lake.TABLES, "figures"}
     for resource in package["resources"]:
+        if resource["name"] == "figures":
+            assert resource["hash"] == f"sha256:{sha256_file(bundle / 'figures.json')}"
+            continue
         assert resource["hash"] == f"sha256:{sha256_file(bundle / resource['path'])}"
         rows = duckdb.sql(f"SELECT count(*) FROM '{bundle / resource['path']}'").fetchone()
         assert rows[0] == resource["rows"]

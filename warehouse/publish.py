@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import duckdb
 
+from bls_refresh.figures import write_figures
 from bls_refresh.paths import DataPaths
 from extractors.rawstore import sha256_file
 from warehouse import lake
+from warehouse.diff import diff_bundles, diff_markdown
 
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 # DuckDB type → Frictionless field type.
@@ -113,6 +116,22 @@ def datapackage(
                 },
             }
         )
+    figures = out_dir / "figures.json"
+    if figures.exists():
+        digest = sha256_file(figures)
+        resources.append(
+            {
+                "name": "figures",
+                "path": figures.name,
+                "format": "json",
+                "mediatype": "application/json",
+                "description": "The figures of figures.yaml, formatted for writers, with "
+                "reference period, source and status.",
+                "bytes": figures.stat().st_size,
+                "hash": f"sha256:{digest}",
+                "sha256": digest,
+            }
+        )
     sources = []
     for kind, files in sorted(release["sources"].items()):  # type: ignore[union-attr]
         for name, row in sorted(files.items()):
@@ -146,7 +165,16 @@ def datapackage(
     }
 
 
-def release_notes(release: dict[str, object], previous: dict[str, object] | None) -> str:
+def figures_spec() -> Path:
+    """The content team's figure definitions: BLS_FIGURES_SPEC, else figures.yaml in the repo."""
+    return Path(os.environ.get("BLS_FIGURES_SPEC") or Path(__file__).parent.parent / "figures.yaml")
+
+
+def release_notes(
+    release: dict[str, object],
+    previous: dict[str, object] | None,
+    diff: dict[str, object] | None = None,
+) -> str:
     rid = release["release_id"]
     lines = [f"# Release {rid}", "", f"Created {release['created_at']}."]
     lines.append(
@@ -172,8 +200,11 @@ def release_notes(release: dict[str, object], previous: dict[str, object] | None
         before = prev_counts.get(table)
         change = "new" if before is None else f"{count - before:+,}"
         lines.append(f"| {table} | {count:,} | {change} |")
-    lines += ["", "## What changed", ""]
+    lines += ["", "## What was loaded", ""]
     lines += describe_changes(release["changes"], prev_counts)  # type: ignore[arg-type]
+    if diff is not None:
+        lines += ["", f"## What changed since release {diff['old']}", ""]
+        lines += diff_markdown(diff)
     lines += ["", "## Sources loaded in this release", "", "| file | vintage | sha256 | bytes |"]
     lines.append("|---|---|---|---:|")
     for kind in sorted(loaded):
@@ -214,9 +245,19 @@ def describe_changes(
     return lines
 
 
+ROLLBACK_PIN = ".rollback"
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the crash tests: die here (SIGKILL, no cleanup) when asked to."""
+    if os.environ.get("BLS_FAULT_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def publish(paths: DataPaths, release_id: str) -> Path:
     """Write the bundle of ``release_id`` (if not already complete) and point ``latest`` at it."""
     final = bundle_path(paths, release_id)
+    (paths.published / ROLLBACK_PIN).unlink(missing_ok=True)  # a new release supersedes a pin
     if not is_published(paths, release_id):
         paths.published.mkdir(parents=True, exist_ok=True)
         work = paths.published / f".tmp-{release_id}"
@@ -233,9 +274,18 @@ def publish(paths: DataPaths, release_id: str) -> Path:
             if snapshot is None:
                 raise RuntimeError(f"release {release_id} has no snapshot in the warehouse")
             counts = export_tables(con, snapshot, work)
-        _write_text(work / "RELEASE_NOTES.md", release_notes(release, previous))
+        crash_point("after_parquet")
+        write_figures(work, release_id, figures_spec())
+        prev_bundle = bundle_path(paths, str(previous["release_id"])) if previous else None
+        diff = (
+            diff_bundles(prev_bundle, work)
+            if prev_bundle is not None and is_published(paths, prev_bundle.name)
+            else None
+        )
+        _write_text(work / "RELEASE_NOTES.md", release_notes(release, previous, diff))
         package = datapackage(release, work, counts)
         _write_text(work / "datapackage.json", json.dumps(package, indent=2, default=str) + "\n")
+        crash_point("after_datapackage")
         for item in work.iterdir():
             with item.open("rb") as fh:
                 os.fsync(fh.fileno())
@@ -244,6 +294,7 @@ def publish(paths: DataPaths, release_id: str) -> Path:
             shutil.rmtree(final)
         os.replace(work, final)
         _fsync_dir(paths.published)
+    crash_point("before_latest")
     switch_latest(paths, release_id)
     write_analyst_db(paths)
     return final
@@ -285,10 +336,30 @@ def publish_pending(paths: DataPaths) -> list[str]:
     if paths.published.exists():
         for leftover in paths.published.glob(".tmp-*"):
             shutil.rmtree(leftover, ignore_errors=True)
-    if ids and current_latest(paths) is None:
+    # A crash between the bundle's rename and the pointer move leaves latest behind the newest
+    # release; move it on, unless a person rolled back on purpose.
+    pinned = rollback_pin(paths)
+    if ids and current_latest(paths) != ids[-1] and pinned is None:
         switch_latest(paths, ids[-1])
         write_analyst_db(paths)
     return done
+
+
+def rollback_pin(paths: DataPaths) -> str | None:
+    pin = paths.published / ROLLBACK_PIN
+    return pin.read_text(encoding="utf-8").strip() if pin.exists() else None
+
+
+def rollback(paths: DataPaths, release_id: str) -> None:
+    """Point ``latest`` back at an earlier, complete release (a pointer move; nothing deleted).
+
+    The pin keeps recovery from moving ``latest`` forward again; the next new release clears it.
+    """
+    if not is_published(paths, release_id):
+        raise KeyError(f"release {release_id} has no complete bundle in {paths.published}")
+    _write_text(paths.published / ROLLBACK_PIN, release_id + "\n")
+    switch_latest(paths, release_id)
+    write_analyst_db(paths)
 
 
 def _ident(name: str) -> str:
