@@ -78,8 +78,9 @@ def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
     _quiet_prefect()
     try:
         outcome = call()
-    except PipelineError as exc:
-        err.print(f"[bold red]Refresh failed:[/] {exc}", highlight=False)
+    except Exception as exc:  # the message, not a traceback: Prefect's log has the traceback
+        cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+        err.print(f"[bold red]Refresh failed:[/] {cause}", highlight=False)
         latest = os.readlink(paths.latest) if paths.latest.is_symlink() else None
         err.print(
             f"Nothing was published; latest is still {latest}."
