@@ -255,9 +255,8 @@ def releases(data_dir: DataDirOption = None) -> None:
     if not ids:
         raise _fail(f"No published release in {paths.published}.")
     latest = os.readlink(paths.latest) if paths.latest.is_symlink() else None
-    table = Table(show_header=True)
-    for column in ("release", "created", "vintages", "rows"):
-        table.add_column(column)
+    # Tab-separated, one release a line: readable, and easy for scripts to cut.
+    lines = ["release\tcreated\tvintages\trows"]
     for rid in ids:
         package = json.loads((paths.published / rid / "datapackage.json").read_text())
         vintages = ", ".join(f"{k}={v}" for k, v in sorted(package.get("vintages", {}).items()))
@@ -267,8 +266,8 @@ def releases(data_dir: DataDirOption = None) -> None:
             if "rows" in r and r["name"] not in ("releases", "raw_files")
         )
         marker = " (latest)" if rid == latest else ""
-        table.add_row(rid + marker, package["created"], vintages, rows)
-    out.print(table)
+        lines.append(f"{rid}{marker}\t{package['created']}\t{vintages}\t{rows}")
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command()

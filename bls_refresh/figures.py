@@ -231,6 +231,22 @@ def _resolve_industry(reader: ReleaseReader, industry: str) -> tuple[str, str]:
 
 
 def _unknown_soc(reader: ReleaseReader, soc: str) -> FigureError:
+    successors = (
+        reader.rows(
+            f"SELECT to_code, to_title FROM {reader.table('soc_crosswalk')} "
+            "WHERE from_code = ? ORDER BY to_code",
+            [soc],
+        )
+        if (reader.bundle / "soc_crosswalk.parquet").exists()
+        else []
+    )
+    if successors:
+        return FigureError(
+            f"{soc} is a SOC 2010 code; figures use SOC 2018, where it became "
+            + ", ".join(f"{r['to_code']} ({r['to_title']})" for r in successors)
+            + ".",
+            [r["to_code"] for r in successors],
+        )
     codes = reader.scalar_list(
         f"SELECT soc_code FROM {reader.table('occupations')} UNION "
         f"SELECT soc_code FROM {reader.table('projections')}"

@@ -21,18 +21,21 @@ from bls_refresh.paths import DataPaths
 from bls_refresh.staging import StagedLoad
 from extractors import oews as oews_extractor
 from extractors import projections as projections_extractor
+from extractors import soc as soc_extractor
 from extractors.http import Fetched, Fetcher, HttpPolicy, require_contact
 from extractors.rawstore import RawStore, safe_name
 from extractors.source import Source
 from transforms import oews as oews_transform
 from transforms import oews_special as oews_special_transform
 from transforms import projections as projections_transform
+from transforms import soc as soc_transform
 from warehouse import load, publish
 
 # kind → how to fetch it (extractors/) and how to stage it (transforms/)
 FETCHERS: dict[str, Callable[[Fetcher, Source], dict[str, Fetched]]] = {
     "oews": oews_extractor.fetch_oews,
     "projections": projections_extractor.fetch_projections,
+    "soc": soc_extractor.fetch_crosswalk,
 }
 KINDS = tuple(FETCHERS)
 
@@ -65,11 +68,24 @@ def _stage_oews_special(
     )
 
 
+def _stage_crosswalk(
+    files: dict[str, Path],
+    out: Path,
+    release_id: str,
+    sources: dict,  # type: ignore[type-arg]
+) -> StagedLoad:
+    ((name, path),) = files.items()
+    return soc_transform.stage_crosswalk(
+        path, out, release_id=release_id, sources=sources, label=name
+    )
+
+
 # A kind may carry a suffix after "/" (one special-request file each): "oews_special/x.zip".
 STAGERS: dict[str, Callable[[dict[str, Path], Path, str, dict], StagedLoad]] = {  # type: ignore[type-arg]
     "oews": _stage_oews,
     "projections": _stage_projections,
     "oews_special": _stage_oews_special,
+    "soc": _stage_crosswalk,
 }
 
 

@@ -157,13 +157,29 @@ def test_html_saved_as_xlsx_is_refused_and_kept(data_dir: Path, tmp_path: Path) 
     assert list((data_dir / "raw" / "quarantine").iterdir())
 
 
-def test_other_workbooks_are_refused(data_dir: Path, shared_samples: Path) -> None:
-    with pytest.raises(ValidationError, match="a workbook with sheets \\['Sorted by 2010'\\]"):
-        ingest(
-            files=[str(shared_samples / "soc/soc_2010_to_2018_crosswalk.xlsx")],
-            data_dir=str(data_dir),
-        )
+def test_other_workbooks_are_refused(data_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "occupation.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Budget").write(0, 0, "Quarter")
+    book.close()
+    with pytest.raises(ValidationError, match=r"a workbook with sheets \['Budget'\]"):
+        ingest(files=[str(path)], data_dir=str(data_dir))
     assert not os.path.exists(data_dir / "published" / "latest")
+
+
+def test_soc_crosswalk_is_recognised_and_loaded(data_dir: Path, shared_samples: Path) -> None:
+    crosswalk = shared_samples / "soc/soc_2010_to_2018_crosswalk.xlsx"
+    outcome = ingest(files=[str(crosswalk)], data_dir=str(data_dir))
+    assert outcome.vintages == {"soc": "SOC 2010 to 2018"}
+    con = duckdb.connect(str(data_dir / "bls.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT to_code, to_title FROM soc_crosswalk WHERE from_code = '29-2071' ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("29-2072", "Medical Records Specialists"),
+        ("29-9021", "Health Information Technologists and Medical Registrars"),
+    ]
 
 
 def test_special_request_zip_loads_an_earlier_year(

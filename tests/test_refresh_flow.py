@@ -28,6 +28,7 @@ OE_FILES = (
     "oe.occupation",
     "oe.data.0.Current",
     "occupation.xlsx",
+    "soc_2010_to_2018_crosswalk.xlsx",
 )
 
 
@@ -69,7 +70,11 @@ def test_full_refresh_publishes_a_release(data_dir: Path, bls_server: BlsServer)
     assert outcome.changed
     release_id = outcome.release_id
     assert latest_of(data_dir) == release_id
-    assert outcome.vintages == {"oews": "May 2024", "projections": "2024-34"}
+    assert outcome.vintages == {
+        "oews": "May 2024",
+        "projections": "2024-34",
+        "soc": "SOC 2010 to 2018",
+    }
     assert outcome.row_counts["projections"] == 36
     assert outcome.row_counts["oews_estimates"] == 3043
     assert_bundle_intact(data_dir, release_id)

@@ -47,8 +47,9 @@ _TITLE = re.compile(rb"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
 EXPECTED = (
     "an Employment Projections occupation workbook (.xlsx with sheet 'Table 1.2' and a "
     "'National Employment Matrix code' header), an OEWS time-series flat file (oe.data.0.Current, "
-    "oe.area, oe.industry, oe.occupation, oe.datatype, oe.footnote, oe.release), or an OEWS "
-    "special-request workbook or zip (OCC_CODE, TOT_EMP, A_MEDIAN columns)"
+    "oe.area, oe.industry, oe.occupation, oe.datatype, oe.footnote, oe.release), an OEWS "
+    "special-request workbook or zip (OCC_CODE, TOT_EMP, A_MEDIAN columns), or the SOC 2010 to "
+    "2018 crosswalk workbook ('2010 SOC Code' … '2018 SOC Code')"
 )
 
 
@@ -118,8 +119,10 @@ def _detect_workbook(path: Path) -> Detected:
             if "national employment matrix" in text or "employment by detailed occupation" in text:
                 return Detected("projections", "occupation.xlsx")
     for sheet in book.sheet_names[:3]:
-        rows = book.get_sheet_by_name(sheet).to_python(nrows=10)
+        rows = book.get_sheet_by_name(sheet).to_python(nrows=20)
         cells = {str(c).strip().upper() for r in rows for c in r}
+        if {"2010 SOC CODE", "2018 SOC CODE"} <= cells:
+            return Detected("soc", "soc_2010_to_2018_crosswalk.xlsx")
         if "OCC_CODE" in cells and ({"A_MEDIAN", "TOT_EMP"} & cells):
             return Detected("oews_special", path.name, f"sheet '{sheet}'")
     raise _refuse(path, f"a workbook with sheets {book.sheet_names[:8]}")

@@ -88,6 +88,15 @@ TABLES: dict[str, dict[str, str]] = {
         "not_available": "VARCHAR",
         "release_id": "VARCHAR",
     },
+    "soc_crosswalk": {
+        "from_version": "VARCHAR",
+        "from_code": "VARCHAR",
+        "from_title": "VARCHAR",
+        "to_version": "VARCHAR",
+        "to_code": "VARCHAR",
+        "to_title": "VARCHAR",
+        "release_id": "VARCHAR",
+    },
     "raw_files": {
         "url": "VARCHAR",
         "fetched_at": "VARCHAR",
@@ -125,6 +134,7 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     ],
     "oews_footnotes": ["reference_year", "footnote_code"],
     "projections": ["cycle", "soc_code"],
+    "soc_crosswalk": ["from_version", "from_code", "to_version", "to_code"],
     "raw_files": ["release_id", "url"],
     "releases": ["release_id"],
 }

@@ -42,6 +42,7 @@ TABLE_DESCRIPTIONS = {
     "oews_footnotes": "Footnote texts of each OEWS reference year, as BLS wrote them.",
     "projections": "Employment Projections by cycle and occupation: employment in persons, "
     "change, openings, self-employed share, median wage and entry requirements.",
+    "soc_crosswalk": "BLS's SOC 2010 → 2018 crosswalk: one row per (2010 code, 2018 code) pair.",
     "raw_files": "The raw files each release was built from (URL, sha256, Last-Modified).",
     "releases": "Releases up to and including this one, with vintages and row counts.",
 }

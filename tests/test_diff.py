@@ -1,0 +1,246 @@
+"""Diff between two published releases: tables, figures, CLI and release notes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_MIRROR
+from releases import WRAPPED, bls_refresh, make_release, set_median
+
+from bls_refresh.figures import Selection, get_figure, published_ids, resolve_release
+from bls_refresh.paths import DataPaths
+from warehouse.diff import COMPARED, diff_bundles, diff_markdown
+
+FIGURE_LINE = "- `medical_records_median_wage`: $50,250 (May 2024) → $51,140 (May 2024)"
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataPaths, str, str]]:
+    """Release A from the sample mirror; release B after BLS changed one value."""
+    root = tmp_path_factory.mktemp("diff")
+    mirror = root / "mirror"
+    shutil.copytree(SAMPLE_MIRROR, mirror)
+    paths = DataPaths(root / "data")
+    a = make_release(paths, mirror)
+    b = make_release(paths, mirror, edit=lambda m: set_median(m, "51140"))
+    yield paths, a, b
+
+
+def cli(paths: DataPaths, *args: str) -> subprocess.CompletedProcess[str]:
+    return bls_refresh(*args, "--data-dir", str(paths.root))
+
+
+def expected_diff(a: str, b: str) -> dict[str, object]:
+    tables = {t: {"added": 0, "removed": 0, "changed": 0} for t in COMPARED}
+    tables["oews_estimates"]["changed"] = 1
+    return {
+        "old": a,
+        "new": b,
+        "tables": tables,
+        "figures": [
+            {
+                "id": "medical_records_median_wage",
+                "old": "$50,250",
+                "new": "$51,140",
+                "old_value": 50250,
+                "new_value": 51140,
+                "old_reference": "May 2024",
+                "new_reference": "May 2024",
+            }
+        ],
+    }
+
+
+def test_edit_keeps_the_file_layout(tmp_path: Path) -> None:
+    mirror = tmp_path / "m"
+    shutil.copytree(SAMPLE_MIRROR, mirror)
+    data = mirror / "download.bls.gov/pub/time.series/oe/oe.data.0.Current"
+    before = data.read_text().splitlines()
+    set_median(mirror, "51140")
+    after = data.read_text().splitlines()
+    changed = [(x, y) for x, y in zip(before, after, strict=True) if x != y]
+    assert changed == [
+        (
+            "OEUN000000000000029207213     \t2024\tA01\t       50250\t",
+            "OEUN000000000000029207213     \t2024\tA01\t       51140\t",
+        )
+    ]
+
+
+def test_diff_bundles_shows_one_changed_row_and_one_figure(
+    two: tuple[DataPaths, str, str],
+) -> None:
+    paths, a, b = two
+    assert COMPARED == [
+        "occupations",
+        "areas",
+        "industries",
+        "oews_estimates",
+        "oews_footnotes",
+        "projections",
+        "soc_crosswalk",
+    ]
+    assert diff_bundles(paths.published / a, paths.published / b) == expected_diff(a, b)
+    # The hourly median is datatype 08: not edited, so not a change.
+    for rid in (a, b):
+        figures = json.loads((paths.published / rid / "figures.json").read_text())
+        assert figures["medical_records_median_hourly_wage"]["text"] == "$24.16"
+    # Backwards, the same change the other way round.
+    back = diff_bundles(paths.published / b, paths.published / a)
+    assert back["tables"]["oews_estimates"] == {"added": 0, "removed": 0, "changed": 1}
+    assert [(f["id"], f["old"], f["new"]) for f in back["figures"]] == [
+        ("medical_records_median_wage", "$51,140", "$50,250")
+    ]
+    # A release compared with itself: nothing.
+    same = diff_bundles(paths.published / b, paths.published / b)
+    assert same["figures"] == []
+    assert all(d == {"added": 0, "removed": 0, "changed": 0} for d in same["tables"].values())
+    assert diff_markdown(same)[-1] == "None of the figures in figures.yaml changed."
+
+
+def test_figure_by_release(two: tuple[DataPaths, str, str]) -> None:
+    paths, a, b = two
+    sel = Selection("29-2072", "annual_median")
+    assert get_figure(paths, sel)["text"] == "$51,140"
+    assert get_figure(paths, sel, "latest")["release"] == b
+    old = cli(paths, "figure", "29-2072", "annual_median", "--release", a, "--json")
+    assert old.returncode == 0, old.stderr
+    assert (json.loads(old.stdout)["text"], json.loads(old.stdout)["release"]) == ("$50,250", a)
+    new = cli(paths, "figure", "29-2072", "annual_median")
+    assert new.stdout == (
+        "Medical records specialists: median annual wage $51,140 "
+        "(May 2024, U.S. Bureau of Labor Statistics OEWS)\n"
+    )
+
+
+def test_diff_command_defaults_to_previous_vs_latest(two: tuple[DataPaths, str, str]) -> None:
+    paths, a, b = two
+    result = cli(paths, "diff")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"Changes from {a} to {b}\n"
+        "\n"
+        "| table | rows added | rows removed | rows changed |\n"
+        "|---|---:|---:|---:|\n"
+        "| occupations | 0 | 0 | 0 |\n"
+        "| areas | 0 | 0 | 0 |\n"
+        "| industries | 0 | 0 | 0 |\n"
+        "| oews_estimates | 0 | 0 | 1 |\n"
+        "| oews_footnotes | 0 | 0 | 0 |\n"
+        "| projections | 0 | 0 | 0 |\n"
+        "| soc_crosswalk | 0 | 0 | 0 |\n"
+        "\n"
+        "### Figures that changed\n"
+        "\n"
+        f"{FIGURE_LINE}\n"
+    )
+
+
+def test_diff_command_json(two: tuple[DataPaths, str, str]) -> None:
+    paths, a, b = two
+    result = cli(paths, "diff", a, b, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected_diff(a, b)
+
+
+def test_diff_command_unknown_release(two: tuple[DataPaths, str, str]) -> None:
+    paths, a, b = two
+    result = cli(paths, "diff", "2020-01-01.1", b)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Unknown release '2020-01-01.1'. Did you mean: {a}, {b}?\n"
+
+
+def test_diff_command_imports_neither_prefect_nor_pandas(
+    two: tuple[DataPaths, str, str],
+) -> None:
+    paths, _, _ = two
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPED, "diff", "--json", "--data-dir", str(paths.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "MODULES False False"
+    assert json.loads(result.stdout)["figures"][0]["id"] == "medical_records_median_wage"
+
+
+def test_release_notes_carry_the_diff(two: tuple[DataPaths, str, str]) -> None:
+    paths, a, b = two
+    first = (paths.published / a / "RELEASE_NOTES.md").read_text(encoding="utf-8")
+    assert "This is the first release." in first
+    assert "## What changed since" not in first
+    assert "| oews_estimates | 3,043 | new |" in first
+    assert "| projections | 36 | new |" in first
+
+    notes = (paths.published / b / "RELEASE_NOTES.md").read_text(encoding="utf-8")
+    assert f"Previous release: {a}." in notes
+    assert "- OEWS: May 2024 (reloaded: BLS republished the same vintage with different bytes)" in (
+        notes
+    )
+    assert "- PROJECTIONS: 2024-34 (unchanged, carried over)" in notes
+    for row in (
+        "| areas | 4 | +0 |",
+        "| industries | 4 | +0 |",
+        "| occupations | 37 | +0 |",
+        "| oews_estimates | 3,043 | +0 |",
+        "| oews_footnotes | 6 | +0 |",
+        "| projections | 36 | +0 |",
+        "| releases | 2 | +1 |",
+    ):
+        assert row in notes
+    assert "- oews_estimates: changed values: `value` in 1 row" in notes
+    section = "\n".join(
+        [f"## What changed since release {a}", "", *diff_markdown(expected_diff(a, b))]
+    )
+    assert section in notes
+    assert "| oews_estimates | 0 | 0 | 1 |" in notes
+    assert notes.count(FIGURE_LINE) == 1
+
+
+def test_releases_command_lists_both(two: tuple[DataPaths, str, str]) -> None:
+    paths, a, b = two
+    result = cli(paths, "releases")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("\t")[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {a, f"{b} (latest)"}
+    for line in rows.values():
+        assert "oews=May 2024, projections=2024-34" in line
+        assert "oews_estimates 3,043" in line
+        assert "projections 36" in line
+    assert result.stdout.count("(latest)") == 1
+
+
+def test_no_release_to_list(tmp_path: Path) -> None:
+    result = bls_refresh("releases", "--data-dir", str(tmp_path / "none"))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "No published release in" in result.stderr
+
+
+def test_ten_releases_in_a_day_keep_their_order(
+    two: tuple[DataPaths, str, str], tmp_path: Path
+) -> None:
+    """Release ids count up within a day: .10 is newer than .9, not older than .2."""
+    paths, a, b = two
+    other = DataPaths(tmp_path / "data")
+    other.published.mkdir(parents=True)
+    ids = [f"2030-01-01.{n}" for n in range(1, 11)]
+    for n, rid in enumerate(ids, start=1):
+        shutil.copytree(paths.published / (b if n == 10 else a), other.published / rid)
+    assert published_ids(other) == ids
+    assert resolve_release(other, None)[0] == "2030-01-01.10"  # no `latest` link: the newest
+    os.symlink("2030-01-01.10", other.latest)
+    result = bls_refresh("diff", "--data-dir", str(other.root))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Changes from 2030-01-01.9 to 2030-01-01.10\n")
+    assert FIGURE_LINE in result.stdout
