@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,3 +39,24 @@ class StagedLoad:
 
     def rows(self) -> dict[str, int]:
         return {t.table: t.rows for t in self.tables}
+
+
+def stage_frame(
+    frame: pd.DataFrame,
+    table: str,
+    out_dir: Path,
+    release_id: str,
+    replaces: dict[str, object],
+    *,
+    upsert: bool = False,
+) -> StagedTable:
+    """Write one small validated table as staged parquet, stamped with its release."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{table}.parquet"
+    frame.assign(release_id=release_id).to_parquet(target, index=False)
+    return StagedTable(table, target, len(frame), replaces, upsert)
+
+
+def stamp(sources: dict[str, dict[str, object]], vintage: str) -> dict[str, dict[str, object]]:
+    """The raw-file rows of a load, each marked with the BLS vintage found in its content."""
+    return {name: {**row, "vintage": vintage} for name, row in sources.items()}

@@ -40,52 +40,34 @@ FETCHERS: dict[str, Callable[[Fetcher, Source], dict[str, Fetched]]] = {
 KINDS = tuple(FETCHERS)
 
 
-def _stage_oews(files: dict[str, Path], out: Path, release_id: str, sources: dict) -> StagedLoad:  # type: ignore[type-arg]
+Stager = Callable[[dict[str, Path], Path, str, dict[str, dict[str, object]]], StagedLoad]
+
+
+def _one_file(stage_file: Callable[..., StagedLoad]) -> Stager:
+    """Adapt a transform that stages a single raw file (a workbook, a zip)."""
+
+    def stage_it(
+        files: dict[str, Path], out: Path, release_id: str, sources: dict[str, dict[str, object]]
+    ) -> StagedLoad:
+        ((name, path),) = files.items()
+        return stage_file(path, out, release_id=release_id, sources=sources, label=name)
+
+    return stage_it
+
+
+def _stage_oews(
+    files: dict[str, Path], out: Path, release_id: str, sources: dict[str, dict[str, object]]
+) -> StagedLoad:
     return oews_transform.stage_oews(files, out, release_id=release_id, sources=sources)
 
 
-def _stage_projections(
-    files: dict[str, Path],
-    out: Path,
-    release_id: str,
-    sources: dict,  # type: ignore[type-arg]
-) -> StagedLoad:
-    ((name, path),) = files.items()
-    return projections_transform.stage_projections(
-        path, out, release_id=release_id, sources=sources, label=name
-    )
-
-
-def _stage_oews_special(
-    files: dict[str, Path],
-    out: Path,
-    release_id: str,
-    sources: dict,  # type: ignore[type-arg]
-) -> StagedLoad:
-    ((name, path),) = files.items()
-    return oews_special_transform.stage_special(
-        path, out, release_id=release_id, sources=sources, label=name
-    )
-
-
-def _stage_crosswalk(
-    files: dict[str, Path],
-    out: Path,
-    release_id: str,
-    sources: dict,  # type: ignore[type-arg]
-) -> StagedLoad:
-    ((name, path),) = files.items()
-    return soc_transform.stage_crosswalk(
-        path, out, release_id=release_id, sources=sources, label=name
-    )
-
-
-# A kind may carry a suffix after "/" (one special-request file each): "oews_special/x.zip".
-STAGERS: dict[str, Callable[[dict[str, Path], Path, str, dict], StagedLoad]] = {  # type: ignore[type-arg]
+# kind → how to stage it (transforms/). A kind may carry a suffix after "/" (one
+# special-request file each): "oews_special/oesm23nat.zip".
+STAGERS: dict[str, Stager] = {
     "oews": _stage_oews,
-    "projections": _stage_projections,
-    "oews_special": _stage_oews_special,
-    "soc": _stage_crosswalk,
+    "projections": _one_file(projections_transform.stage_projections),
+    "oews_special": _one_file(oews_special_transform.stage_special),
+    "soc": _one_file(soc_transform.stage_crosswalk),
 }
 
 

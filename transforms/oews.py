@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, StagedTable
+from bls_refresh.staging import StagedLoad, StagedTable, stage_frame, stamp
 from transforms.flatfile import check_header, read_flat_file, require_unique
 from transforms.oews_series import DATATYPES, series_id
 
@@ -526,11 +526,6 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, label: str, lookups: OewsL
 # --- everything OEWS contributes to a release -------------------------------------------------
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> int:
-    frame.to_parquet(path, index=False)
-    return len(frame)
-
-
 def stage_oews(
     files: dict[str, Path],
     out_dir: Path,
@@ -550,43 +545,30 @@ def stage_oews(
         release_id=release_id,
         memory_limit=memory_limit,
     )
-    frames = {
-        "occupations": lookups.occupations,
-        "areas": lookups.areas,
-        "industries": lookups.industries,
-        "oews_footnotes": lookups.footnotes.assign(reference_year=vintage.reference_year)[
-            ["reference_year", "footnote_code", "footnote_text"]
-        ],
-    }
-    replaces: dict[str, dict[str, object]] = {
-        "occupations": {"soc_version": vintage.soc_version},
-        "areas": {},
-        "industries": {},
-        "oews_footnotes": {"reference_year": vintage.reference_year},
-    }
+    year = vintage.reference_year
+    footnotes = lookups.footnotes.assign(reference_year=year)
     tables = [
-        StagedTable(
-            name,
-            out_dir / f"{name}.parquet",
-            _write_parquet(frame.assign(release_id=release_id), out_dir / f"{name}.parquet"),
-            replaces[name],
+        stage_frame(frame, name, out_dir, release_id, replaces)
+        for name, frame, replaces in (
+            ("occupations", lookups.occupations, {"soc_version": vintage.soc_version}),
+            ("areas", lookups.areas, {}),
+            ("industries", lookups.industries, {}),
+            (
+                "oews_footnotes",
+                footnotes[["reference_year", "footnote_code", "footnote_text"]],
+                {"reference_year": year},
+            ),
         )
-        for name, frame in frames.items()
     ]
     tables.append(
         StagedTable(
-            "oews_estimates",
-            estimates.path,
-            estimates.rows,
-            {"reference_year": vintage.reference_year},
-            adopt=True,
+            "oews_estimates", estimates.path, estimates.rows, {"reference_year": year}, adopt=True
         )
     )
-    stamped = {name: {**row, "vintage": vintage.label} for name, row in sources.items()}
     return StagedLoad(
         kind="oews",
         vintage=vintage.label,
         tables=tables,
-        sources=stamped,
+        sources=stamp(sources, vintage.label),
         guarded_table="oews_estimates",
     )

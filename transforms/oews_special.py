@@ -21,7 +21,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, StagedTable
+from bls_refresh.staging import StagedLoad, stage_frame, stamp
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here, not in memory
 
@@ -369,24 +369,22 @@ def stage_special(
     label: str | None = None,
 ) -> StagedLoad:
     parsed = parse_special(path, label)
-    out_dir.mkdir(parents=True, exist_ok=True)
     year = parsed.reference_year
-    tables = []
-    for name, frame, replaces, upsert in (
-        ("oews_estimates", parsed.estimates, {"reference_year": year}, False),
-        ("occupations", parsed.occupations, {}, True),
-        ("areas", parsed.areas, {}, True),
-        ("industries", parsed.industries, {}, True),
-    ):
-        target = out_dir / f"{name}.parquet"
-        frame.assign(release_id=release_id).to_parquet(target, index=False)
-        tables.append(StagedTable(name, target, len(frame), replaces, upsert))
+    tables = [
+        stage_frame(frame, name, out_dir, release_id, replaces, upsert=upsert)
+        for name, frame, replaces, upsert in (
+            ("oews_estimates", parsed.estimates, {"reference_year": year}, False),
+            ("occupations", parsed.occupations, {}, True),
+            ("areas", parsed.areas, {}, True),
+            ("industries", parsed.industries, {}, True),
+        )
+    ]
     vintage = f"May {year}"
     return StagedLoad(
         kind=f"oews_special_{year}",
         vintage=vintage,
         tables=tables,
-        sources={n: {**r, "vintage": vintage} for n, r in sources.items()},
+        sources=stamp(sources, vintage),
         guarded_table="oews_estimates",
         yields_to="oews",
     )

@@ -25,7 +25,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, StagedTable
+from bls_refresh.staging import StagedLoad, stage_frame, stamp
 
 NOT_AVAILABLE = "—"
 SOC = re.compile(r"^\d{2}-\d{4}$")
@@ -469,14 +469,11 @@ def stage_projections(
 ) -> StagedLoad:
     """Parse and validate one EP workbook; stage ``projections`` rows of its cycle as parquet."""
     parsed = parse_workbook(path, label)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "projections.parquet"
-    parsed.frame.assign(release_id=release_id).to_parquet(target, index=False)
-    stamped = {name: {**row, "vintage": parsed.cycle} for name, row in sources.items()}
+    table = stage_frame(parsed.frame, "projections", out_dir, release_id, {"cycle": parsed.cycle})
     return StagedLoad(
         kind="projections",
         vintage=parsed.cycle,
-        tables=[StagedTable("projections", target, len(parsed.frame), {"cycle": parsed.cycle})],
-        sources=stamped,
+        tables=[table],
+        sources=stamp(sources, parsed.cycle),
         guarded_table="projections",
     )

@@ -14,7 +14,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, StagedTable
+from bls_refresh.staging import StagedLoad, stage_frame, stamp
 
 SOC = re.compile(r"^\d{2}-\d{4}$")
 _MARK = re.compile(r"\s*\(#+\)\s*$")
@@ -92,17 +92,11 @@ def stage_crosswalk(
     label: str | None = None,
 ) -> StagedLoad:
     frame = parse_crosswalk(path, label)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "soc_crosswalk.parquet"
-    frame.assign(release_id=release_id).to_parquet(target, index=False)
+    scope = {"from_version": "2010", "to_version": "2018"}
     return StagedLoad(
         kind="soc",
         vintage=VINTAGE,
-        tables=[
-            StagedTable(
-                "soc_crosswalk", target, len(frame), {"from_version": "2010", "to_version": "2018"}
-            )
-        ],
-        sources={n: {**r, "vintage": VINTAGE} for n, r in sources.items()},
+        tables=[stage_frame(frame, "soc_crosswalk", out_dir, release_id, scope)],
+        sources=stamp(sources, VINTAGE),
         guarded_table="soc_crosswalk",
     )
