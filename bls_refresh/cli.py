@@ -111,6 +111,13 @@ def _summary(
     out.print(
         f"Analyst file:  {paths.analyst_db}  (open it with DuckDB: FROM oews_estimates)",
         highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"Figures:       {paths.published / release_id / 'figures.json'}  "
+        "(or: bls-refresh figure 29-2072 annual_median)",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
