@@ -6,6 +6,8 @@
   ``Retry-After`` honoured (and capped); other 4xx are not retried;
 - a body cut short mid-stream is retried a bounded number of times, then reported;
 - conditional GET from the last stored ``ETag``/``Last-Modified``;
+- ``post_json`` for the BLS API: the same session, timeouts and retries, body returned
+  to the caller (which scrubs the registration key before anything is stored);
 - the body streams to a temporary file, hashed while streaming, and enters the raw store
   by atomic rename only when complete and plausibly the kind of file we asked for.
 """
@@ -17,9 +19,10 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -179,9 +182,48 @@ class Fetcher:
                 headers["If-None-Match"] = previous.etag
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
+        response = self._send("GET", url, headers=headers)
+
+        with response:
+            if response.status_code == 304 and previous is not None:
+                record = dataclasses.replace(
+                    previous, fetched_at=utc_now_iso(), status=304, vintage=None
+                )
+                self.store.record(record)
+                return Fetched(url, self.store.object_path(previous.sha256), record, False)
+            if response.status_code != 200:
+                self._raise_for_status(url, response)
+            return self._stream_into_store(url, response, expect)
+
+    def post_json(
+        self, url: str, payload: Mapping[str, object]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """POST ``payload`` as JSON; ``(status, body, headers)`` of a 200 answer.
+
+        Same session, User-Agent, timeouts and retries (POST included: an API query has no
+        side effect) as every GET. Anything but a 200 raises :class:`FetchError` naming the
+        URL. The payload never appears in an error: it may carry a registration key.
+        The body is returned, not stored: the caller decides what of it may be kept.
+        """
+        response = self._send("POST", url, json=dict(payload))
+        with response:
+            if response.status_code != 200:
+                self._raise_for_status(url, response)
+            try:
+                body = response.content
+            except requests.exceptions.RequestException as exc:
+                raise FetchError(
+                    f"{url}: the answer was cut short ({type(exc).__name__}); nothing was stored",
+                    url=url,
+                    status=200,
+                ) from exc
+            return response.status_code, body, dict(response.headers)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request (retries are urllib3's), streamed; transport failures as FetchError."""
         timeout = (self.policy.connect_timeout, self.policy.read_timeout)
         try:
-            response = self.session.get(url, headers=headers, timeout=timeout, stream=True)
+            return self.session.request(method, url, timeout=timeout, stream=True, **kwargs)
         except requests.exceptions.RetryError as exc:
             raise FetchError(
                 f"{url}: server kept failing after {self.policy.retries} retries ({exc})", url=url
@@ -200,17 +242,6 @@ class Fetcher:
                     url=url,
                 ) from exc
             raise FetchError(f"{url}: could not connect after retries ({exc})", url=url) from exc
-
-        with response:
-            if response.status_code == 304 and previous is not None:
-                record = dataclasses.replace(
-                    previous, fetched_at=utc_now_iso(), status=304, vintage=None
-                )
-                self.store.record(record)
-                return Fetched(url, self.store.object_path(previous.sha256), record, False)
-            if response.status_code != 200:
-                self._raise_for_status(url, response)
-            return self._stream_into_store(url, response, expect)
 
     def _raise_for_status(self, url: str, response: requests.Response) -> None:
         status = response.status_code

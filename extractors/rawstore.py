@@ -39,6 +39,9 @@ class RawFileRecord:
     last_modified: str | None = None
     vintage: str | None = None
     path: str | None = None  # relative to the raw store root
+    # Why the stored bytes differ from what the server sent, or what else a reader must know
+    # (e.g. "registration key replaced by <key>"); None for an unchanged download.
+    note: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
