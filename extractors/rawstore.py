@@ -4,7 +4,8 @@ Layout under ``data/raw/``::
 
     objects/<sha[:2]>/<sha256>   file contents, read-only once written
     manifest.jsonl               one JSON line per fetch (200, 304 or copy from a mirror folder)
-    tmp/                         downloads in progress (never read by anyone else)
+    tmp/                         downloads in progress (never read by anyone else; what a
+                                 killed run left here is removed by the next run)
     quarantine/                  bodies that failed a check, kept for a person to inspect
 
 A file enters ``objects/`` only by an atomic rename of a complete, hashed temporary file,
@@ -116,6 +117,13 @@ class RawStore:
                 os.fsync(fh.fileno())
         finally:
             path.unlink(missing_ok=True)
+
+    def discard_partials(self) -> list[Path]:
+        """Remove downloads a killed run left in ``tmp/``; call only while holding the lock."""
+        leftovers = [p for p in self.tmp.iterdir() if p.is_file()]
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return leftovers
 
     def commit(self, tmp_path: Path, sha256: str) -> Path:
         """Move a complete temporary file into the store (atomic); identical content is shared."""

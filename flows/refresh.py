@@ -177,7 +177,10 @@ def publish_release(data_dir: str, release_id: str) -> str:
 
 @task(name="recover-unpublished")
 def recover_unpublished(data_dir: str) -> list[str]:
-    done = publish.publish_pending(DataPaths(Path(data_dir)))
+    paths = DataPaths(Path(data_dir))
+    if paths.raw.exists():  # partial downloads of a killed run (we hold the lock)
+        RawStore(paths.raw).discard_partials()
+    done = publish.publish_pending(paths)
     if done:
         get_run_logger().warning("published releases a previous run left unpublished: %s", done)
     return done

@@ -387,9 +387,12 @@ def write_analyst_db(paths: DataPaths) -> Path:
                     .replace("'", "''")
                 )
                 con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{file}')")
-        if paths.latest.exists():
+        latest = current_latest(paths)
+        if latest is not None:
+            # The plain views name the release's own folder, not ``latest/``: a connection
+            # opened before a publish keeps reading one whole release, never a mix.
             for table in lake.TABLES:
-                file = (paths.latest / f"{table}.parquet").as_posix().replace("'", "''")
+                file = (paths.published / latest / f"{table}.parquet").as_posix().replace("'", "''")
                 con.execute(f"CREATE VIEW main.{table} AS SELECT * FROM read_parquet('{file}')")
         con.execute("CHECKPOINT")
     finally:

@@ -1,0 +1,194 @@
+"""Several processes on one data directory: the lock, a killed holder, readers during a publish."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+from fault_helpers import (
+    DATA_FILE,
+    Reader,
+    World,
+    assert_intact,
+    assert_names_cause,
+    assert_succeeded,
+    bump_median,
+    cli_run,
+    first_release,
+    hermetic_env,
+    lake_latest,
+    latest_of,
+    refresh,
+    run_args,
+    stall_mid_body,
+    subprocess_env,
+    wait_for,
+    world,
+)
+
+from bls_refresh.figures import release_order
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+MEDIAN_FIGURE = "medical_records_median_wage"
+FIGURE_COMMAND = [sys.executable, "-m", "bls_refresh.cli", "figure", "29-2072", "annual_median"]
+
+
+@pytest.fixture(scope="module")
+def w(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with world(tmp_path_factory.mktemp("concurrency")) as made:
+        with hermetic_env():
+            first_release(made)
+        yield made
+
+
+@pytest.fixture
+def a(w: World) -> Iterator[str]:
+    w.server.clear_faults()
+    w.server.clear_requests()
+    release = latest_of(w.data_dir)
+    assert_intact(w, release)
+    yield release
+    w.server.clear_faults()
+
+
+def figure_value(w: World, release_id: str) -> int:
+    figures = json.loads((w.data_dir / "published" / release_id / "figures.json").read_text())
+    return int(figures[MEDIAN_FIGURE]["value"])
+
+
+def test_two_refreshes_at_once_exactly_one_runs(w: World, a: str) -> None:
+    value = bump_median(w)  # the winner makes a new release
+    w.server.fail(DATA_FILE, "slow", times=1, delay=3)  # and holds the lock for a while
+
+    procs = [
+        subprocess.Popen(
+            run_args(w),
+            env=subprocess_env(w),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=180)
+        outcomes.append((proc.returncode, out, err))
+
+    assert sorted(code for code, _, _ in outcomes) == [0, 1], outcomes
+    (loser,) = [err for code, _, err in outcomes if code == 1]
+    assert_names_cause(loser, "refresh-already-running")
+    assert f"Nothing was published; latest is still {a}." in loser
+    assert w.server.count(DATA_FILE) == 1  # only the winner fetched
+    new = latest_of(w.data_dir)
+    assert new != a and lake_latest(w) == new
+    assert_intact(w, new)
+    assert figure_value(w, new) == value
+
+
+def test_run_killed_mid_download_does_not_block_the_next(
+    w: World, a: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scenario "stale-lock-after-kill": a run SIGKILLed mid-download blocks nothing."""
+    stall_mid_body(monkeypatch)
+    bump_median(w)
+    w.server.fail(DATA_FILE, "slow", times=1, delay=0, stall=60)  # half the body, then silence
+    tmp = w.data_dir / "raw" / "tmp"
+
+    proc = subprocess.Popen(
+        run_args(w), env=subprocess_env(w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(
+            lambda: w.server.count(DATA_FILE) == 1 and any(tmp.glob("*.part")),
+            timeout=120,
+            what="the data file download to start",
+        )
+    finally:
+        proc.kill()  # SIGKILL: no cleanup, the lock file and the partial download stay
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert (w.data_dir / ".refresh.lock").exists()
+    assert any(tmp.glob("*.part"))  # what a killed download leaves behind
+    assert latest_of(w.data_dir) == a
+
+    started = time.monotonic()
+    out = assert_succeeded(cli_run(w))  # not blocked, not waiting for the dead holder
+
+    assert time.monotonic() - started < 60
+    new = latest_of(w.data_dir)
+    assert new != a and f"Published release {new}" in out
+    assert_intact(w, new)  # includes: raw/tmp/ is empty again
+
+
+def test_readers_during_a_publish_see_one_release(w: World, a: str) -> None:
+    values = {a: figure_value(w, a)}
+    published = w.data_dir / "published"
+
+    def figures_json() -> tuple[str, int]:
+        figures = json.loads((published / "latest" / "figures.json").read_text())
+        (release_id,) = {f["release"] for f in figures.values()}
+        return release_id, int(figures[MEDIAN_FIGURE]["value"])
+
+    def analyst_db() -> tuple[str, int]:
+        con = duckdb.connect(str(w.data_dir / "bls.duckdb"), read_only=True)
+        try:
+            loaded, releases, value = con.execute(
+                "SELECT (SELECT list(DISTINCT release_id) FROM oews_estimates), "
+                "(SELECT list(release_id) FROM releases), "
+                "(SELECT value FROM oews_estimates WHERE soc_code = '29-2072' "
+                "AND area_code = '0000000' AND industry_code = '000000' "
+                "AND measure = 'annual_median')"
+            ).fetchone()
+        finally:
+            con.close()
+        (release_id,) = loaded  # every estimate of the vintage comes from one release
+        assert release_id == max(releases, key=release_order), (loaded, releases)
+        return release_id, int(value)
+
+    def figure_command() -> tuple[str, int]:
+        done = subprocess.run(
+            [*FIGURE_COMMAND, "--json", "--data-dir", str(w.data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout)
+        return answer["release"], int(answer["value"])
+
+    readers = [
+        Reader("figures.json", figures_json, pause=0.005),
+        Reader("bls.duckdb", analyst_db, pause=0.01),
+        Reader("bls-refresh figure", figure_command, max_reads=60),
+    ]
+    for reader in readers:
+        reader.start()
+    wait_for(lambda: all(r.results or r.errors for r in readers), 60, "a first read each")
+    values[""] = bump_median(w)
+
+    try:
+        outcome = refresh(w)  # publishes B while the readers read
+    finally:
+        for reader in readers:
+            reader.stop.set()
+    for reader in readers:
+        reader.join(timeout=120)
+    b = str(outcome.release_id)
+    values[b] = values.pop("")
+    assert b != a and latest_of(w.data_dir) == b
+    for reader in readers:
+        assert not reader.is_alive()
+        assert not reader.errors, (reader.name, reader.errors[:3])
+        seen = set(reader.results)
+        assert seen <= {(a, values[a]), (b, values[b])}, (reader.name, seen)
+        assert reader.results[0] == (a, values[a]) and reader.results[-1] == (b, values[b])
+    assert_intact(w, b)
