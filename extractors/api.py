@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from bls_refresh.errors import ConfigError, FetchError
 from extractors.http import Fetcher, sniff_problem
-from extractors.rawstore import RawFileRecord, RawStore, utc_now_iso
+from extractors.rawstore import RawFileRecord, RawStore
 from extractors.source import Source
 
 logger = logging.getLogger(__name__)
@@ -342,20 +342,14 @@ def _store(
 ) -> RawFileRecord:
     with store.incoming() as (tmp, writer):
         writer.write(body)
-        path = store.commit(tmp, writer.sha256)
-    record = RawFileRecord(
-        url=url,
-        fetched_at=utc_now_iso(),
-        status=200,
-        bytes=writer.bytes,
-        sha256=writer.sha256,
-        etag=headers.get("ETag"),
-        last_modified=headers.get("Last-Modified"),
-        path=str(path.relative_to(store.root)),
-        note=note,
-    )
-    store.record(record)
-    return record
+        return store.keep(
+            tmp,
+            writer,
+            url,
+            etag=headers.get("ETag"),
+            last_modified=headers.get("Last-Modified"),
+            note=note,
+        )
 
 
 def _quarantine(store: RawStore, url: str, body: bytes, reason: str) -> str:

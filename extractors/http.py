@@ -296,19 +296,14 @@ class Fetcher:
                     url=url,
                     status=response.status_code,
                 )
-            path = self.store.commit(tmp, writer.sha256)
-        record = RawFileRecord(
-            url=url,
-            fetched_at=utc_now_iso(),
-            status=200,
-            bytes=writer.bytes,
-            sha256=writer.sha256,
-            etag=response.headers.get("ETag"),
-            last_modified=response.headers.get("Last-Modified"),
-            path=str(path.relative_to(self.store.root)),
-        )
-        self.store.record(record)
-        return Fetched(url, path, record, True)
+            record = self.store.keep(
+                tmp,
+                writer,
+                url,
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
+        return Fetched(url, self.store.object_path(record.sha256), record, True)
 
     # -- mirror folder ---------------------------------------------------------------------
     def _copy_local(self, src: Path, expect: Expect) -> Fetched:
@@ -335,18 +330,8 @@ class Fetcher:
             if problem:
                 kept = self.store.quarantine(tmp, url, "rejected")
                 raise FetchError(f"{src}: {problem}; a copy is kept at {kept}", url=url)
-            path = self.store.commit(tmp, writer.sha256)
-        record = RawFileRecord(
-            url=url,
-            fetched_at=utc_now_iso(),
-            status=200,
-            bytes=writer.bytes,
-            sha256=writer.sha256,
-            last_modified=last_modified,
-            path=str(path.relative_to(self.store.root)),
-        )
-        self.store.record(record)
-        return Fetched(url, path, record, True)
+            record = self.store.keep(tmp, writer, url, last_modified=last_modified)
+        return Fetched(url, self.store.object_path(record.sha256), record, True)
 
 
 class _BodyCut(Exception):

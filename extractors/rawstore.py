@@ -136,6 +136,32 @@ class RawStore:
         os.replace(tmp_path, dest)
         return dest
 
+    def keep(
+        self,
+        tmp_path: Path,
+        writer: HashingWriter,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        note: str | None = None,
+    ) -> RawFileRecord:
+        """Commit a complete download and append its manifest row (status 200)."""
+        path = self.commit(tmp_path, writer.sha256)
+        record = RawFileRecord(
+            url=url,
+            fetched_at=utc_now_iso(),
+            status=200,
+            bytes=writer.bytes,
+            sha256=writer.sha256,
+            etag=etag,
+            last_modified=last_modified,
+            path=str(path.relative_to(self.root)),
+            note=note,
+        )
+        self.record(record)
+        return record
+
     def quarantine(self, tmp_path: Path, url: str, reason: str) -> Path:
         """Keep a rejected body for inspection; it never enters ``objects/``."""
         # One slot per URL and reason: the newest failure of a kind is what a person needs.

@@ -21,9 +21,8 @@ from extractors.rawstore import RawStore
 from flows.refresh import (
     RefreshOutcome,
     recover_unpublished,
-    release_from,
+    release_if_changed,
     unchanged_outcome,
-    without_local_path,
 )
 from transforms.detect import detect
 from warehouse import load
@@ -103,11 +102,6 @@ def ingest(
         found = store_and_detect(str(paths.root), files)
         if not found:
             return unchanged_outcome(paths, "No loadable file was given")
-        changed = {
-            kind: rows
-            for kind, rows in found.items()
-            if not load.unchanged_since_last_release(paths, kind, without_local_path(rows))
-        }
-        if not changed:
-            return unchanged_outcome(paths, "These files are already loaded")
-        return release_from(paths, changed, allow_row_count_change)
+        return release_if_changed(
+            paths, found, allow_row_count_change, "These files are already loaded"
+        )

@@ -201,6 +201,23 @@ def unchanged_outcome(paths: DataPaths, why: str) -> RefreshOutcome:
     )
 
 
+def release_if_changed(
+    paths: DataPaths,
+    found: dict[str, dict[str, dict[str, object]]],
+    allow_row_count_change: bool,
+    unchanged_why: str,
+) -> RefreshOutcome:
+    """Release the sources whose bytes differ from the newest release's; else say why not."""
+    changed = {
+        kind: files
+        for kind, files in found.items()
+        if not load.unchanged_since_last_release(paths, kind, without_local_path(files))
+    }
+    if not changed:
+        return unchanged_outcome(paths, unchanged_why)
+    return release_from(paths, changed, allow_row_count_change)
+
+
 def release_from(
     paths: DataPaths,
     fetched: dict[str, dict[str, dict[str, object]]],
@@ -258,11 +275,6 @@ def refresh(
     with refresh_lock(paths):
         recover_unpublished(data_dir)
         fetched = {kind: fetch(kind, data_dir, source, contact) for kind in (kinds or KINDS)}
-        changed = {
-            kind: files
-            for kind, files in fetched.items()
-            if not load.unchanged_since_last_release(paths, kind, without_local_path(files))
-        }
-        if not changed:
-            return unchanged_outcome(paths, "Nothing changed upstream")
-        return release_from(paths, changed, allow_row_count_change)
+        return release_if_changed(
+            paths, fetched, allow_row_count_change, "Nothing changed upstream"
+        )
