@@ -36,6 +36,9 @@ class StagedLoad:
     # A kind whose same vintage, when loaded, must not be overwritten by this load
     # (a special-request workbook never replaces the complete time-series estimates).
     yields_to: str | None = None
+    # Whether growth beyond the tolerance is suspicious too (OEWS), or only a collapse is
+    # (a projections workbook may replace a smaller sample of the same cycle).
+    guard_growth: bool = True
 
     def rows(self) -> dict[str, int]:
         return {t.table: t.rows for t in self.tables}

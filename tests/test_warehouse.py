@@ -171,3 +171,24 @@ def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: P
     older = con.execute(f'SELECT DISTINCT release_id FROM "{first.release_id}".oews_estimates')
     assert older.fetchall() == [(first.release_id,)]
     con.close()
+
+
+def test_projections_guard_catches_a_collapse_but_not_growth(
+    paths: DataPaths, mirror: Path, shared_samples: Path
+) -> None:
+    from transforms.projections import stage_projections
+
+    def ep_release(workbook: Path) -> load.Release | None:
+        rid = load.plan_release_id(paths)
+        source = {
+            "occupation.xlsx": {"url": "file://x", "sha256": sha256_file(workbook), "bytes": 1}
+        }
+        staged = stage_projections(workbook, paths.staging / rid, release_id=rid, sources=source)
+        return load.load_release(paths, rid, [staged])
+
+    sample = mirror / "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
+    real = shared_samples / "ep/occupation_2024-34.xlsx"
+    assert ep_release(sample) is not None  # 36 rows
+    assert ep_release(real) is not None  # 1,113 rows: the full workbook after the sample
+    with pytest.raises(ValidationError, match="row count within −20%"):
+        ep_release(sample)  # back to 36 rows of the same cycle: a collapse

@@ -476,4 +476,5 @@ def stage_projections(
         tables=[table],
         sources=stamp(sources, parsed.cycle),
         guarded_table="projections",
+        guard_growth=False,
     )

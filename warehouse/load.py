@@ -91,10 +91,14 @@ def _check_row_count(history: list[dict[str, object]], staged: StagedLoad, allow
     else:
         return
     now = staged.rows()[staged.guarded_table]
-    if before and abs(now - before) > ROW_COUNT_TOLERANCE * before:
+    change = now - before if before else 0
+    if change > 0 and not staged.guard_growth:
+        return
+    if before and abs(change) > ROW_COUNT_TOLERANCE * before:
+        bound = "±" if staged.guard_growth else "−"
         raise ValidationError(
             staged.guarded_table,
-            f"row count within ±{ROW_COUNT_TOLERANCE:.0%} of the previous release",
+            f"row count within {bound}{ROW_COUNT_TOLERANCE:.0%} of the previous release",
             f"{now:,} rows staged vs {before:,} in release {earlier['release_id']} "
             f"({(now - before) / before:+.0%}); if BLS really changed the file, rerun with "
             "--allow-row-count-change",
