@@ -49,8 +49,19 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-def _run_refresh(data_dir: Path | None, source: str | None, allow_row_count_change: bool) -> None:
+SOURCE_KINDS = ("oews", "projections", "soc")
+
+
+def _run_refresh(
+    data_dir: Path | None,
+    source: str | None,
+    allow_row_count_change: bool,
+    only: list[str] | None = None,
+) -> None:
     paths = DataPaths.resolve(data_dir)
+    unknown = [k for k in only or [] if k not in SOURCE_KINDS]
+    if unknown:
+        raise _fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(SOURCE_KINDS)}.")
     contact = os.environ.get("BLS_CONTACT_EMAIL")
     if source is None:
         from extractors.http import require_contact
@@ -69,6 +80,7 @@ def _run_refresh(data_dir: Path | None, source: str | None, allow_row_count_chan
             source=source,
             contact=contact,
             allow_row_count_change=allow_row_count_change,
+            kinds=only or None,
         )
 
     _run_flow(paths, call)
@@ -169,9 +181,16 @@ def run(
         bool,
         typer.Option(help="Accept a row count more than 20% away from the previous release."),
     ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Refresh only this source (repeatable): oews, projections, soc. Useful when "
+            "www.bls.gov refuses scripted downloads: refresh OEWS, ingest the workbook by hand."
+        ),
+    ] = None,
 ) -> None:
     """Refresh from BLS (needs BLS_CONTACT_EMAIL) or from a mirror (--source)."""
-    _run_refresh(data_dir, source, allow_row_count_change)
+    _run_refresh(data_dir, source, allow_row_count_change, only)
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):

@@ -31,7 +31,7 @@ from transforms import projections as projections_transform
 from transforms import soc as soc_transform
 from warehouse import load, publish
 
-# kind → how to fetch it (extractors/) and how to stage it (transforms/)
+# kind → how to fetch it (extractors/)
 FETCHERS: dict[str, Callable[[Fetcher, Source], dict[str, Fetched]]] = {
     "oews": oews_extractor.fetch_oews,
     "projections": projections_extractor.fetch_projections,

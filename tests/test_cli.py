@@ -83,3 +83,27 @@ def test_flow_leaves_release_notes_and_row_count_artifacts(
         )
     assert any(f"# Release {outcome.release_id}" in str(a.data) for a in notes)
     assert any("oews_estimates" in str(a.data) for a in counts)
+
+
+def test_run_rejects_an_unknown_source_kind(tmp_path: Path) -> None:
+    result = bls_refresh("run", "--only", "cpi", "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "Unknown source 'cpi'; choose from oews, projections, soc." in result.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_only_some_sources(tmp_path: Path, bls_server: object) -> None:
+    data = tmp_path / "d"
+    result = bls_refresh(
+        "run",
+        "--source",
+        bls_server.base_url,
+        "--only",
+        "oews",
+        "--data-dir",
+        str(data),  # type: ignore[attr-defined]
+    )
+    assert result.returncode == 0, result.stderr
+    assert "OEWS vintage: May 2024" in result.stdout
+    assert "PROJECTIONS vintage" not in result.stdout
+    assert all("www.bls.gov" not in r.path for r in bls_server.requests)  # type: ignore[attr-defined]
