@@ -37,7 +37,7 @@ WRAPPED = textwrap.dedent(
 MEDIAN_SERIES = "OEUN000000000000029207213     \t2024\tA01\t"
 
 
-def _sources(files: dict[str, Path]) -> dict[str, dict[str, object]]:
+def manifest_rows(files: dict[str, Path]) -> dict[str, dict[str, object]]:
     return {
         name: {
             "url": f"file://{path}",
@@ -62,13 +62,13 @@ def make_release(paths: DataPaths, mirror: Path, edit: Callable[[Path], None] | 
     workbook = mirror / "www.bls.gov" / EP_PATH
     staged = [
         stage_oews(
-            oe_files, paths.staging / rid / "oews", release_id=rid, sources=_sources(oe_files)
+            oe_files, paths.staging / rid / "oews", release_id=rid, sources=manifest_rows(oe_files)
         ),
         stage_projections(
             workbook,
             paths.staging / rid / "projections",
             release_id=rid,
-            sources=_sources({EP_FILE: workbook}),
+            sources=manifest_rows({EP_FILE: workbook}),
             label=EP_FILE,
         ),
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import OE_DIR
+from releases import manifest_rows
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.paths import DataPaths
@@ -20,20 +21,9 @@ from warehouse import lake, load, publish
 
 def staged_from(oe_dir: Path, paths: DataPaths, release_id: str) -> load.StagedLoad:
     files = {name: oe_dir / name for name in FILES}
-    sources = {
-        name: {
-            "url": f"file://{path}",
-            "fetched_at": "2026-11-28T00:00:00+00:00",
-            "status": 200,
-            "bytes": path.stat().st_size,
-            "sha256": sha256_file(path),
-            "etag": None,
-            "last_modified": None,
-            "path": None,
-        }
-        for name, path in files.items()
-    }
-    return stage_oews(files, paths.staging / release_id, release_id=release_id, sources=sources)
+    return stage_oews(
+        files, paths.staging / release_id, release_id=release_id, sources=manifest_rows(files)
+    )
 
 
 def bump_value(oe_dir: Path, new: str = "50260") -> None:
