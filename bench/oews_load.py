@@ -61,6 +61,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from extractors.oews import FILES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_OE = REPO_ROOT / "sample_mirror" / "download.bls.gov" / "pub" / "time.series" / "oe"
 OE_DIR = Path("download.bls.gov") / "pub" / "time.series" / "oe"
@@ -96,15 +98,7 @@ SERIES_HEADER = "\t".join(
     ]
 )
 COPIED = ("oe.datatype", "oe.release", "oe.footnote")
-LOAD_FILES = (
-    "oe.release",
-    "oe.footnote",
-    "oe.datatype",
-    "oe.area",
-    "oe.industry",
-    "oe.occupation",
-    "oe.data.0.Current",
-)
+LOAD_FILES = FILES  # what the refresh fetches and stages
 
 # --- synthetic lookups ----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from conftest import OE_DIR
 from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import FetchError, ValidationError
+from extractors.oews import FILES
 from flows.ingest import ingest
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -94,17 +95,7 @@ def test_oews_flat_files_and_a_later_data_file_alone(
     data_dir: Path, mirror: Path, tmp_path: Path
 ) -> None:
     oe = mirror / OE_DIR
-    names = [
-        "oe.release",
-        "oe.footnote",
-        "oe.datatype",
-        "oe.area",
-        "oe.industry",
-        "oe.occupation",
-        "oe.data.0.Current",
-        "oe.series",
-        "oe.seasonal",
-    ]
+    names = [*FILES, "oe.series", "oe.seasonal"]
     # Names do not matter: copy them under meaningless names.
     given = []
     for i, name in enumerate(names):

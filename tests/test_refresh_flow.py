@@ -15,21 +15,14 @@ from conftest import CONTACT, OE_DIR
 from bls_refresh.errors import FetchError, LockHeldError, ValidationError
 from bls_refresh.lock import refresh_lock
 from bls_refresh.paths import DataPaths
+from extractors import oews as oews_extractor
+from extractors import projections as projections_extractor
+from extractors import soc as soc_extractor
 from extractors.rawstore import sha256_file
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-OE_FILES = (
-    "oe.release",
-    "oe.footnote",
-    "oe.datatype",
-    "oe.area",
-    "oe.industry",
-    "oe.occupation",
-    "oe.data.0.Current",
-    "occupation.xlsx",
-    "soc_2010_to_2018_crosswalk.xlsx",
-)
+OE_FILES = (*oews_extractor.FILES, projections_extractor.FILE, soc_extractor.FILE)
 
 
 def run(data_dir: Path, server: BlsServer, **kwargs: object):  # type: ignore[no-untyped-def]

@@ -343,3 +343,28 @@ class Reader(threading.Thread):
             self.stop.wait(self.pause)
         self.stop.wait()
         self._read_once()  # after the refresh: must see the new release
+
+
+# Fixtures shared by the fault modules (imported by name there): module scope gives each
+# module its own world.
+@pytest.fixture(scope="module")
+def w(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[World]:
+    """A data dir, mirror and server for the whole module, with release A already made."""
+    name = request.module.__name__.removeprefix("test_")
+    with world(tmp_path_factory.mktemp(name)) as made:
+        with hermetic_env():
+            first_release(made)
+        yield made
+
+
+@pytest.fixture
+def a(w: World) -> Iterator[str]:
+    """The release every scenario starts from (``latest``, intact), with a quiet server."""
+    w.server.clear_faults()
+    w.server.clear_requests()
+    release = latest_of(w.data_dir)
+    assert_intact(w, release)
+    yield release
+    w.server.clear_faults()

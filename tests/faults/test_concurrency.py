@@ -7,9 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import duckdb
+import fault_helpers
 import pytest
 from fault_helpers import (
     DATA_FILE,
@@ -20,8 +20,6 @@ from fault_helpers import (
     assert_succeeded,
     bump_median,
     cli_run,
-    first_release,
-    hermetic_env,
     lake_latest,
     latest_of,
     refresh,
@@ -29,33 +27,18 @@ from fault_helpers import (
     stall_mid_body,
     subprocess_env,
     wait_for,
-    world,
 )
 
 from bls_refresh.figures import release_order
+
+# The module's world and the release each scenario starts from (shared fixtures).
+w = fault_helpers.w
+a = fault_helpers.a
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 MEDIAN_FIGURE = "medical_records_median_wage"
 FIGURE_COMMAND = [sys.executable, "-m", "bls_refresh.cli", "figure", "29-2072", "annual_median"]
-
-
-@pytest.fixture(scope="module")
-def w(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with world(tmp_path_factory.mktemp("concurrency")) as made:
-        with hermetic_env():
-            first_release(made)
-        yield made
-
-
-@pytest.fixture
-def a(w: World) -> Iterator[str]:
-    w.server.clear_faults()
-    w.server.clear_requests()
-    release = latest_of(w.data_dir)
-    assert_intact(w, release)
-    yield release
-    w.server.clear_faults()
 
 
 def figure_value(w: World, release_id: str) -> int:

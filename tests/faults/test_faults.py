@@ -16,9 +16,10 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+import fault_helpers
 import pytest
 import xlsxwriter
 from fault_helpers import (
@@ -33,43 +34,25 @@ from fault_helpers import (
     cli,
     cli_run,
     edited,
-    first_release,
-    hermetic_env,
     lake_latest,
     latest_of,
     quarantined,
     run_args,
     subprocess_env,
     with_median,
-    world,
 )
 
 from extractors.rawstore import sha256_file
 from warehouse import publish
 
+# The module's world and the release each scenario starts from (shared fixtures).
+w = fault_helpers.w
+a = fault_helpers.a
+
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 XLSX = "occupation.xlsx"
 TASK_ATTEMPTS = 2  # the fetch task is retried once by Prefect after a transient failure
-
-
-@pytest.fixture(scope="module")
-def w(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with world(tmp_path_factory.mktemp("faults")) as made:
-        with hermetic_env():
-            first_release(made)
-        yield made
-
-
-@pytest.fixture
-def a(w: World) -> Iterator[str]:
-    """The release every scenario starts from (``latest``, intact), with a quiet server."""
-    w.server.clear_faults()
-    w.server.clear_requests()
-    release = latest_of(w.data_dir)
-    assert_intact(w, release)
-    yield release
-    w.server.clear_faults()
 
 
 def objects(w: World) -> set[str]:
