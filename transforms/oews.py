@@ -248,21 +248,77 @@ def _measure_values() -> str:
 _READ_RAW = """read_csv($data, delim = '\t', header = true, quote = '', escape = '',
     names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
     all_varchar = true, null_padding = true)"""
-# A row whose id, year or period is wrong gets reference_year NULL (one check finds them all).
-# The cheap part of the id check runs on every row; the area type is checked against oe.area
-# and each code against its lookup, so together every malformed id is caught.
-_ID_OK = (
-    "starts_with(series_id, 'OEU') AND (length(series_id) = 25 OR substr(series_id, 26, 1) = ' ')"
-)
-_ROW_OK = f"period = 'A01' AND year = CAST($year AS VARCHAR) AND {_ID_OK}"
 _DASH = "ends_with(value, '-')"  # values are right-justified: '           -'
+# A footnote code is matched whole: "5" must not match "15".
+_TOP = f"regexp_matches(footnote_codes, '(^|[^0-9]){FOOTNOTE_TOP_CODED}([^0-9]|$)')"
+_NOT_RELEASED = f"regexp_matches(footnote_codes, '(^|[^0-9]){FOOTNOTE_NOT_RELEASED}([^0-9]|$)')"
 
+# The staging pass. Every code of the series id is cast to an ENUM whose values are exactly
+# the codes of its lookup file, so one hash lookup both decodes and validates it: an unknown
+# code, a wrong area type, a prefix other than OEU or an id longer than 25 characters becomes
+# NULL in its column, and the checks afterwards only count NULLs in the staged file. Output
+# columns are ENUMs too (parquet keeps them as plain strings), which the parquet writer stores
+# without hashing every value again. A failed count sends the file to the diagnostic pass
+# below, which says exactly what is wrong; the fast pass only has to notice that something is.
+#   ak     'OEU' + area type + area code: the first 11 characters of a good id
+#   dt     datatype code, followed by a blank or nothing: an id of exactly 25 characters
 _STAGE_SQL = """
 COPY (
+  SELECT
+    reference_year,
+    $period::period_t AS reference_period,
+    list_element($areatypes::areatype_t[], enum_code(ak) + 1) AS areatype_code,
+    list_element($areas::area_t[], enum_code(ak) + 1) AS area_code,
+    industry_code,
+    CASE WHEN industry_code = '000001' THEN 'private'::ownership_t ELSE 'all'::ownership_t END
+      AS ownership,
+    list_element($socs::soc_t[], enum_code(occupation) + 1) AS soc_code,
+    list_element($measures::measure_t[], enum_code(dt) + 1) AS measure,
+    value,
+    status,
+    CASE WHEN status = 'top_coded' THEN
+      list_element($thresholds::DECIMAL(18,2)[], enum_code(dt) + 1)
+    END AS top_code_threshold,
+    footnote_codes,
+    $release_id::release_t AS release_id
+  FROM (
+    SELECT
+      CASE WHEN period = 'A01' AND year = CAST($year AS VARCHAR) THEN $year END::INTEGER
+        AS reference_year,
+      TRY_CAST(substr(series_id, 1, 11) AS ak_t) AS ak,
+      TRY_CAST(substr(series_id, 12, 6) AS industry_t) AS industry_code,
+      TRY_CAST(substr(series_id, 18, 6) AS occupation_t) AS occupation,
+      TRY_CAST(substr(series_id, 24, 3) AS dt_t) AS dt,
+      TRY_CAST(value AS DECIMAL(18,3)) AS value,
+      CASE
+        WHEN TRY_CAST(value AS DECIMAL(18,3)) IS NOT NULL THEN 'ok'::status_t
+        -- A missing value cell, or one that is neither a number nor '-': NULL, and the
+        -- diagnostic pass explains it.
+        WHEN value IS NULL OR NOT {dash} THEN NULL
+        WHEN {top} THEN 'top_coded'::status_t
+        WHEN {not_released} THEN 'not_released'::status_t
+        ELSE 'suppressed'::status_t
+      END AS status,
+      nullif(trim(footnote_codes), '') AS footnote_codes
+    FROM {read_raw}
+  )
+) TO '{out}' (FORMAT parquet)
+"""
+STATUSES = ("ok", "suppressed", "top_coded", "not_released")
+# Columns that are NULL in the staged file when a row broke a rule (none may be).
+_MUST_HAVE = ("reference_year", "area_code", "industry_code", "soc_code", "measure", "status")
+
+# The same rows as plain strings, straight from the raw file: what the diagnostic pass checks
+# when the staging pass found a NULL or a duplicate. Slower, and exact about every rule.
+_ROW_OK = (
+    "period = 'A01' AND year = CAST($year AS VARCHAR) AND starts_with(series_id, 'OEU') "
+    "AND (length(series_id) = 25 OR substr(series_id, 26, 1) = ' ')"
+)
+_DIAGNOSTIC_VIEW = """
+CREATE OR REPLACE TEMP VIEW staged AS
   WITH measures(datatype_code, measure, unit) AS (VALUES {measures})
   SELECT
-    CASE WHEN {row_ok} THEN $year END::INTEGER AS reference_year,
-    $period AS reference_period,
+    CASE WHEN {row_ok} THEN {year} END::INTEGER AS reference_year,
     substr(r.series_id, 4, 1) AS areatype_code,
     substr(r.series_id, 5, 7) AS area_code,
     substr(r.series_id, 12, 6) AS industry_code,
@@ -271,20 +327,69 @@ COPY (
     m.measure,
     CASE WHEN NOT {dash} THEN TRY_CAST(r.value AS DECIMAL(18,3)) END AS value,
     CASE
-      -- A missing value cell is not a suppression: 'ok' with no number fails a check below.
       WHEN r.value IS NULL OR NOT {dash} THEN 'ok'
-      WHEN regexp_matches(r.footnote_codes, '{top}') THEN 'top_coded'
-      WHEN regexp_matches(r.footnote_codes, '{not_released}') THEN 'not_released'
+      WHEN {top} THEN 'top_coded'
+      WHEN {not_released} THEN 'not_released'
       ELSE 'suppressed'
     END AS status,
-    CASE WHEN {dash} AND regexp_matches(r.footnote_codes, '{top}') THEN
-      CASE m.unit WHEN 'usd_per_hour' THEN $top_hourly WHEN 'usd_per_year' THEN $top_annual END
-    END::DECIMAL(18,2) AS top_code_threshold,
-    nullif(trim(r.footnote_codes), '') AS footnote_codes,
-    $release_id AS release_id
-  FROM {read_raw} r LEFT JOIN measures m ON m.datatype_code = substr(r.series_id, 24, 2)
-) TO '{out}' (FORMAT parquet)
+    nullif(trim(r.footnote_codes), '') AS footnote_codes
+  FROM read_csv('{data}', delim = '\t', header = true, quote = '', escape = '',
+    names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
+    all_varchar = true, null_padding = true) r
+  LEFT JOIN measures m ON m.datatype_code = substr(r.series_id, 24, 2)
 """
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _create_enum(con: duckdb.DuckDBPyConnection, name: str, values: list[str]) -> None:
+    con.execute(f"CREATE TYPE {name} AS ENUM ({_sql_list(values)[1:-1]})")
+
+
+def _decoding(
+    con: duckdb.DuckDBPyConnection, lookups: OewsLookups, release_id: str
+) -> dict[str, object]:
+    """Create the ENUM types of the staging pass; return its list parameters."""
+    areas = lookups.areas.sort_values("area_code")
+    occupations = lookups.occupations.sort_values("soc_code")
+    for name, frame in (
+        ("oe.area", areas),
+        ("oe.industry", lookups.industries),
+        ("oe.occupation", occupations),
+    ):
+        if frame.empty:
+            raise ValidationError(name, "not empty", f"{name} has no rows")
+    area_codes = list(areas["area_code"])
+    area_types = list(areas["area_type"])
+    codes = list(DATATYPES)
+    measures = [measure for _, measure, _ in DATATYPES.values()]
+    top = lookups.top_code
+    thresholds = {
+        "usd_per_hour": str(top.hourly) if top else None,
+        "usd_per_year": str(top.annual) if top else None,
+    }
+    _create_enum(con, "ak_t", [f"OEU{t}{a}" for t, a in zip(area_types, area_codes, strict=True)])
+    _create_enum(con, "area_t", area_codes)
+    _create_enum(con, "areatype_t", sorted(set(area_types)))
+    _create_enum(con, "industry_t", list(lookups.industries["industry_code"]))
+    _create_enum(con, "occupation_t", [c.replace("-", "") for c in occupations["soc_code"]])
+    _create_enum(con, "soc_t", list(occupations["soc_code"]))
+    # '13' at the very end of a 25-character line, '13 ' when the id is padded to 30.
+    _create_enum(con, "dt_t", codes + [f"{code} " for code in codes])
+    _create_enum(con, "measure_t", measures)
+    _create_enum(con, "status_t", list(STATUSES))
+    _create_enum(con, "ownership_t", ["all", "private"])
+    _create_enum(con, "period_t", [lookups.vintage.label])
+    _create_enum(con, "release_t", [release_id])
+    return {
+        "areatypes": area_types,
+        "areas": area_codes,
+        "socs": list(occupations["soc_code"]),
+        "measures": measures * 2,
+        "thresholds": [thresholds.get(unit) for _, _, unit in DATATYPES.values()] * 2,
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,28 +416,24 @@ def stage_estimates(
     """
     label = data_path.name if data_path.name.startswith("oe.") else "oe.data.0.Current"
     check_header(data_path, label, DATA_COLUMNS)
-    top = lookups.top_code
     con = _engine(memory_limit, threads)
     try:
+        params = _decoding(con, lookups, release_id)
         sql = _STAGE_SQL.format(
-            measures=_measure_values(),
-            # A footnote code is matched whole: "5" must not match "15".
-            top=f"(^|[^0-9]){FOOTNOTE_TOP_CODED}([^0-9]|$)",
-            not_released=f"(^|[^0-9]){FOOTNOTE_NOT_RELEASED}([^0-9]|$)",
-            out=str(out_path).replace("'", "''"),
-            row_ok=_ROW_OK,
             dash=_DASH,
+            top=_TOP,
+            not_released=_NOT_RELEASED,
             read_raw=_READ_RAW,
+            out=str(out_path).replace("'", "''"),
         )
         try:
             con.execute(
                 sql,
                 {
+                    **params,
                     "data": str(data_path),
                     "year": lookups.vintage.reference_year,
                     "period": lookups.vintage.label,
-                    "top_hourly": top.hourly if top else None,
-                    "top_annual": top.annual if top else None,
                     "release_id": release_id,
                 },
             )
@@ -389,8 +490,65 @@ def _check_staged(
     out_path: Path,
     lookups: OewsLookups,
 ) -> StagedEstimates:
+    """Count what the staging pass marked as broken; explain it from the raw file if any."""
     quoted = str(out_path).replace("'", "''")
     con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet('{quoted}')")
+    nulls = ", ".join(f"count(*) - count({column})" for column in _MUST_HAVE)
+    rows, *broken = con.execute(f"SELECT count(*), {nulls} FROM staged").fetchone()
+    if rows == 0:
+        raise ValidationError(label, "not empty", "the data file has no rows")
+    if any(broken) or _has_duplicates(con):
+        _diagnose(con, data_path, label, lookups)
+        raise ValidationError(  # the detailed checks always name the problem; just in case
+            label,
+            "staging checks",
+            "rows break a rule that the detailed checks could not name: "
+            + ", ".join(f"{n} without {c}" for c, n in zip(_MUST_HAVE, broken, strict=True) if n),
+        )
+    counts = dict(
+        con.execute("SELECT status, count(*) FROM staged GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    if counts.get("top_coded") and lookups.top_code is None:
+        raise ValidationError(
+            label,
+            "top-code threshold",
+            "values are top-coded (footnote 5) but oe.footnote has no code 5",
+        )
+    return StagedEstimates(out_path, rows, lookups.vintage.reference_year, counts)
+
+
+def _has_duplicates(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a key appears twice, exactly and without hashing 6 M keys.
+
+    Ownership follows from the industry code, so a key is (cell, measure) with the cell
+    (area, industry, occupation) holding at most 17 rows. A cell has a duplicate exactly
+    when it has more rows than distinct measures, which a bitmask of its measures counts.
+    """
+    found = con.execute(
+        """SELECT count(*) FROM (
+             SELECT area_code, industry_code, soc_code FROM staged GROUP BY ALL
+             HAVING count(*) <> bit_count(bit_or(1 << list_position($measures, measure)))
+           )""",
+        {"measures": [measure for _, measure, _ in DATATYPES.values()]},
+    ).fetchone()[0]
+    return bool(found)
+
+
+def _diagnose(
+    con: duckdb.DuckDBPyConnection, data_path: Path, label: str, lookups: OewsLookups
+) -> None:
+    """Check the raw file rule by rule and raise the first rule it breaks."""
+    con.execute(
+        _DIAGNOSTIC_VIEW.format(
+            measures=_measure_values(),
+            row_ok=_ROW_OK.replace("$year", str(lookups.vintage.reference_year)),
+            year=lookups.vintage.reference_year,
+            dash=_DASH,
+            top=_TOP,
+            not_released=_NOT_RELEASED,
+            data=str(data_path).replace("'", "''"),
+        )
+    )
     try:
         _run_checks(con, data_path, label, lookups)
     except ValidationError:
@@ -407,17 +565,6 @@ def _check_staged(
                 malformed,
             ) from None
         raise
-    rows = con.execute("SELECT count(*) FROM staged").fetchone()[0]
-    counts = dict(
-        con.execute("SELECT status, count(*) FROM staged GROUP BY 1 ORDER BY 1").fetchall()
-    )
-    if counts.get("top_coded") and lookups.top_code is None:
-        raise ValidationError(
-            label,
-            "top-code threshold",
-            "values are top-coded (footnote 5) but oe.footnote has no code 5",
-        )
-    return StagedEstimates(out_path, rows, lookups.vintage.reference_year, counts)
 
 
 def _run_checks(
