@@ -196,13 +196,23 @@ def connect(paths: DataPaths, *, read_only: bool = False) -> Iterator[duckdb.Duc
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for table, columns in TABLES.items():
-        cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS lake.{table} ({cols})")
+    # One transaction: a new lake gets all its tables in one snapshot (one catalog write
+    # instead of one per table); an existing lake commits nothing and makes no snapshot.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, columns in TABLES.items():
+            cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+            con.execute(f"CREATE TABLE IF NOT EXISTS lake.{table} ({cols})")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM lake.{t}").fetchone()[0] for t in TABLES}
+    query = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM lake.{t}" for t in TABLES)
+    counts = dict(con.execute(query).fetchall())
+    return {t: counts[t] for t in TABLES}
 
 
 def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:

@@ -120,22 +120,24 @@ def load_release(
     """
     created_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     with lake.connect(paths) as con:
-        history = lake.releases(con)
-        previous = history[-1] if history else None
-        if release_id in {r["release_id"] for r in history}:
-            raise ValueError(f"release {release_id} already exists")
-        for staged in loads:
-            _check_yields(previous, staged)
-            _check_row_count(history, staged, allow_row_count_change)
-        vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
-        sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
         adopted: list[Path] = []
+        # Everything from reading the history to recording the release sees one snapshot.
         con.execute("BEGIN TRANSACTION")
         try:
+            history = lake.releases(con)
+            previous = history[-1] if history else None
+            if release_id in {r["release_id"] for r in history}:
+                raise ValueError(f"release {release_id} already exists")
+            for staged in loads:
+                _check_yields(previous, staged)
+                _check_row_count(history, staged, allow_row_count_change)
+            vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
+            sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
             changes: dict[str, dict[str, object]] = {}
             effective: list[StagedLoad] = []
+            before = _scoped_counts(con, [t for staged in loads for t in staged.tables])
             for staged in loads:
-                found = {t.table: table_changes(con, t) for t in staged.tables}
+                found = {t.table: table_changes(con, t, before[id(t)]) for t in staged.tables}
                 if all(_is_empty(c) for c in found.values()):
                     continue
                 effective.append(staged)
@@ -146,7 +148,7 @@ def load_release(
             loads = effective
             for staged in loads:
                 for table in staged.tables:
-                    _replace(con, table, paths, adopted)
+                    _replace(con, table, paths, adopted, delete=before[id(table)] > 0)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
@@ -192,14 +194,35 @@ def _is_empty(change: dict[str, object]) -> bool:
     return not change["added"] and not change["removed"] and not change["changed"]
 
 
-def table_changes(con: duckdb.DuckDBPyConnection, table: StagedTable) -> dict[str, object]:
-    """What loading ``table`` changes in its scope: keys added and removed, changes by column."""
+def _scoped_counts(con: duckdb.DuckDBPyConnection, tables: list[StagedTable]) -> dict[int, int]:
+    """How many lake rows each staged table replaces (keyed by ``id(table)``), in one query."""
+    parts: list[str] = []
+    params: list[object] = []
+    for table in tables:
+        where, scope_params = _scope(table)
+        parts.append(f"SELECT {id(table)}, count(*) FROM lake.{table.table} t WHERE {where}")
+        params += scope_params
+    if not parts:
+        return {}
+    return dict(con.execute(" UNION ALL ".join(parts), params).fetchall())
+
+
+def table_changes(
+    con: duckdb.DuckDBPyConnection, table: StagedTable, before: int | None = None
+) -> dict[str, object]:
+    """What loading ``table`` changes in its scope: keys added and removed, changes by column.
+
+    ``before`` is the number of lake rows in that scope, if the caller counted them already.
+    """
     key = lake.PRIMARY_KEYS[table.table]
     values = [c for c in lake.TABLES[table.table] if c not in key and c != "release_id"]
     where, params = _scope(table)
     current = f"(SELECT * FROM lake.{table.table} t WHERE {where})"
-    if table.rows > DETAILED_DIFF_MAX_ROWS:
+    if before is None:
         before = con.execute(f"SELECT count(*) FROM {current}", params).fetchone()[0]
+    if not before:  # nothing to compare with (a first load): every staged row is new
+        return {"added": table.rows, "removed": 0, "changed": {}, "compared": "rows"}
+    if table.rows > DETAILED_DIFF_MAX_ROWS:
         return {
             "added": max(table.rows - before, 0),
             "removed": max(before - table.rows, 0),
@@ -242,11 +265,18 @@ def _scope(table: StagedTable) -> tuple[str, list[object]]:
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, table: StagedTable, paths: DataPaths, adopted: list[Path]
+    con: duckdb.DuckDBPyConnection,
+    table: StagedTable,
+    paths: DataPaths,
+    adopted: list[Path],
+    *,
+    delete: bool = True,
 ) -> None:
+    """Replace the rows in ``table``'s scope (``delete=False``: the scope is known empty)."""
     columns = list(lake.TABLES[table.table])
-    where, params = _scope(table)
-    con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
+    if delete:
+        where, params = _scope(table)
+        con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
     if table.adopt:
         # The staged file already has the table's exact schema: move it into the lake's data
         # folder and register it, instead of reading and writing every row again.
