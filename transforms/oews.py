@@ -493,8 +493,11 @@ def _check_staged(
     """Count what the staging pass marked as broken; explain it from the raw file if any."""
     quoted = str(out_path).replace("'", "''")
     con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet('{quoted}')")
-    nulls = ", ".join(f"count(*) - count({column})" for column in _MUST_HAVE)
-    rows, *broken = con.execute(f"SELECT count(*), {nulls} FROM staged").fetchone()
+    nulls = [f"count(*) - count({column})" for column in _MUST_HAVE]
+    by_status = [f"count(*) FILTER (WHERE status = '{status}')" for status in STATUSES]
+    query = f"SELECT count(*), {', '.join(nulls + by_status)} FROM staged"
+    rows, *found = con.execute(query).fetchone()
+    broken, statuses = found[: len(nulls)], found[len(nulls) :]
     if rows == 0:
         raise ValidationError(label, "not empty", "the data file has no rows")
     if any(broken) or _has_duplicates(con):
@@ -505,9 +508,7 @@ def _check_staged(
             "rows break a rule that the detailed checks could not name: "
             + ", ".join(f"{n} without {c}" for c, n in zip(_MUST_HAVE, broken, strict=True) if n),
         )
-    counts = dict(
-        con.execute("SELECT status, count(*) FROM staged GROUP BY 1 ORDER BY 1").fetchall()
-    )
+    counts = {status: n for status, n in zip(STATUSES, statuses, strict=True) if n}
     if counts.get("top_coded") and lookups.top_code is None:
         raise ValidationError(
             label,

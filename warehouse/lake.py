@@ -174,7 +174,11 @@ def _sql_str(text: str | Path) -> str:
 
 @contextmanager
 def connect(paths: DataPaths, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection with the lake attached as ``lake`` (created on first write)."""
+    """A connection with the lake attached as ``lake``.
+
+    A writer's ATTACH creates the catalog on first use; the writer then creates the tables
+    with ``ensure_schema`` inside its own transaction.
+    """
     con = new_engine()
     try:
         if read_only:
@@ -189,24 +193,17 @@ def connect(paths: DataPaths, *, read_only: bool = False) -> Iterator[duckdb.Duc
                 f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake "
                 f"(DATA_PATH {_sql_str(str(paths.lake_files) + '/')})"
             )
-            ensure_schema(con)
         yield con
     finally:
         con.close()
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    # One transaction: a new lake gets all its tables in one snapshot (one catalog write
-    # instead of one per table); an existing lake commits nothing and makes no snapshot.
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, columns in TABLES.items():
-            cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-            con.execute(f"CREATE TABLE IF NOT EXISTS lake.{table} ({cols})")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    """Create the tables a lake lacks. Call it inside the writer's transaction: a new lake
+    gets its tables in the snapshot of its first release, in one catalog write."""
+    for table, columns in TABLES.items():
+        cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS lake.{table} ({cols})")
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -217,10 +214,13 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     """Every release, oldest first, with its JSON columns decoded."""
-    rows = con.execute(
-        "SELECT release_id, created_at, vintages, sources, row_counts, loaded, changes "
-        "FROM lake.releases ORDER BY created_at, release_id"
-    ).fetchall()
+    try:
+        rows = con.execute(
+            "SELECT release_id, created_at, vintages, sources, row_counts, loaded, changes "
+            "FROM lake.releases ORDER BY created_at, release_id"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []  # a catalog whose first load never committed has no tables yet
     out: list[dict[str, object]] = []
     for release_id, created_at, vintages, sources, counts, loaded, changes in rows:
         out.append(

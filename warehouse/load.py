@@ -124,6 +124,7 @@ def load_release(
         # Everything from reading the history to recording the release sees one snapshot.
         con.execute("BEGIN TRANSACTION")
         try:
+            lake.ensure_schema(con)
             history = lake.releases(con)
             previous = history[-1] if history else None
             if release_id in {r["release_id"] for r in history}:
@@ -135,7 +136,12 @@ def load_release(
             sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
             changes: dict[str, dict[str, object]] = {}
             effective: list[StagedLoad] = []
-            before = _scoped_counts(con, [t for staged in loads for t in staged.tables])
+            staged_tables = [t for staged in loads for t in staged.tables]
+            # Every write to the lake is a release (this function), so a lake without
+            # releases holds no rows: nothing to count.
+            before = (
+                _scoped_counts(con, staged_tables) if history else {id(t): 0 for t in staged_tables}
+            )
             for staged in loads:
                 found = {t.table: table_changes(con, t, before[id(t)]) for t in staged.tables}
                 if all(_is_empty(c) for c in found.values()):
@@ -152,8 +158,7 @@ def load_release(
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
-            counts = lake.row_counts(con)
-            counts["releases"] += 1
+            counts = _counts_after(con, previous, loads, before)
             loaded = {s.kind: s.rows() for s in loads}
             con.execute(
                 "INSERT INTO lake.releases VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -192,6 +197,36 @@ DETAILED_DIFF_MAX_ROWS = 200_000
 
 def _is_empty(change: dict[str, object]) -> bool:
     return not change["added"] and not change["removed"] and not change["changed"]
+
+
+def _counts_after(
+    con: duckdb.DuckDBPyConnection,
+    previous: dict[str, object] | None,
+    loads: list[StagedLoad],
+    before: dict[int, int],
+) -> dict[str, int]:
+    """Rows per lake table once this release commits (its own row in ``releases`` included).
+
+    Counted from the previous release's counts (every write to the lake is a release) plus
+    what this one replaced and added; counted in the lake when that bookkeeping cannot be
+    used (a table staged twice, or an older release without a count for every table).
+    Publishing compares these numbers with the rows it exports.
+    """
+    known: dict[str, int] = (
+        dict(previous["row_counts"]) if previous else dict.fromkeys(lake.TABLES, 0)  # type: ignore[arg-type]
+    )
+    tables = [t for staged in loads for t in staged.tables]
+    names = [t.table for t in tables]
+    if len(set(names)) != len(names) or set(known) != set(lake.TABLES):
+        counts = lake.row_counts(con)
+        counts["releases"] += 1
+        return counts
+    counts = dict(known)
+    for table in tables:
+        counts[table.table] += table.rows - before[id(table)]
+    counts["raw_files"] += sum(len(staged.sources) for staged in loads)  # _record_raw_files
+    counts["releases"] += 1
+    return {t: counts[t] for t in lake.TABLES}
 
 
 def _scoped_counts(con: duckdb.DuckDBPyConnection, tables: list[StagedTable]) -> dict[int, int]:

@@ -275,6 +275,13 @@ def publish(paths: DataPaths, release_id: str) -> Path:
             if snapshot is None:
                 raise RuntimeError(f"release {release_id} has no snapshot in the warehouse")
             counts = export_tables(con, snapshot, work)
+        recorded: dict[str, int] = release["row_counts"]  # type: ignore[assignment]
+        wrong = {t: (recorded.get(t), n) for t, n in counts.items() if recorded.get(t) != n}
+        if wrong:
+            raise RuntimeError(
+                f"release {release_id} records other row counts than its snapshot holds: "
+                + ", ".join(f"{t} {r} recorded, {n} exported" for t, (r, n) in wrong.items())
+            )
         crash_point("after_parquet")
         write_figures(work, release_id, figures_spec())
         prev_bundle = bundle_path(paths, str(previous["release_id"])) if previous else None
