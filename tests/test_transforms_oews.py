@@ -713,6 +713,39 @@ def test_duplicate_series_ids_fail(failing: Failing) -> None:
     )
 
 
+def test_duplicate_with_and_without_padding_fails(failing: Failing) -> None:
+    # The same id once padded to 30 characters and once at the very end of its field.
+    sid = series_id()
+    failing(
+        [data_line(sid, "50250"), f"{sid}\t2024\tA01\t{'50250'.rjust(12)}\t"],
+        "no duplicate keys",
+        f"e.g. {sid} appears 2 times",
+    )
+
+
+def test_same_measure_twice_in_a_cell_fails_even_with_the_cell_complete(failing: Failing) -> None:
+    # 17 rows in the cell, as many as a full one, but datatype 13 twice and 12 never.
+    lines = [data_line(series_id(datatype=code), "1") for code in DATATYPES if code != "12"]
+    failing(
+        [*lines, data_line(series_id(datatype="13"), "2")],
+        "no duplicate keys",
+        "1 duplicate series ids",
+    )
+
+
+def test_staged_file_has_the_lake_schema(stage: Stage, tmp_path: Path) -> None:
+    from warehouse.lake import TABLES
+
+    result, _ = stage([data_line(series_id(), "50250"), data_line(series_id("292072", "08"), "-")])
+    con = duckdb.connect()
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(result.path)])
+        columns = {name: kind for name, kind, *_ in described.fetchall()}
+    finally:
+        con.close()
+    assert columns == TABLES["oews_estimates"]  # plain strings: no ENUM leaks into the file
+
+
 @pytest.mark.parametrize(
     ("sid", "check", "shown"),
     [

@@ -182,3 +182,63 @@ def test_projections_guard_catches_a_collapse_but_not_growth(
     assert ep_release(real) is not None  # 1,113 rows: the full workbook after the sample
     with pytest.raises(ValidationError, match="row count within −20%"):
         ep_release(sample)  # back to 36 rows of the same cycle: a collapse
+
+
+def lake_counts(paths: DataPaths) -> dict[str, int]:
+    with lake.connect(paths, read_only=True) as con:
+        return lake.row_counts(con)
+
+
+def test_recorded_row_counts_are_the_lake_counts_after_each_kind_of_load(
+    paths: DataPaths, mirror: Path
+) -> None:
+    from transforms.projections import stage_projections
+
+    oe_dir = mirror / OE_DIR
+    first = release(paths, oe_dir)  # a new lake: nothing counted in it before loading
+    assert first.row_counts == lake_counts(paths)
+    assert first.row_counts["oews_estimates"] == 3043
+    assert first.row_counts["raw_files"] == len(FILES)
+
+    bump_value(oe_dir)
+    replaced = release(paths, oe_dir)  # the same vintage again: its rows replaced
+    assert replaced.row_counts == lake_counts(paths)
+
+    workbook = mirror / "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
+    rid = load.plan_release_id(paths)
+    source = {"occupation.xlsx": {"url": "file://x", "sha256": sha256_file(workbook), "bytes": 1}}
+    staged = stage_projections(workbook, paths.staging / rid, release_id=rid, sources=source)
+    other_kind = load.load_release(paths, rid, [staged])  # another source beside OEWS
+    assert other_kind is not None
+    assert other_kind.row_counts == lake_counts(paths)
+    assert other_kind.row_counts["oews_estimates"] == 3043
+    assert other_kind.row_counts["releases"] == 3
+
+
+def test_publish_refuses_counts_that_disagree_with_the_snapshot(
+    paths: DataPaths, mirror: Path
+) -> None:
+    made = release(paths, mirror / OE_DIR)
+    with lake.connect(paths) as con:  # bookkeeping gone wrong, simulated
+        con.execute("UPDATE lake.releases SET row_counts = ?", [json.dumps({"areas": 5})])
+
+    with pytest.raises(RuntimeError, match="areas 5 recorded, 4 exported"):
+        publish.publish(paths, made.release_id)
+    assert not paths.latest.exists()
+    assert not publish.is_published(paths, made.release_id)
+
+
+def test_a_first_load_that_fails_leaves_a_lake_that_reads_as_empty(
+    paths: DataPaths, mirror: Path
+) -> None:
+    rid = load.plan_release_id(paths)
+    staged = staged_from(mirror / OE_DIR, paths, rid)
+    (paths.staging / rid / "areas.parquet").unlink()  # the load fails inside its transaction
+    with pytest.raises(duckdb.Error):
+        load.load_release(paths, rid, [staged])
+
+    assert paths.catalog.exists()
+    assert load.latest_release(paths) is None  # no tables yet, read as no releases
+    made = release(paths, mirror / OE_DIR)
+    assert made.release_id == rid
+    assert made.row_counts == lake_counts(paths)

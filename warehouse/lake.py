@@ -161,6 +161,8 @@ def new_engine(memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
             "autoload_known_extensions": False,
             "memory_limit": memory_limit,
             "preserve_insertion_order": False,
+            # A missing lake table is an error, never a Python variable of the same name.
+            "python_enable_replacements": False,
         }
     )
     for name in EXTENSIONS:
