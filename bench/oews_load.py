@@ -651,10 +651,14 @@ def phase_load(oe: Path, scratch: Path, sources_file: Path) -> dict[str, Any]:
     _wrap_if_present(clock, oews, "parse_lookups", "parse_lookups")
     _wrap_if_present(clock, oews, "stage_estimates", "stage_estimates")
     _wrap_if_present(clock, oews, "_check_staged", "validate_staged")
+    _wrap_if_present(clock, load, "_scoped_counts", "diff:scope_counts")
     _wrap_if_present(clock, load, "table_changes", lambda con, t, *a, **k: f"diff:{t.table}")
     _wrap_if_present(clock, load, "_replace", lambda con, t, *a, **k: f"insert:{t.table}")
     _wrap_if_present(clock, load, "_record_raw_files", "insert:raw_files")
-    _wrap_if_present(clock, lake, "row_counts", "row_counts")
+    if hasattr(load, "_counts_after"):  # row counts of the release (it may count in the lake)
+        _wrap_if_present(clock, load, "_counts_after", "row_counts")
+    else:
+        _wrap_if_present(clock, lake, "row_counts", "row_counts")
 
     sources = json.loads(sources_file.read_text(encoding="utf-8"))
     files = {name: oe / name for name in LOAD_FILES}
