@@ -242,3 +242,33 @@ def test_a_first_load_that_fails_leaves_a_lake_that_reads_as_empty(
     made = release(paths, mirror / OE_DIR)
     assert made.release_id == rid
     assert made.row_counts == lake_counts(paths)
+
+
+def test_one_table_staged_twice_in_a_release_keeps_one_row_per_key(paths: DataPaths) -> None:
+    import pandas as pd
+
+    from bls_refresh.staging import StagedLoad, stage_frame
+
+    def areas_load(kind: str, names: list[str], out: Path, rid: str) -> StagedLoad:
+        frame = pd.DataFrame(
+            {
+                "area_code": ["0000000", "0600000"][: len(names)],
+                "area_type": ["N", "S"][: len(names)],
+                "state_code": ["00", "06"][: len(names)],
+                "name": names,
+            }
+        )
+        table = stage_frame(frame, "areas", out / kind, rid, {}, upsert=True)
+        return StagedLoad(kind, kind, [table], {}, guarded_table="areas")
+
+    rid = load.plan_release_id(paths)
+    loads = [
+        areas_load("first", ["National", "California"], paths.staging, rid),
+        areas_load("second", ["U.S."], paths.staging, rid),  # upserts a key the first added
+    ]
+    made = load.load_release(paths, rid, loads)
+
+    assert made.row_counts["areas"] == 2 == lake_counts(paths)["areas"]
+    with lake.connect(paths, read_only=True) as con:
+        rows = con.execute("SELECT area_code, name FROM lake.areas ORDER BY 1").fetchall()
+    assert rows == [("0000000", "U.S."), ("0600000", "California")]

@@ -152,9 +152,13 @@ def load_release(
                 con.execute("ROLLBACK")
                 return None
             loads = effective
+            names = [t.table for staged in loads for t in staged.tables]
             for staged in loads:
                 for table in staged.tables:
-                    _replace(con, table, paths, adopted, delete=before[id(table)] > 0)
+                    # A scope counted empty needs no DELETE, unless an earlier table of this
+                    # release may have just filled it (the same table staged twice).
+                    needed = before[id(table)] > 0 or names.count(table.table) > 1
+                    _replace(con, table, paths, adopted, delete=needed)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
