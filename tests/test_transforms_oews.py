@@ -995,3 +995,12 @@ def test_stage_oews_fails_on_bad_lookup_and_stages_no_estimates(
         stage_oews(mirror_files(oe_dir), out_dir, release_id="r1", sources={})
     assert info.value.file == "oe.datatype"
     assert not (out_dir / "oews_estimates.parquet").exists()
+
+
+def test_failure_explained_for_a_path_with_a_quote(tmp_path: Path, lookups: OewsLookups) -> None:
+    folder = tmp_path / "o'brien"
+    folder.mkdir()
+    data = write_data(folder / "oe.data.0.Current", [data_line(series_id("299999"), "1")])
+    with pytest.raises(ValidationError) as info:
+        stage_estimates(data, lookups, folder / "out.parquet", release_id="r1")
+    assert info.value.check == "every soc_code resolves in oe.occupation"

@@ -333,9 +333,7 @@ CREATE OR REPLACE TEMP VIEW staged AS
       ELSE 'suppressed'
     END AS status,
     nullif(trim(r.footnote_codes), '') AS footnote_codes
-  FROM read_csv('{data}', delim = '\t', header = true, quote = '', escape = '',
-    names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
-    all_varchar = true, null_padding = true) r
+  FROM {read_raw} r
   LEFT JOIN measures m ON m.datatype_code = substr(r.series_id, 24, 2)
 """
 
@@ -547,7 +545,8 @@ def _diagnose(
             dash=_DASH,
             top=_TOP,
             not_released=_NOT_RELEASED,
-            data=str(data_path).replace("'", "''"),
+            # A view takes no parameters: the path goes in as a quoted literal.
+            read_raw=_READ_RAW.replace("$data", "'" + str(data_path).replace("'", "''") + "'"),
         )
     )
     try:
