@@ -18,7 +18,7 @@ import pandas as pd
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, StagedTable, stage_frame, stamp
 from transforms.flatfile import check_header, read_flat_file, require_unique
-from transforms.oews_series import DATATYPES, series_id
+from transforms.oews_series import DATATYPES, MEASURE_CODES, series_id
 
 DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
 FOOTNOTE_TOP_CODED = "5"
@@ -238,9 +238,7 @@ def _engine(memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection
 
 
 def _measure_values() -> str:
-    return ", ".join(
-        f"('{code}', '{measure}', '{unit}')" for code, (_, measure, unit) in DATATYPES.items()
-    )
+    return ", ".join(f"('{code}', '{measure}')" for measure, code in MEASURE_CODES.items())
 
 
 # The raw columns, exactly as BLS wrote them (padding kept: substr and casts do not need it
@@ -316,7 +314,7 @@ _ROW_OK = (
 )
 _DIAGNOSTIC_VIEW = """
 CREATE OR REPLACE TEMP VIEW staged AS
-  WITH measures(datatype_code, measure, unit) AS (VALUES {measures})
+  WITH measures(datatype_code, measure) AS (VALUES {measures})
   SELECT
     CASE WHEN {row_ok} THEN {year} END::INTEGER AS reference_year,
     substr(r.series_id, 4, 1) AS areatype_code,
@@ -362,7 +360,7 @@ def _decoding(
     area_codes = list(areas["area_code"])
     area_types = list(areas["area_type"])
     codes = list(DATATYPES)
-    measures = [measure for _, measure, _ in DATATYPES.values()]
+    measures = list(MEASURE_CODES)
     top = lookups.top_code
     thresholds = {
         "usd_per_hour": str(top.hourly) if top else None,
@@ -528,7 +526,7 @@ def _has_duplicates(con: duckdb.DuckDBPyConnection) -> bool:
              SELECT area_code, industry_code, soc_code FROM staged GROUP BY ALL
              HAVING count(*) <> bit_count(bit_or(1 << list_position($measures, measure)))
            )""",
-        {"measures": [measure for _, measure, _ in DATATYPES.values()]},
+        {"measures": list(MEASURE_CODES)},
     ).fetchone()[0]
     return bool(found)
 

@@ -153,16 +153,17 @@ def load_release(
                 return None
             loads = effective
             names = [t.table for staged in loads for t in staged.tables]
+            # A table staged twice in one release: its second scope may hold rows the first
+            # just added, so neither its counts before nor its DELETE can be skipped.
+            twice = {name for name in names if names.count(name) > 1}
             for staged in loads:
                 for table in staged.tables:
-                    # A scope counted empty needs no DELETE, unless an earlier table of this
-                    # release may have just filled it (the same table staged twice).
-                    needed = before[id(table)] > 0 or names.count(table.table) > 1
+                    needed = before[id(table)] > 0 or table.table in twice
                     _replace(con, table, paths, adopted, delete=needed)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
-            counts = _counts_after(con, previous, loads, before)
+            counts = _counts_after(con, previous, loads, before, recount=bool(twice))
             loaded = {s.kind: s.rows() for s in loads}
             con.execute(
                 "INSERT INTO lake.releases VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -208,25 +209,26 @@ def _counts_after(
     previous: dict[str, object] | None,
     loads: list[StagedLoad],
     before: dict[int, int],
+    *,
+    recount: bool,
 ) -> dict[str, int]:
     """Rows per lake table once this release commits (its own row in ``releases`` included).
 
     Counted from the previous release's counts (every write to the lake is a release) plus
     what this one replaced and added; counted in the lake when that bookkeeping cannot be
-    used (a table staged twice, or an older release without a count for every table).
+    used (``recount``: a table staged twice; or an older release without a count for every
+    table).
     Publishing compares these numbers with the rows it exports.
     """
     known: dict[str, int] = (
         dict(previous["row_counts"]) if previous else dict.fromkeys(lake.TABLES, 0)  # type: ignore[arg-type]
     )
-    tables = [t for staged in loads for t in staged.tables]
-    names = [t.table for t in tables]
-    if len(set(names)) != len(names) or set(known) != set(lake.TABLES):
+    if recount or set(known) != set(lake.TABLES):
         counts = lake.row_counts(con)
         counts["releases"] += 1
         return counts
     counts = dict(known)
-    for table in tables:
+    for table in (t for staged in loads for t in staged.tables):
         counts[table.table] += table.rows - before[id(table)]
     counts["raw_files"] += sum(len(staged.sources) for staged in loads)  # _record_raw_files
     counts["releases"] += 1
@@ -247,18 +249,16 @@ def _scoped_counts(con: duckdb.DuckDBPyConnection, tables: list[StagedTable]) ->
 
 
 def table_changes(
-    con: duckdb.DuckDBPyConnection, table: StagedTable, before: int | None = None
+    con: duckdb.DuckDBPyConnection, table: StagedTable, before: int
 ) -> dict[str, object]:
     """What loading ``table`` changes in its scope: keys added and removed, changes by column.
 
-    ``before`` is the number of lake rows in that scope, if the caller counted them already.
+    ``before`` is the number of lake rows in that scope (``_scoped_counts``).
     """
     key = lake.PRIMARY_KEYS[table.table]
     values = [c for c in lake.TABLES[table.table] if c not in key and c != "release_id"]
     where, params = _scope(table)
     current = f"(SELECT * FROM lake.{table.table} t WHERE {where})"
-    if before is None:
-        before = con.execute(f"SELECT count(*) FROM {current}", params).fetchone()[0]
     if not before:  # nothing to compare with (a first load): every staged row is new
         return {"added": table.rows, "removed": 0, "changed": {}, "compared": "rows"}
     if table.rows > DETAILED_DIFF_MAX_ROWS:
@@ -309,7 +309,7 @@ def _replace(
     paths: DataPaths,
     adopted: list[Path],
     *,
-    delete: bool = True,
+    delete: bool,
 ) -> None:
     """Replace the rows in ``table``'s scope (``delete=False``: the scope is known empty)."""
     columns = list(lake.TABLES[table.table])
