@@ -33,6 +33,15 @@ _RANGE = re.compile(r"(\d{4})\s*[–—-]\s*(\d{2,4})")
 _TOP = re.compile(r">=\s*\$?\s*([\d,]+)")
 _FOOTNOTE_MARK = re.compile(r"\[\d+\]|\(\d+\)")
 
+# The numeric columns read cell by cell from the workbook ("—" → null, listed as not available).
+_NUMBERS = (
+    "employment_base",
+    "employment_target",
+    "employment_change",
+    "employment_change_pct",
+    "openings_annual",
+    "self_employed_pct",
+)
 COLUMNS = (
     "cycle",
     "base_year",
@@ -42,12 +51,7 @@ COLUMNS = (
     "title",
     "occupation_type",
     "level",
-    "employment_base",
-    "employment_target",
-    "employment_change",
-    "employment_change_pct",
-    "openings_annual",
-    "self_employed_pct",
+    *_NUMBERS,
     "median_annual_wage",
     "median_wage_status",
     "median_wage_top_code",
@@ -324,14 +328,7 @@ def _tidy(
         code = str(rec["soc_code"]).strip()
         missing: list[str] = []
         values: dict[str, float | None] = {}
-        for field in (
-            "employment_base",
-            "employment_target",
-            "employment_change",
-            "employment_change_pct",
-            "openings_annual",
-            "self_employed_pct",
-        ):
+        for field in _NUMBERS:
             raw = rec.get(field)
             try:
                 values[field] = _number(raw)
