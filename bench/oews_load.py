@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from extractors.oews import FILES
+from transforms.oews_series import SERIES_HEADER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_OE = REPO_ROOT / "sample_mirror" / "download.bls.gov" / "pub" / "time.series" / "oe"
@@ -78,25 +79,6 @@ BUSY_WARN_PCT = 10.0  # CPU use by other processes (sampled 1 s before each run)
 
 CRLF = "\r\n"  # the real lookup files end lines with CRLF; data and series files with LF
 DATA_HEADER = "series_id                     \tyear\tperiod\t       value\tfootnote_codes"
-SERIES_HEADER = "\t".join(
-    [
-        "series_id".ljust(30),
-        "seasonal",
-        "areatype_code",
-        "industry_code",
-        "occupation_code",
-        "datatype_code",
-        "state_code",
-        "area_code",
-        "sector_code",
-        "series_title",
-        "footnote_codes",
-        "begin_year",
-        "begin_period",
-        "end_year",
-        "end_period",
-    ]
-)
 COPIED = ("oe.datatype", "oe.release", "oe.footnote")
 LOAD_FILES = FILES  # what the refresh fetches and stages
 

@@ -34,6 +34,8 @@ from pathlib import Path
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
+from transforms.oews_series import SERIES_HEADER
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLES = REPO_ROOT.parent / "shared" / "bls-reference" / "samples"
 DEFAULT_OUT = REPO_ROOT / "sample_mirror"
@@ -577,25 +579,6 @@ def build(samples: Path, out: Path, all_broad_groups: bool) -> list[Path]:
     ]
     emit("oe.data.0.Current", data_header, data_rows, LF)
 
-    series_header = "\t".join(
-        (
-            "series_id".ljust(30),
-            "seasonal",
-            "areatype_code",
-            "industry_code",
-            "occupation_code",
-            "datatype_code",
-            "state_code",
-            "area_code",
-            "sector_code",
-            "series_title",
-            "footnote_codes",
-            "begin_year",
-            "begin_period",
-            "end_year",
-            "end_period",
-        )
-    )
     series_rows = [
         "\t".join(
             (
@@ -618,7 +601,7 @@ def build(samples: Path, out: Path, all_broad_groups: bool) -> list[Path]:
         )
         for s in series
     ]
-    emit("oe.series", series_header, series_rows, LF)
+    emit("oe.series", SERIES_HEADER, series_rows, LF)
 
     for path in written:
         os.utime(path, (MTIME, MTIME))

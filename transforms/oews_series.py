@@ -22,6 +22,27 @@ DATATYPES: dict[str, tuple[str, str, str]] = {
     "16": ("Employment per 1,000 jobs", "jobs_per_1000", "per_1000_jobs"),
     "17": ("Location Quotient", "location_quotient", "ratio"),
 }
+# The header line of BLS's oe.series, as BLS pads it. The refresh never downloads that file
+# (the series id carries every code); the sample-mirror and benchmark generators write it.
+SERIES_HEADER = "\t".join(
+    [
+        "series_id".ljust(30),
+        "seasonal",
+        "areatype_code",
+        "industry_code",
+        "occupation_code",
+        "datatype_code",
+        "state_code",
+        "area_code",
+        "sector_code",
+        "series_title",
+        "footnote_codes",
+        "begin_year",
+        "begin_period",
+        "end_year",
+        "end_period",
+    ]
+)
 MEASURE_UNITS = {measure: unit for _, measure, unit in DATATYPES.values()}
 MEASURE_CODES = {measure: code for code, (_, measure, _) in DATATYPES.items()}
 
