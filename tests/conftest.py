@@ -44,16 +44,20 @@ MIRROR_MTIMES = {
 }
 
 
-@pytest.fixture
-def mirror(tmp_path: Path) -> Path:
-    """A private copy of the bundled sample mirror that a test may edit."""
-    dest = tmp_path / "mirror"
+def copy_mirror(dest: Path) -> Path:
+    """Copy the bundled sample mirror to ``dest``, with BLS's release dates as mtimes."""
     shutil.copytree(SAMPLE_MIRROR, dest)
     for host, stamp in MIRROR_MTIMES.items():
         for path in (dest / host).rglob("*"):
             if path.is_file():
                 os.utime(path, (stamp, stamp))
     return dest
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample mirror that a test may edit."""
+    return copy_mirror(tmp_path / "mirror")
 
 
 @pytest.fixture

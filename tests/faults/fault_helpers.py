@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 from blsserver import BlsServer, Fault, _FileInfo
 from click.testing import Result
-from conftest import CONTACT, MIRROR_MTIMES, OE_DIR, SAMPLE_MIRROR
+from conftest import CONTACT, OE_DIR, copy_mirror
 from scenarios import printed_parts
 from typer.testing import CliRunner
 
@@ -84,12 +83,7 @@ def prefect_api_url() -> str | None:
 @contextlib.contextmanager
 def world(root: Path) -> Iterator[World]:
     """A private mirror copy (BLS's dates as mtimes), a server on it, an empty data dir."""
-    mirror = root / "mirror"
-    shutil.copytree(SAMPLE_MIRROR, mirror)
-    for host, stamp in MIRROR_MTIMES.items():
-        for path in (mirror / host).rglob("*"):
-            if path.is_file():
-                os.utime(path, (stamp, stamp))
+    mirror = copy_mirror(root / "mirror")
     with BlsServer(mirror) as server:
         yield World(mirror, root / "data", server, prefect_api_url())
 
