@@ -3,11 +3,50 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+# Big tables whose reloads are compared cell by cell (warehouse/changes.py): table → the
+# columns of a cell, its scope columns first. An OEWS cell is one year, area, industry and
+# occupation (at most 17 measures).
+CELL_KEYS: dict[str, tuple[str, ...]] = {
+    "oews_estimates": ("reference_year", "area_code", "industry_code", "soc_code"),
+}
+
+
+def cells_sql(
+    keys: Sequence[str],
+    values: Sequence[str],
+    rows: str,
+    *,
+    types: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
+) -> str:
+    """Per cell of ``rows``: its row count ``n`` and two 64-bit digests ``h1``, ``h2`` (the
+    XOR of every row's hash over ``values``, once in each column order).
+
+    ``types`` casts every column to its lake type first (a staged file written by pandas
+    holds numbers as text); a file that already has the lake's types needs no cast, and
+    gives the same digests. ``extra`` adds aggregates (a transform's own checks).
+    """
+
+    def col(c: str) -> str:
+        return f"CAST({c} AS {types[c]})" if types else c
+
+    key_list = ", ".join(f"{col(k)} AS {k}" if types else k for k in keys)
+    typed = [col(c) for c in values]
+    return (
+        f"SELECT {key_list}, count(*) AS n, "
+        f"bit_xor(hash({', '.join(typed)})) AS h1, "
+        f"bit_xor(hash({', '.join(reversed(typed))})) AS h2"
+        + "".join(f", {e}" for e in extra)
+        + f" FROM {rows} GROUP BY ALL"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +61,9 @@ class StagedTable:
     upsert: bool = False
     # Hand the staged parquet file itself to the lake (no second write of a big table).
     adopt: bool = False
+    # For a table in CELL_KEYS: its cells (``cells_sql`` of the staged rows) as parquet, if
+    # the transform computed them in its own checks; else the warehouse computes them.
+    cells: Path | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +81,9 @@ class StagedLoad:
     # Whether growth beyond the tolerance is suspicious too (OEWS), or only a collapse is
     # (a projections workbook may replace a smaller sample of the same cycle).
     guard_growth: bool = True
+    # Schema drift: file → header cells no known column claims (the load went on without
+    # them; the release notes, the artifact and the run summary say so).
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def rows(self) -> dict[str, int]:
         return {t.table: t.rows for t in self.tables}

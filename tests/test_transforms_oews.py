@@ -14,7 +14,7 @@ import pytest
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad
 from extractors.oews import FILES
-from transforms.flatfile import check_header, header_of, read_flat_file
+from transforms.flatfile import FlatSchema, columns_of, header_of, read_flat_file
 from transforms.oews import (
     DATATYPES,
     OewsLookups,
@@ -276,9 +276,11 @@ def test_padded_headers_and_cells_are_stripped(tmp_path: Path, newline: str) -> 
         newline,
     )
     assert header_of(path) == ["state_code", "area_code", "areatype_code", "area_name"]
-    frame = read_flat_file(
-        path, "oe.area", ("state_code", "area_code", "areatype_code", "area_name")
+    read = read_flat_file(
+        path, "oe.area", FlatSchema(("state_code", "area_code", "areatype_code", "area_name"))
     )
+    frame = read.frame
+    assert read.unknown == []
     assert list(frame.columns) == ["state_code", "area_code", "areatype_code", "area_name"]
     assert frame.to_dict("records") == [
         {"state_code": "00", "area_code": "0000000", "areatype_code": "N", "area_name": "National"},
@@ -297,7 +299,9 @@ def test_data_file_padded_header(tmp_path: Path) -> None:
     assert raw_header.startswith(b"series_id                     \t")
     assert b"\t       value\t" in raw_header
     columns = ("series_id", "year", "period", "value", "footnote_codes")
-    assert check_header(path, "oe.data.0.Current", columns) == list(columns)
+    found = columns_of(path, "oe.data.0.Current", FlatSchema(columns))
+    assert found.header == list(columns)
+    assert found.positions == {name: i for i, name in enumerate(columns)}
 
 
 def test_lookup_cells_keep_quotes_and_leading_zeros(tmp_path: Path) -> None:
@@ -313,8 +317,10 @@ def test_lookup_cells_keep_quotes_and_leading_zeros(tmp_path: Path) -> None:
     frame = read_flat_file(
         path,
         "oe.occupation",
-        ("occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence"),
-    )
+        FlatSchema(
+            ("occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence")
+        ),
+    ).frame
     assert list(frame["occupation_code"]) == ["000000", "291211", "NA"]  # "NA" is not NaN
     assert frame["occupation_name"].iloc[1] == 'Anesthesiologists "MD"'
 
@@ -327,9 +333,10 @@ def test_lookup_with_renamed_column_fails(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as info:
         parse_areas(path)
     assert info.value.file == "oe.area"
-    assert info.value.check == "exact headers"
+    assert info.value.check == "required columns"
     assert "missing ['areatype_code']" in str(info.value)
-    assert "unexpected ['area_type']" in str(info.value)
+    assert "not recognised ['area_type']" in str(info.value)
+    assert "header found: ['state_code', 'area_code', 'area_type', 'area_name']" in str(info.value)
 
 
 def test_lookup_header_only_fails(tmp_path: Path) -> None:
@@ -680,10 +687,10 @@ def test_renamed_column_fails(failing: Failing) -> None:
     header = DATA_HEADER.replace("footnote_codes", "footnote_code")
     failing(
         [data_line(series_id(), "50250")],
-        "exact headers",
-        "expected columns ['series_id', 'year', 'period', 'value', 'footnote_codes']",
-        "got ['series_id', 'year', 'period', 'value', 'footnote_code']",
+        "required columns",
         "missing ['footnote_codes']",
+        "not recognised ['footnote_code']",
+        "header found: ['series_id', 'year', 'period', 'value', 'footnote_code']",
         header=header,
     )
 
@@ -692,8 +699,8 @@ def test_missing_column_fails(failing: Failing) -> None:
     header = DATA_HEADER.replace("\tperiod", "")
     failing(
         [data_line(series_id(), "50250")],
-        "exact headers",
-        "got ['series_id', 'year', 'value', 'footnote_codes']",
+        "required columns",
+        "header found: ['series_id', 'year', 'value', 'footnote_codes']",
         "missing ['period']",
         header=header,
     )
@@ -1004,3 +1011,124 @@ def test_failure_explained_for_a_path_with_a_quote(tmp_path: Path, lookups: Oews
     with pytest.raises(ValidationError) as info:
         stage_estimates(data, lookups, folder / "out.parquet", release_id="r1")
     assert info.value.check == "every soc_code resolves in oe.occupation"
+
+
+# --- columns by name: moved, optional and new columns ------------------------------------------
+
+# The oe.occupation download.bls.gov serves since the May 2025 release: the description third.
+OCCUPATION_2025_HEADER = (
+    "occupation_code\toccupation_name\toccupation_description\tdisplay_level\tselectable"
+    "\tsort_sequence"
+)
+
+
+def six_column_occupations(five_column: Path, dest: Path) -> Path:
+    """The mirror's five-column oe.occupation rewritten in the current six-column layout."""
+    lines = five_column.read_bytes().decode("utf-8").splitlines()
+    assert lines[0].split("\t")[:2] == ["occupation_code", "occupation_name"]
+    rows = [OCCUPATION_2025_HEADER]
+    for line in lines[1:]:
+        code, name, *rest = line.split("\t")
+        description = "" if code == "000000" else f"Workers who do the work of {name.strip()}."
+        rows.append("\t".join([code, name, description, *rest]))
+    return write_lines(dest, rows, "\r\n")
+
+
+def test_occupations_in_the_2025_layout_keep_their_description(
+    oe_dir: Path, tmp_path: Path
+) -> None:
+    path = six_column_occupations(oe_dir / "oe.occupation", tmp_path / "oe.occupation")
+    drift: dict[str, list[str]] = {}
+    occupations = parse_occupations(path, Vintage(2025, "May 2025"), drift)
+    five = parse_occupations(oe_dir / "oe.occupation", Vintage(2025, "May 2025"))
+    assert drift == {}  # occupation_description is known, wherever it stands
+    by_code = occupations.set_index("soc_code")
+    assert by_code.loc["29-2072", "title"] == "Medical Records Specialists"
+    assert by_code.loc["29-2072", "description"] == (
+        "Workers who do the work of Medical Records Specialists."
+    )
+    assert by_code.loc["29-2072", "level"] == "detailed"
+    assert pd.isna(by_code.loc["00-0000", "description"])  # an empty cell is no description
+    assert five["description"].isna().all()
+    columns = ["soc_code", "title", "level", "sort_sequence"]
+    assert occupations[columns].equals(five[columns])
+
+
+def test_lookup_columns_in_another_order_read_by_name(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "oe.area",
+        ["area_name\tareatype_code\tarea_code\tstate_code", "National\tN\t0000000\t00"],
+    )
+    areas = parse_areas(path)
+    assert areas.to_dict("records") == [
+        {"area_code": "0000000", "area_type": "N", "state_code": "00", "name": "National"}
+    ]
+
+
+def test_new_lookup_column_is_drift_not_a_failure(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "oe.industry",
+        [
+            "industry_code\tindustry_name\tnaics_version\tdisplay_level\tselectable\tsort_sequence",
+            "000000\tCross-industry\t2022\t0\tT\t1",
+        ],
+    )
+    drift: dict[str, list[str]] = {}
+    industries = parse_industries(path, drift)
+    assert drift == {"oe.industry": ["naics_version"]}
+    assert industries.to_dict("records") == [
+        {"industry_code": "000000", "name": "Cross-industry", "level": 0, "sort_sequence": 1}
+    ]
+
+
+def test_required_lookup_column_missing_fails_with_the_header(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "oe.occupation",
+        [
+            "occupation_code\toccupation_description\tdisplay_level\tselectable\tsort_sequence",
+            "000000\tAll\t0\tT\t0",
+        ],
+    )
+    with pytest.raises(ValidationError) as info:
+        parse_occupations(path, Vintage(2025, "May 2025"))
+    message = str(info.value)
+    assert info.value.check == "required columns"
+    assert "missing ['occupation_name']" in message
+    assert "header found: ['occupation_code', 'occupation_description', 'display_level'" in message
+
+
+def test_lookup_not_in_utf8_fails_instead_of_replacing_characters(tmp_path: Path) -> None:
+    path = tmp_path / "oe.occupation"
+    text = "occupation_code\toccupation_name\tdisplay_level\tselectable\tsort_sequence\r\n"
+    text += "000000\tAll Occupations\t0\tT\t0\r\n291211\tAnesthesiologists – MD\t3\tT\t1\r\n"
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.raises(ValidationError) as info:
+        parse_occupations(path, Vintage(2025, "May 2025"))
+    assert info.value.check == "UTF-8 text"
+    assert "not UTF-8" in str(info.value)
+
+
+def test_data_file_columns_in_another_order_and_a_new_one(
+    stage: Stage, tmp_path: Path, lookups: OewsLookups
+) -> None:
+    sid = series_id("292072", "13")
+    header = "footnote_codes\tseries_id\tvalue\tperiod\tyear\tloaded_at"
+    lines = [f"5\t{series_id('291210', '13')}\t-\tA01\t2024\tx", f"\t{sid}\t50250\tA01\t2024\tx"]
+    result, rows = stage(lines, header=header)
+    assert result.unknown_columns == ("loaded_at",)
+    assert rows[sid]["value"] == Decimal("50250")
+    assert rows[sid]["status"] == "ok"
+    assert rows[series_id("291210", "13")]["status"] == "top_coded"
+    assert rows[series_id("291210", "13")]["footnote_codes"] == "5"
+
+
+def test_schema_drift_reaches_the_staged_load(oe_dir: Path, tmp_path: Path) -> None:
+    area = oe_dir / "oe.area"
+    lines = area.read_bytes().decode("utf-8").splitlines()
+    area.write_bytes(
+        "\r\n".join([lines[0] + "\tarea_fips", *(line + "\tx" for line in lines[1:])]).encode()
+        + b"\r\n"
+    )
+    staged = stage_oews(mirror_files(oe_dir), tmp_path / "staging", release_id="r1", sources={})
+    assert staged.schema_drift == {"oe.area": ["area_fips"]}
+    assert staged.rows()["areas"] == 4

@@ -16,11 +16,38 @@ import duckdb
 import pandas as pd
 
 from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, StagedTable, stage_frame, stamp
-from transforms.flatfile import check_header, read_flat_file, require_unique
+from bls_refresh.staging import (
+    CELL_KEYS,
+    StagedLoad,
+    StagedTable,
+    cells_sql,
+    stage_frame,
+    stamp,
+)
+from transforms.flatfile import FlatSchema, columns_of, read_flat_file, require_unique
 from transforms.oews_series import DATATYPES, MEASURE_CODES, series_id
 
 DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
+# Every OEWS time-series file the load reads: the columns it needs, the ones it keeps when
+# present, and the ones it knows and skips. Columns are found by name wherever they stand
+# (the May 2025 oe.occupation put occupation_description third); any other column is
+# schema drift: reported in the release, not loaded, and no reason to stop.
+SCHEMAS: dict[str, FlatSchema] = {
+    "oe.data.0.Current": FlatSchema(DATA_COLUMNS),
+    "oe.release": FlatSchema(("release_date", "description")),
+    "oe.footnote": FlatSchema(("footnote_code", "footnote_text")),
+    "oe.datatype": FlatSchema(("datatype_code", "datatype_name")),
+    "oe.area": FlatSchema(("state_code", "area_code", "areatype_code", "area_name")),
+    "oe.industry": FlatSchema(
+        ("industry_code", "industry_name", "display_level", "sort_sequence"),
+        ignored=("selectable",),
+    ),
+    "oe.occupation": FlatSchema(
+        ("occupation_code", "occupation_name", "display_level", "sort_sequence"),
+        optional=("occupation_description",),
+        ignored=("selectable",),
+    ),
+}
 FOOTNOTE_TOP_CODED = "5"
 FOOTNOTE_NOT_RELEASED = "8"
 
@@ -59,13 +86,23 @@ class OewsLookups:
     occupations: pd.DataFrame
     areas: pd.DataFrame
     industries: pd.DataFrame
+    # file → header cells no known column claims (schema drift; loaded without them)
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+
+def _read(path: Path, name: str, drift: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """One lookup file by its schema; new columns go into ``drift`` (file → cells)."""
+    read = read_flat_file(path, name, SCHEMAS[name])
+    if read.unknown and drift is not None:
+        drift[name] = read.unknown
+    return read.frame
 
 
 # --- lookups ----------------------------------------------------------------------------
 
 
-def parse_release(path: Path) -> Vintage:
-    frame = read_flat_file(path, "oe.release", ("release_date", "description"))
+def parse_release(path: Path, drift: dict[str, list[str]] | None = None) -> Vintage:
+    frame = _read(path, "oe.release", drift)
     years = {m.group(1) for m in map(_RELEASE.match, frame["release_date"]) if m}
     if len(frame) != 1 or len(years) != 1:
         rows = [" | ".join(r) for r in frame.itertuples(index=False)]
@@ -75,8 +112,8 @@ def parse_release(path: Path) -> Vintage:
     return Vintage(int(years.pop()), frame["description"].iloc[0])
 
 
-def parse_footnotes(path: Path) -> pd.DataFrame:
-    frame = read_flat_file(path, "oe.footnote", ("footnote_code", "footnote_text"))
+def parse_footnotes(path: Path, drift: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    frame = _read(path, "oe.footnote", drift)
     require_unique(frame, "footnote_code", "oe.footnote")
     return frame
 
@@ -99,9 +136,9 @@ def parse_top_code(footnotes: pd.DataFrame) -> TopCode | None:
     return TopCode(hourly=hourly, annual=annual, text=text)
 
 
-def parse_datatypes(path: Path) -> dict[str, str]:
+def parse_datatypes(path: Path, drift: dict[str, list[str]] | None = None) -> dict[str, str]:
     """datatype_code → measure; every one of the 17 known datatypes, named as expected."""
-    frame = read_flat_file(path, "oe.datatype", ("datatype_code", "datatype_name"))
+    frame = _read(path, "oe.datatype", drift)
     got = dict(zip(frame["datatype_code"], frame["datatype_name"], strict=True))
     problems = [
         f"{code}: expected {name!r}, got {got.get(code)!r}"
@@ -128,13 +165,10 @@ def display_soc(code: str) -> str:
 _OCC_LEVELS = {"1": "minor", "2": "broad", "3": "detailed"}
 
 
-def parse_occupations(path: Path, vintage: Vintage) -> pd.DataFrame:
-    frame = read_flat_file(
-        path,
-        "oe.occupation",
-        ("occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence"),
-        optional=("occupation_description",),
-    )
+def parse_occupations(
+    path: Path, vintage: Vintage, drift: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
+    frame = _read(path, "oe.occupation", drift)
     require_unique(frame, "occupation_code", "oe.occupation")
     bad = frame[
         ~frame["occupation_code"].str.fullmatch(r"\d{6}")
@@ -157,14 +191,18 @@ def parse_occupations(path: Path, vintage: Vintage) -> pd.DataFrame:
             "title": frame["occupation_name"],
             "level": level,
             "sort_sequence": frame["sort_sequence"].astype("int64"),
+            # Only in the newer layout; an empty cell is no description.
+            "description": (
+                frame["occupation_description"].replace("", None)
+                if "occupation_description" in frame.columns
+                else None
+            ),
         }
     )
 
 
-def parse_areas(path: Path) -> pd.DataFrame:
-    frame = read_flat_file(
-        path, "oe.area", ("state_code", "area_code", "areatype_code", "area_name")
-    )
+def parse_areas(path: Path, drift: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    frame = _read(path, "oe.area", drift)
     bad = frame[
         ~frame["area_code"].str.fullmatch(r"\d{7}") | ~frame["areatype_code"].isin(["N", "S", "M"])
     ]
@@ -196,12 +234,8 @@ def parse_areas(path: Path) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def parse_industries(path: Path) -> pd.DataFrame:
-    frame = read_flat_file(
-        path,
-        "oe.industry",
-        ("industry_code", "industry_name", "display_level", "selectable", "sort_sequence"),
-    )
+def parse_industries(path: Path, drift: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    frame = _read(path, "oe.industry", drift)
     require_unique(frame, "industry_code", "oe.industry")
     return pd.DataFrame(
         {
@@ -214,16 +248,18 @@ def parse_industries(path: Path) -> pd.DataFrame:
 
 
 def parse_lookups(files: dict[str, Path]) -> OewsLookups:
-    vintage = parse_release(files["oe.release"])
-    footnotes = parse_footnotes(files["oe.footnote"])
-    parse_datatypes(files["oe.datatype"])
+    drift: dict[str, list[str]] = {}
+    vintage = parse_release(files["oe.release"], drift)
+    footnotes = parse_footnotes(files["oe.footnote"], drift)
+    parse_datatypes(files["oe.datatype"], drift)
     return OewsLookups(
         vintage=vintage,
         top_code=parse_top_code(footnotes),
         footnotes=footnotes,
-        occupations=parse_occupations(files["oe.occupation"], vintage),
-        areas=parse_areas(files["oe.area"]),
-        industries=parse_industries(files["oe.industry"]),
+        occupations=parse_occupations(files["oe.occupation"], vintage, drift),
+        areas=parse_areas(files["oe.area"], drift),
+        industries=parse_industries(files["oe.industry"], drift),
+        schema_drift=drift,
     )
 
 
@@ -243,9 +279,32 @@ def _measure_values() -> str:
 
 # The raw columns, exactly as BLS wrote them (padding kept: substr and casts do not need it
 # gone, and trimming 6 M strings is a third of the cost of the pass).
-_READ_RAW = """read_csv($data, delim = '\t', header = true, quote = '', escape = '',
-    names = ['series_id', 'year', 'period', 'value', 'footnote_codes'],
-    all_varchar = true, null_padding = true)"""
+@dataclasses.dataclass(frozen=True)
+class RawData:
+    """The data file and its columns by name: known ones under their own names wherever
+    they stand, any other under ``extra_<position>`` (read, never used)."""
+
+    path: Path
+    names: tuple[str, ...]
+    unknown: tuple[str, ...]  # header cells of the extra columns, as BLS wrote them
+
+    @classmethod
+    def of(cls, path: Path, label: str) -> RawData:
+        columns = columns_of(path, label, SCHEMAS["oe.data.0.Current"])
+        by_position = {index: name for name, index in columns.positions.items()}
+        names = tuple(by_position.get(i, f"extra_{i}") for i in range(len(columns.header)))
+        return cls(path, names, tuple(columns.unknown))
+
+    def read(self, *, literal: bool = False) -> str:
+        """The ``read_csv`` expression; ``literal`` puts the path in (views take no
+        parameters), else it is the ``$data`` parameter."""
+        source = "'" + str(self.path).replace("'", "''") + "'" if literal else "$data"
+        return (
+            f"read_csv({source}, delim = '\t', header = true, quote = '', escape = '', "
+            f"names = {_sql_list(list(self.names))}, all_varchar = true, null_padding = true)"
+        )
+
+
 _DASH = "ends_with(value, '-')"  # values are right-justified: '           -'
 # A footnote code is matched whole: "5" must not match "15".
 _TOP = f"regexp_matches(footnote_codes, '(^|[^0-9]){FOOTNOTE_TOP_CODED}([^0-9]|$)')"
@@ -394,6 +453,8 @@ class StagedEstimates:
     rows: int
     reference_year: int
     status_counts: dict[str, int]
+    unknown_columns: tuple[str, ...] = ()  # schema drift in the data file's header
+    cells: Path | None = None  # digests per cell (bls_refresh.staging.cells_sql), as parquet
 
 
 def stage_estimates(
@@ -411,7 +472,7 @@ def stage_estimates(
     staged file if any check fails.
     """
     label = data_path.name if data_path.name.startswith("oe.") else "oe.data.0.Current"
-    check_header(data_path, label, DATA_COLUMNS)
+    raw = RawData.of(data_path, label)
     con = _engine(memory_limit, threads)
     try:
         params = _decoding(con, lookups, release_id)
@@ -419,7 +480,7 @@ def stage_estimates(
             dash=_DASH,
             top=_TOP,
             not_released=_NOT_RELEASED,
-            read_raw=_READ_RAW,
+            read_raw=raw.read(),
             out=str(out_path).replace("'", "''"),
         )
         try:
@@ -438,9 +499,10 @@ def stage_estimates(
                 label, "readable tab-delimited file", str(exc).splitlines()[0]
             ) from exc
         try:
-            return _check_staged(con, data_path, label, out_path, lookups)
+            return _check_staged(con, raw, label, out_path, lookups)
         except ValidationError:
             out_path.unlink(missing_ok=True)
+            out_path.with_name(out_path.stem + ".cells.parquet").unlink(missing_ok=True)
             raise
     finally:
         con.close()
@@ -463,11 +525,11 @@ def _examples(
 
 
 def _raw_examples(
-    con: duckdb.DuckDBPyConnection, data_path: Path, where: str, params: dict[str, object]
+    con: duckdb.DuckDBPyConnection, raw: RawData, where: str, params: dict[str, object]
 ) -> list[str]:
     """The offending lines as BLS wrote them (read again only when a check failed)."""
     rows = con.execute(
-        f"SELECT * FROM {_READ_RAW} WHERE {where} LIMIT 5", {"data": str(data_path), **params}
+        f"SELECT * FROM {raw.read()} WHERE {where} LIMIT 5", {"data": str(raw.path), **params}
     ).fetchall()
     return [" | ".join("" if v is None else v.strip() for v in row) for row in rows]
 
@@ -481,7 +543,7 @@ _ID_STRICT = (
 
 def _check_staged(
     con: duckdb.DuckDBPyConnection,
-    data_path: Path,
+    raw: RawData,
     label: str,
     out_path: Path,
     lookups: OewsLookups,
@@ -496,8 +558,10 @@ def _check_staged(
     broken, statuses = found[: len(nulls)], found[len(nulls) :]
     if rows == 0:
         raise ValidationError(label, "not empty", "the data file has no rows")
-    if any(broken) or _has_duplicates(con):
-        _diagnose(con, data_path, label, lookups)
+    cells = out_path.with_name(out_path.stem + ".cells.parquet")
+    if any(broken) or _cells_have_duplicates(con, cells):
+        cells.unlink(missing_ok=True)
+        _diagnose(con, raw, label, lookups)
         raise ValidationError(  # the detailed checks always name the problem; just in case
             label,
             "staging checks",
@@ -511,28 +575,35 @@ def _check_staged(
             "top-code threshold",
             "values are top-coded (footnote 5) but oe.footnote has no code 5",
         )
-    return StagedEstimates(out_path, rows, lookups.vintage.reference_year, counts)
+    return StagedEstimates(
+        out_path, rows, lookups.vintage.reference_year, counts, raw.unknown, cells
+    )
 
 
-def _has_duplicates(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a key appears twice, exactly and without hashing 6 M keys.
+def _cells_have_duplicates(con: duckdb.DuckDBPyConnection, cells: Path) -> bool:
+    """Group the staged rows into cells once: write the cells' digests (``cells``, what the
+    warehouse compares a reload with) and tell whether a key appears twice.
 
     Ownership follows from the industry code, so a key is (cell, measure) with the cell
-    (area, industry, occupation) holding at most 17 rows. A cell has a duplicate exactly
-    when it has more rows than distinct measures, which a bitmask of its measures counts.
+    (year, area, industry, occupation) holding at most 17 rows. A cell has a duplicate exactly
+    when it has more rows than distinct measures, which a bitmask of its measures counts:
+    exact, and without hashing 6 M keys.
     """
-    found = con.execute(
-        """SELECT count(*) FROM (
-             SELECT area_code, industry_code, soc_code FROM staged GROUP BY ALL
-             HAVING count(*) <> bit_count(bit_or(1 << list_position($measures, measure)))
-           )""",
-        {"measures": list(MEASURE_CODES)},
-    ).fetchone()[0]
+    keys = CELL_KEYS["oews_estimates"]
+    columns = [d[0] for d in con.execute("SELECT * FROM staged LIMIT 0").description]
+    values = [c for c in columns if c not in keys and c != "release_id"]
+    measures = _sql_list(list(MEASURE_CODES))
+    distinct = f"bit_count(bit_or(1 << list_position({measures}, measure))) AS distinct_measures"
+    con.execute("CREATE TEMP TABLE cells AS " + cells_sql(keys, values, "staged", extra=[distinct]))
+    found = con.execute("SELECT count(*) FROM cells WHERE n <> distinct_measures").fetchone()[0]
+    if not found:
+        quoted = str(cells).replace("'", "''")
+        con.execute(f"COPY (SELECT * EXCLUDE (distinct_measures) FROM cells) TO '{quoted}'")
     return bool(found)
 
 
 def _diagnose(
-    con: duckdb.DuckDBPyConnection, data_path: Path, label: str, lookups: OewsLookups
+    con: duckdb.DuckDBPyConnection, raw: RawData, label: str, lookups: OewsLookups
 ) -> None:
     """Check the raw file rule by rule and raise the first rule it breaks."""
     con.execute(
@@ -544,17 +615,17 @@ def _diagnose(
             top=_TOP,
             not_released=_NOT_RELEASED,
             # A view takes no parameters: the path goes in as a quoted literal.
-            read_raw=_READ_RAW.replace("$data", "'" + str(data_path).replace("'", "''") + "'"),
+            read_raw=raw.read(literal=True),
         )
     )
     try:
-        _run_checks(con, data_path, label, lookups)
+        _run_checks(con, raw, label, lookups)
     except ValidationError:
-        malformed = _raw_examples(con, data_path, f"NOT ({_ID_STRICT})", {})
+        malformed = _raw_examples(con, raw, f"NOT ({_ID_STRICT})", {})
         if malformed:
             count = con.execute(
-                f"SELECT count(*) FROM {_READ_RAW} WHERE NOT ({_ID_STRICT})",
-                {"data": str(data_path)},
+                f"SELECT count(*) FROM {raw.read()} WHERE NOT ({_ID_STRICT})",
+                {"data": str(raw.path)},
             ).fetchone()[0]
             raise ValidationError(
                 label,
@@ -566,7 +637,7 @@ def _diagnose(
 
 
 def _run_checks(
-    con: duckdb.DuckDBPyConnection, data_path: Path, label: str, lookups: OewsLookups
+    con: duckdb.DuckDBPyConnection, raw: RawData, label: str, lookups: OewsLookups
 ) -> None:
     year = {"year": lookups.vintage.reference_year}
     rows, bad_row, bad_measure, bad_value = con.execute(
@@ -583,7 +654,7 @@ def _run_checks(
             label,
             "year and period match oe.release",
             f"{bad_row} rows are not year {lookups.vintage.reference_year}, period A01",
-            _raw_examples(con, data_path, f"NOT ({_ROW_OK})", year),
+            _raw_examples(con, raw, f"NOT ({_ROW_OK})", year),
         )
     if bad_measure:
         raise ValidationError(
@@ -592,7 +663,7 @@ def _run_checks(
             f"{bad_measure} rows have a datatype code outside 01-17",
             _raw_examples(
                 con,
-                data_path,
+                raw,
                 "substr(series_id, 24, 2) NOT IN (SELECT unnest($codes))",
                 {"codes": list(DATATYPES)},
             ),
@@ -604,7 +675,7 @@ def _run_checks(
             f"{bad_value} values are neither a number nor '-'",
             _raw_examples(
                 con,
-                data_path,
+                raw,
                 f"value IS NULL OR (NOT {_DASH} AND TRY_CAST(value AS DECIMAL(18,3)) IS NULL)",
                 {},
             ),
@@ -707,13 +778,22 @@ def stage_oews(
     ]
     tables.append(
         StagedTable(
-            "oews_estimates", estimates.path, estimates.rows, {"reference_year": year}, adopt=True
+            "oews_estimates",
+            estimates.path,
+            estimates.rows,
+            {"reference_year": year},
+            adopt=True,
+            cells=estimates.cells,
         )
     )
+    drift = dict(lookups.schema_drift)
+    if estimates.unknown_columns:
+        drift["oe.data.0.Current"] = list(estimates.unknown_columns)
     return StagedLoad(
         kind="oews",
         vintage=vintage.label,
         tables=tables,
         sources=stamp(sources, vintage.label),
         guarded_table="oews_estimates",
+        schema_drift=drift,
     )
