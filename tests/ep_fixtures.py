@@ -6,7 +6,11 @@ Two layouts, as described in ``shared/bls-reference/FORMATS.md`` §4.2:
   title row, one header row (spelled exactly as in the real August 2025 file), indented titles,
   ``—`` for n/a, a top-coded wage and four footnote/source rows;
 - the 2014–24 one (December 2015): Table 1.2 with employment and change under a two-row
-  header, and Table 1.7 with wages, openings, education, experience and training.
+  header, and Table 1.7 with wages, openings, education, experience and training;
+- a 2010–20 workbook in the layout of 2016–26 … 2019–29 (first issue): Table 1.2 with a title
+  row and three header rows and Table 1.7 with two, written with merged cells as BLS does
+  (``2010 National Employment Matrix title and code`` merged over columns A–B), titles not
+  indented, openings a ten-year total as up to 2014–24.
 
 Tests take a copy of the rows (``current_rows()``, ``table_1_2_2014()``, …), break what they
 mean to break (``set_cell``, ``drop_code``) and write the workbook into their ``tmp_path``.
@@ -15,6 +19,7 @@ mean to break (``set_cell``, ``drop_code``) and write the workbook into their ``
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -271,6 +276,149 @@ def write_2014_workbook(
     return write_workbook(path, sheets)
 
 
+# --- 2010–20 in the 2016–26 layout (merged multi-row headers) -------------------------------
+#
+# Every figure below is illustrative, consistent with itself (change = target − base, percent
+# = change / base) and in the range of the 2010–20 projections, not copied from a real
+# workbook. The shapes (header rows, merged ranges, footnotes) are those of the real 2016–26
+# workbook; openings are the decade total that cycles up to 2014–24 published.
+
+# (first row, first column, last row, last column), inclusive, as xlsxwriter's merge_range.
+MergeRange = tuple[int, int, int, int]
+
+TITLE_1_2_2010 = (
+    "Table 1.2 Employment by detailed occupation, 2010 and projected 2020\n(Numbers in thousands)"
+)
+HEADER_1_2_2010: tuple[Row, Row, Row] = (
+    ["2010 National Employment Matrix title and code", "", "Occupation type", "Employment",
+     "", "", "", "Change, 2010-20", ""],
+    ["", "", "", "Number", "", "Percent distribution", "", "", ""],
+    ["", "", "", 2010, 2020, 2010, 2020, "Number", "Percent"],
+)  # fmt: skip
+MERGES_1_2_2010: list[MergeRange] = [
+    (0, 0, 0, 8),  # the title
+    (1, 0, 3, 1),  # title and code over columns A-B and the three header rows
+    (1, 2, 3, 2),  # occupation type
+    (1, 3, 1, 6),  # Employment
+    (1, 7, 2, 8),  # Change, 2010-20
+    (2, 3, 2, 4),  # Number
+    (2, 5, 2, 6),  # Percent distribution
+]
+OCCUPATIONS_1_2_2010: list[Row] = [
+    ["Total, all occupations", "00-0000", "Summary", 143068.2, 163537.1, 100.0, 100.0,
+     20468.9, 14.3],
+    ["Management occupations", "11-0000", "Summary", 8861.5, 9498.2, 6.2, 5.8, 636.7, 7.2],
+    ["Top executives", "11-1000", "Summary", 2337.2, 2460.3, 1.6, 1.5, 123.1, 5.3],
+    ["Chief executives", "11-1011", "Line item", 367.9, 384.1, 0.3, 0.2, 16.2, 4.4],
+    ["Healthcare practitioners and technical occupations", "29-0000", "Summary", 7799.1,
+     9597.0, 5.5, 5.9, 1797.9, 23.1],
+    ["Health diagnosing and treating practitioners", "29-1000", "Summary", 4888.3, 6067.6,
+     3.4, 3.7, 1179.3, 24.1],
+    ["Physicians and surgeons", "29-1060", "Summary", 691.0, 859.3, 0.5, 0.5, 168.3, 24.4],
+    ["Anesthesiologists", "29-1061", "Line item", 32.1, 39.9, 0.0, 0.0, 7.8, 24.3],
+    ["Registered nurses", "29-1141", "Line item", 2737.4, 3449.3, 1.9, 2.1, 711.9, 26.0],
+    ["Health technologists and technicians", "29-2000", "Summary", 2910.8, 3529.4, 2.0, 2.2,
+     618.6, 21.3],
+    ["Medical records and health information technicians", "29-2071", "Line item", 179.5,
+     217.1, 0.1, 0.1, 37.6, 20.9],
+]  # fmt: skip
+SOURCE_2010: Row = ["Source: Employment Projections program, U.S. Bureau of Labor Statistics"]
+
+TITLE_1_7_2010 = (
+    "Table 1.7 Occupational projections and worker characteristics, 2010-20\n "
+    "(Numbers in thousands)"
+)
+HEADER_1_7_2010: tuple[Row, Row] = (
+    ["2010 National Employment Matrix title and code", "", "Occupation\ntype", "Employment",
+     "", "Employment change, 2010-20", "",
+     "Job openings due to growth and replacements, 2010-20", "Median annual wage, 2010(1)",
+     "Typical education needed for entry", "Work experience in a related occupation",
+     "Typical on-the-job training needed to attain competency in the occupation"],
+    ["", "", "", 2010, 2020, "Number", "Percent", "", "", "", "", ""],
+)  # fmt: skip
+MERGES_1_7_2010_HEADER: list[MergeRange] = [
+    (0, 0, 0, 11),
+    (1, 0, 2, 1),
+    (1, 2, 2, 2),
+    (1, 3, 1, 4),
+    (1, 5, 1, 6),
+    *[(1, j, 2, j) for j in range(7, 12)],
+]
+OCCUPATIONS_1_7_2010: list[Row] = [
+    ["Total, all occupations", "00-0000", "Summary", 143068.2, 163537.1, 20468.9, 14.3,
+     54787.4, 33840.0, NA, NA, NA],
+    ["Management occupations", "11-0000", "Summary", 8861.5, 9498.2, 636.7, 7.2, 2549.6,
+     91440.0, NA, NA, NA],
+    ["Top executives", "11-1000", "Summary", 2337.2, 2460.3, 123.1, 5.3, 742.6, 101250.0,
+     NA, NA, NA],
+    ["Chief executives", "11-1011", "Line item", 367.9, 384.1, 16.2, 4.4, 103.0, 165080.0,
+     "Bachelor's degree", "5 years or more", "None"],
+    ["Healthcare practitioners and technical occupations", "29-0000", "Summary", 7799.1,
+     9597.0, 1797.9, 23.1, 3085.0, 60230.0, NA, NA, NA],
+    ["Health diagnosing and treating practitioners", "29-1000", "Summary", 4888.3, 6067.6,
+     1179.3, 24.1, 1968.4, 74740.0, NA, NA, NA],
+    ["Physicians and surgeons", "29-1060", "Summary", 691.0, 859.3, 168.3, 24.4, 261.6, NA,
+     NA, NA, NA],
+    ["Anesthesiologists", "29-1061", "Line item", 32.1, 39.9, 7.8, 24.3, 12.0, ">=$166,400",
+     "Doctoral or professional degree", "None", "Internship/residency"],
+    ["Registered nurses", "29-1141", "Line item", 2737.4, 3449.3, 711.9, 26.0, 1207.4,
+     64690.0, "Associate's degree", "None", "None"],
+    ["Health technologists and technicians", "29-2000", "Summary", 2910.8, 3529.4, 618.6,
+     21.3, 1076.7, 38600.0, NA, NA, NA],
+    ["Medical records and health information technicians", "29-2071", "Line item", 179.5,
+     217.1, 37.6, 20.9, 71.7, 32350.0, "Postsecondary non-degree award", "None", "None"],
+]  # fmt: skip
+FOOTNOTES_1_7_2010: list[Row] = [
+    ["Footnotes:"],
+    ["(1) Data are from the Occupational Employment Statistics program, U.S. Bureau of Labor "
+     "Statistics. Wage data cover non-farm wage and salary workers and do not cover the "
+     "self-employed, owners and partners in unincorporated firms, or household workers."],
+    ['Note: Data is unavailable for values denoted with a "—".'],
+    ["Source: Employment Projections program, U.S. Bureau of Labor Statistics"],
+]  # fmt: skip
+
+
+def table_1_2_2010(occupations: Sequence[Row] | None = None) -> list[Row]:
+    body = copy.deepcopy(OCCUPATIONS_1_2_2010) if occupations is None else occupations
+    return [[TITLE_1_2_2010], *copy.deepcopy(HEADER_1_2_2010), *map(list, body), SOURCE_2010]
+
+
+def table_1_7_2010(occupations: Sequence[Row] | None = None) -> list[Row]:
+    body = copy.deepcopy(OCCUPATIONS_1_7_2010) if occupations is None else occupations
+    return [
+        [TITLE_1_7_2010],
+        *copy.deepcopy(HEADER_1_7_2010),
+        *map(list, body),
+        *copy.deepcopy(FOOTNOTES_1_7_2010),
+    ]
+
+
+def _row_merges(rows: Sequence[Row], header: Sequence[MergeRange], width: int) -> list[MergeRange]:
+    """The header's merges plus, as BLS does, each footnote/source line merged across."""
+    first_note = next(i for i, r in enumerate(rows) if i > 0 and len(r) == 1)
+    return [*header, *[(i, 0, i, width - 1) for i in range(first_note, len(rows))]]
+
+
+def write_2010_workbook(
+    path: Path,
+    *,
+    table_1_2: Sequence[Row] | None = None,
+    table_1_7: Sequence[Row] | None = None,
+    merged: bool = True,
+) -> Path:
+    """A 2010–20 workbook in the 2016–26 layout; ``merged=False`` writes no merge info."""
+    sheets = {
+        "Index": [["Occupation.xlsx contents"]],
+        "Table 1.2": table_1_2_2010() if table_1_2 is None else [list(r) for r in table_1_2],
+        "Table 1.7": table_1_7_2010() if table_1_7 is None else [list(r) for r in table_1_7],
+    }
+    merges = {
+        "Table 1.2": _row_merges(sheets["Table 1.2"], MERGES_1_2_2010, 9),
+        "Table 1.7": _row_merges(sheets["Table 1.7"], MERGES_1_7_2010_HEADER, 12),
+    }
+    return write_workbook(path, sheets, merges if merged else None)
+
+
 # --- editing and writing --------------------------------------------------------------------
 
 
@@ -287,16 +435,41 @@ def drop_code(rows: Sequence[Row], code: str) -> list[Row]:
     return [list(r) for r in rows if not (len(r) > 1 and r[1] == code)]
 
 
-def write_workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[Cell]]]) -> Path:
-    """Write ``sheets`` (name → rows) as an xlsx; empty strings and None stay empty cells."""
+def insert_column(rows: list[Row], at: int, header: Cell, values: Mapping[str, Cell]) -> list[Row]:
+    """Insert a column at position ``at`` of a one-row-header table: ``header`` in the header
+    row, ``values[code]`` (or empty) in each occupation row; title and footnote rows (one
+    cell each) are left alone. Returns ``rows``."""
+    for row in rows:
+        if len(row) > 1:
+            is_occupation = isinstance(row[1], str) and re.fullmatch(r"\d{2}-\d{4}", row[1])
+            row.insert(at, values.get(str(row[1])) if is_occupation else header)
+    return rows
+
+
+def write_workbook(
+    path: Path,
+    sheets: Mapping[str, Sequence[Sequence[Cell]]],
+    merges: Mapping[str, Sequence[tuple[int, int, int, int]]] | None = None,
+) -> Path:
+    """Write ``sheets`` (name → rows) as an xlsx; empty strings and None stay empty cells.
+
+    ``merges`` (sheet → (first row, first col, last row, last col) ranges) merges cells as
+    Excel does: the range shows its top-left value, the other cells are empty.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(path))
     workbook.set_properties({"created": datetime(2025, 8, 28)})
     for name, rows in sheets.items():
         sheet = workbook.add_worksheet(name)
+        ranges = list((merges or {}).get(name, ()))
+        covered = {(i, j) for r0, c0, r1, c1 in ranges for i in range(r0, r1 + 1)
+                   for j in range(c0, c1 + 1)}  # fmt: skip
         for i, row in enumerate(rows):
             for j, value in enumerate(row):
-                if value not in ("", None):
+                if value not in ("", None) and (i, j) not in covered:
                     sheet.write(i, j, value)
+        for r0, c0, r1, c1 in ranges:
+            value = rows[r0][c0] if c0 < len(rows[r0]) else ""
+            sheet.merge_range(r0, c0, r1, c1, "" if value is None else value)
     workbook.close()
     return path

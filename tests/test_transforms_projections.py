@@ -8,16 +8,21 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_MIRROR
 from ep_fixtures import (
+    CURRENT_HEADER,
     CURRENT_OCCUPATIONS,
     NA,
     current_occupations,
     current_rows,
     drop_code,
+    insert_column,
     occupations_1_2_2014,
     occupations_1_7_2014,
     set_cell,
+    table_1_2_2010,
     table_1_2_2014,
+    table_1_7_2010,
     table_1_7_2014,
+    write_2010_workbook,
     write_2014_workbook,
     write_current_workbook,
     write_workbook,
@@ -25,13 +30,23 @@ from ep_fixtures import (
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad
-from transforms.projections import COLUMNS, Projections, parse_workbook, stage_projections
+from transforms.projections import (
+    COLUMNS,
+    Projections,
+    code_levels,
+    combine_header,
+    parse_workbook,
+    soc_version,
+    stage_projections,
+)
+from warehouse.lake import TABLES
 
 REAL_WORKBOOK = Path("ep/occupation_2024-34.xlsx")
 MIRROR_WORKBOOK = SAMPLE_MIRROR / "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
 
 # Column positions in the current layout's Table 1.2.
 CODE, EMP_BASE, EMP_TARGET, CHANGE, CHANGE_PCT, SELF_EMPLOYED = 1, 3, 4, 7, 8, 9
+OPENINGS, WAGE = 10, 11
 
 
 def row_of(parsed: Projections, code: str) -> pd.Series:
@@ -244,7 +259,11 @@ def test_2014_code_missing_from_table_1_7(tmp_path: Path) -> None:
     row = row_of(parsed, "29-0000")
     assert pd.isna(row["median_annual_wage"])
     assert row["median_wage_status"] == "not_available"
-    assert row["not_available"] == "median_annual_wage"
+    # Every column Table 1.7 would have given is null and named (it was the wage only, while
+    # education, experience and training were null too and not listed).
+    assert row["not_available"] == (
+        "openings_total, median_annual_wage, education, experience, training"
+    )
     assert row[["education", "experience", "training"]].isna().all()
     assert row["employment_base"] == 8_236_500
     assert row_of(parsed, "29-2071")["median_annual_wage"] == 37_110
@@ -255,6 +274,297 @@ def test_2014_without_table_1_7(tmp_path: Path) -> None:
     error = rejected(path)
     assert error.check == "median wage column"
     assert "o.xlsx" in str(error)
+
+
+# --- multi-row headers, combined column by column --------------------------------------------
+
+# The header block of the real 2016-26 Table 1.2 (rows 2-4) and its merged ranges, with rows
+# counted from the block's first row.
+BLOCK_2016: list[list[object]] = [
+    ["2016 National Employment Matrix title and code", "", "Occupation type", "Employment", "",
+     "", "", "Change, 2016-26", "", "Occupational openings, 2016-26 annual average"],
+    ["", "", "", "Number", "", "Percent distribution", "", "", "", ""],
+    ["", "", "", 2016.0, 2026.0, 2016.0, 2026.0, "Number", "Percent", ""],
+]  # fmt: skip
+MERGES_2016 = [
+    ((0, 0), (2, 1)),
+    ((0, 2), (2, 2)),
+    ((0, 3), (0, 6)),
+    ((0, 7), (1, 8)),
+    ((0, 9), (2, 9)),
+    ((1, 3), (1, 4)),
+    ((1, 5), (1, 6)),
+]
+FIRST_ROW_2016 = ["Total, all occupations", "00-0000", "Summary", 156063.8, 167582.3, 100.0,
+                  100.0, 11518.6, 7.4, 18981.5]  # fmt: skip
+NAMES_2016 = [
+    "2016 National Employment Matrix title and code",
+    "2016 National Employment Matrix title and code",
+    "Occupation type",
+    "Employment Number 2016",
+    "Employment Number 2026",
+    "Employment Percent distribution 2016",
+    "Employment Percent distribution 2026",
+    "Change, 2016-26 Number",
+    "Change, 2016-26 Percent",
+    "Occupational openings, 2016-26 annual average",
+]
+
+
+def test_combine_header_with_merged_cells() -> None:
+    assert combine_header(BLOCK_2016, MERGES_2016, FIRST_ROW_2016) == NAMES_2016
+
+
+def test_combine_header_without_merge_info_carries_group_titles() -> None:
+    assert combine_header(BLOCK_2016, [], FIRST_ROW_2016) == NAMES_2016
+
+
+def test_combine_header_group_stays_within_its_parent() -> None:
+    # Unmerged 2014-24 Table 1.7: "Percent" under the change group must not spread right
+    # over the openings and wage columns, which have nothing under them.
+    block: list[list[object]] = [
+        ["Title", "Code", "Employment", "", "Employment change, 2014-24", "",
+         "Job openings due to growth and replacements, 2014-24", "Median annual wage, 2015(1)"],
+        ["", "", 2014, 2024, "Number", "Percent", "", ""],
+    ]  # fmt: skip
+    first = ["Total", "00-0000", 1.0, 2.0, 1.0, 100.0, 3.0, 4.0]
+    assert combine_header(block, [], first) == [
+        "Title",
+        "Code",
+        "Employment 2014",
+        "Employment 2024",
+        "Employment change, 2014-24 Number",
+        "Employment change, 2014-24 Percent",
+        "Job openings due to growth and replacements, 2014-24",
+        "Median annual wage, 2015(1)",
+    ]
+
+
+def test_combine_header_merges_decide_where_a_group_ends() -> None:
+    # "Employment" merged over two columns, then a column headed in the second row only:
+    # the merge says where the group ends; without it the group title would run on.
+    block: list[list[object]] = [
+        ["Title", "Code", "Employment", "", ""],
+        ["", "", 2016.0, 2026.0, "Percent self employed, 2016"],
+    ]
+    first = ["Total", "00-0000", 1.0, 2.0, 6.1]
+    merged = combine_header(block, [((0, 2), (0, 3))], first)
+    assert merged == [
+        "Title",
+        "Code",
+        "Employment 2016",
+        "Employment 2026",
+        "Percent self employed, 2016",
+    ]
+    assert combine_header(block, [], first)[4] == "Employment Percent self employed, 2016"
+
+
+def test_combine_header_one_row_is_the_row() -> None:
+    header = [*CURRENT_HEADER[:3], "", *CURRENT_HEADER[3:]]  # a blank cell stays blank
+    assert combine_header([header], [], [*CURRENT_OCCUPATIONS[0], ""]) == header
+
+
+@pytest.fixture(params=[True, False], ids=["merged", "unmerged"])
+def layout_2010(request: pytest.FixtureRequest, tmp_path: Path) -> Projections:
+    """2010-20 in the 2016-26 layout, with BLS's merged header cells and without them."""
+    path = write_2010_workbook(tmp_path / "occupation_2010-20.xlsx", merged=request.param)
+    return parse_workbook(path)
+
+
+def test_2010_vintage(layout_2010: Projections) -> None:
+    parsed = layout_2010
+    assert (parsed.cycle, parsed.base_year, parsed.target_year) == ("2010-20", 2010, 2020)
+    assert parsed.wage_year == 2010  # "Median annual wage, 2010(1)" in Table 1.7
+    assert parsed.sheet == "Table 1.2"
+    assert set(parsed.frame["soc_version"]) == {"2010"}
+    assert len(parsed.frame) == 11
+    assert parsed.schema_drift == {}
+
+
+def test_2010_rows_from_four_header_rows(layout_2010: Projections) -> None:
+    row = row_of(layout_2010, "29-2071")
+    assert row["title"] == "Medical records and health information technicians"
+    assert row["occupation_type"] == "Line item"
+    assert row["employment_base"] == 179_500
+    assert row["employment_target"] == 217_100
+    assert row["employment_change"] == 37_600
+    assert row["employment_change_pct"] == 20.9
+    assert row["openings_total"] == 71_700
+    assert pd.isna(row["openings_annual"])
+    assert row["median_annual_wage"] == 32_350
+    assert row["education"] == "Postsecondary non-degree award"
+    total = row_of(layout_2010, "00-0000")
+    assert (total["employment_base"], total["employment_change"]) == (143_068_200, 20_468_900)
+    assert total["employment_change_pct"] == 14.3
+    top = row_of(layout_2010, "29-1061")
+    assert (top["median_wage_status"], top["median_wage_top_code"]) == ("top_coded", 166_400)
+
+
+def test_2010_levels_from_codes(layout_2010: Projections) -> None:
+    # Titles are not indented before 2022-32: the level comes from the codes present.
+    levels = dict(zip(layout_2010.frame["soc_code"], layout_2010.frame["level"], strict=True))
+    assert levels == {
+        "00-0000": 0,
+        "11-0000": 1,
+        "11-1000": 2,
+        "11-1011": 3,  # no broad group 11-1010 row: directly under the minor group
+        "29-0000": 1,
+        "29-1000": 2,
+        "29-1060": 3,
+        "29-1061": 4,
+        "29-1141": 3,
+        "29-2000": 2,
+        "29-2071": 3,
+    }
+
+
+def test_title_and_code_merged_code_is_the_column_with_codes(tmp_path: Path) -> None:
+    # The same merged "title and code" heading, with codes in column A and titles in B.
+    def swap(rows: list[list[object]]) -> list[list[object]]:
+        return [[r[1], r[0], *r[2:]] if len(r) > 1 and str(r[1])[:2].isdigit() else r
+                for r in rows]  # fmt: skip
+
+    path = write_2010_workbook(
+        tmp_path / "o.xlsx", table_1_2=swap(table_1_2_2010()), table_1_7=swap(table_1_7_2010())
+    )
+    row = row_of(parse_workbook(path), "29-2071")
+    assert row["title"] == "Medical records and health information technicians"
+    assert (row["employment_base"], row["median_annual_wage"]) == (179_500, 32_350)
+
+
+# --- spellings, drift and renamed columns ---------------------------------------------------
+
+
+def test_2020_30_spellings(tmp_path: Path) -> None:
+    # 2020-30 and 2021-31: no "numeric"; the percent says "Percent employment change"; the
+    # title column may name the year before the code's (2021-31).
+    rows = current_rows()
+    rows[1][0] = "2023 National Employment Matrix title"
+    rows[1][CHANGE] = "Employment change, 2024-34"
+    rows[1][CHANGE_PCT] = "Percent employment change, 2024-34"
+    parsed = parse_workbook(write_current_workbook(tmp_path / "o.xlsx", rows))
+    assert parsed.cycle == "2024-34"
+    row = row_of(parsed, "29-2072")
+    assert (row["employment_change"], row["employment_change_pct"]) == (13_800, 7.1)
+    assert row["title"] == "Medical records specialists"
+    assert parsed.schema_drift == {}
+
+
+def test_unknown_column_is_drift_not_a_failure(tmp_path: Path) -> None:
+    header = "Occupational separations, labor force exits, 2024–34 annual average"
+    rows = insert_column(current_rows(), SELF_EMPLOYED, header, {"29-2072": 5.1})
+    path = write_current_workbook(tmp_path / "occupation.xlsx", rows)
+    parsed = parse_workbook(path)
+    assert parsed.schema_drift == {"occupation.xlsx [Table 1.2]": [header]}
+    row = row_of(parsed, "29-2072")  # every known column still read by its name
+    assert row["employment_change_pct"] == 7.1
+    assert row["self_employed_pct"] == 0.8
+    assert row["openings_annual"] == 14_200
+    assert row["median_annual_wage"] == 50_250
+    assert row["education"] == "Postsecondary nondegree award"
+    staged = stage_projections(path, tmp_path / "staged", release_id="r", sources={})
+    assert staged.schema_drift == {"occupation.xlsx [Table 1.2]": [header]}
+    frame = pd.read_parquet(staged.tables[0].path)
+    assert list(frame.columns) == [*COLUMNS, "release_id"]
+
+
+def test_current_layout_has_no_drift(current_layout: tuple[str, Projections]) -> None:
+    _, parsed = current_layout  # the OOH link and distributions are known, not drift
+    assert parsed.schema_drift == {}
+
+
+@pytest.mark.parametrize(
+    ("column", "renamed", "missing"),
+    [
+        (CHANGE_PCT, "Employment change, share, 2024–34", "employment_change_pct"),
+        (EMP_BASE, "Jobs, 2024", "employment_base"),
+    ],
+)
+def test_required_column_renamed_shows_the_header_found(
+    tmp_path: Path, column: int, renamed: str, missing: str
+) -> None:
+    rows = current_rows()
+    rows[1][column] = renamed
+    error = rejected(write_current_workbook(tmp_path / "occupation.xlsx", rows))
+    assert error.check == "required columns"
+    assert missing in error.detail
+    assert "header found" in str(error)
+    assert renamed in str(error)
+    assert "Median annual wage, dollars, 2024[1]" in str(error)
+
+
+def test_openings_total_and_annual_never_mixed(tmp_path: Path, layout_2014: Projections) -> None:
+    # 2014-24: a decade total only.
+    assert row_of(layout_2014, "29-2071")["openings_total"] == 75_400
+    assert layout_2014.frame["openings_total"].notna().all()
+    assert layout_2014.frame["openings_annual"].isna().all()
+    # 2024-34: an annual average only.
+    current = parse_workbook(write_current_workbook(tmp_path / "current.xlsx"))
+    assert row_of(current, "29-2072")["openings_annual"] == 14_200
+    assert current.frame["openings_total"].isna().all()
+    # Both in one file: each to its own column.
+    header = "Job openings due to growth and replacements, 2024-34"
+    rows = insert_column(current_rows(), OPENINGS + 1, header, {"29-2072": 142.0})
+    both = row_of(parse_workbook(write_current_workbook(tmp_path / "both.xlsx", rows)), "29-2072")
+    assert (both["openings_annual"], both["openings_total"]) == (14_200, 142_000)
+
+
+@pytest.mark.parametrize(
+    ("base", "version"),
+    [
+        (2010, "2010"),
+        (2014, "2010"),
+        (2016, "2010"),
+        (2018, "2010"),  # 2018-28 still has 29-2071 and 15-1132
+        (2019, "2018-hybrid"),  # 29-2098, 15-1299
+        (2020, "2018-hybrid"),
+        (2021, "2018"),
+        (2024, "2018"),
+    ],
+)
+def test_soc_version_by_cycle(base: int, version: str) -> None:
+    assert soc_version(base) == version
+
+
+def test_code_levels() -> None:
+    codes = ["00-0000", "15-0000", "15-1200", "15-1210", "15-1211", "15-1221", "29-0000",
+             "29-1000", "29-1141", "29-1210", "29-1211", "29-1221", "29-1229", "29-1240",
+             "29-1241"]  # fmt: skip
+    assert code_levels(codes) == [0, 1, 2, 3, 4, 3, 1, 2, 3, 3, 4, 4, 4, 3, 4]
+    # Without the Physicians broad group (the hybrid codes of 2019-29): under the minor group.
+    hybrid = ["00-0000", "29-0000", "29-1000", "29-1211", "29-1221"]
+    assert code_levels(hybrid) == [0, 1, 2, 3, 3]
+
+
+# --- Table 1.2 with Table 1.7 ---------------------------------------------------------------
+
+
+def test_tables_1_2_and_1_7_disagreeing_fail(tmp_path: Path) -> None:
+    table_1_7 = table_1_7_2014(set_cell(occupations_1_7_2014(), "29-2071", 4, 217.7))
+    error = rejected(write_2014_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
+    assert error.check == "Table 1.2 and Table 1.7 agree"
+    assert error.examples == ["29-2071 employment_target: Table 1.2 217.6, Table 1.7 217.7"]
+    assert "o.xlsx" in str(error)
+
+
+def test_tables_1_2_and_1_7_disagreeing_percent_fail(tmp_path: Path) -> None:
+    occupations = [list(r) for r in table_1_7_2010()[3:-4]]
+    table_1_7 = table_1_7_2010(set_cell(occupations, "29-1141", 6, 26.1))
+    error = rejected(write_2010_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
+    assert error.examples == ["29-1141 employment_change_pct: Table 1.2 26.0, Table 1.7 26.1"]
+
+
+def test_table_1_7_code_not_in_table_1_2_is_ignored(tmp_path: Path) -> None:
+    extra = ["Extra occupation", "29-9999", "Line item", 1.0, 1.1, 0.1, 10.0, 0.5, 30000.0,
+             NA, NA, NA]  # fmt: skip
+    table_1_7 = table_1_7_2014([*occupations_1_7_2014(), extra])
+    parsed = parse_workbook(write_2014_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
+    assert "29-9999" not in set(parsed.frame["soc_code"])
+    assert len(parsed.frame) == len(occupations_1_2_2014())
+
+
+def test_staged_columns_are_the_lake_table() -> None:
+    assert [*COLUMNS, "release_id"] == list(TABLES["projections"])
 
 
 # --- rejections -----------------------------------------------------------------------------
@@ -289,9 +599,11 @@ def test_reject_renamed_change_column(tmp_path: Path) -> None:
     rows = current_rows()
     rows[1][CHANGE] = "Employment difference, 2024–34"
     error = rejected(write_current_workbook(tmp_path / "occupation.xlsx", rows))
-    assert error.check == "expected columns"
+    assert error.check == "required columns"  # the shared column matcher's check
     assert "employment_change" in error.detail
     assert error.file == "occupation.xlsx [Table 1.2]"
+    assert "header found" in error.detail
+    assert "Employment difference, 2024–34" in error.detail
 
 
 def test_reject_duplicate_codes(tmp_path: Path) -> None:

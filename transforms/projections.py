@@ -1,17 +1,58 @@
 """Employment Projections workbook (``occupation.xlsx``) → the ``projections`` table.
 
-The header row is found by its text, never by position; the vintage (cycle, base, target and
-wage years) comes from the header and title text. Two layouts are known:
+Every column is read by its header text (``transforms.columns.by_name``), never by position.
+The header is the block of rows between the sheet's title (and units) rows and the first
+occupation row (the first row with a SOC code ``\\d{2}-\\d{4}`` in one of its first 3 cells);
+a header of several rows is combined column by column into one name (``combine_header``).
+The vintage (cycle, base, target and wage years) comes from the header and title text.
 
-- 2016–26 onward: sheet ``Table 1.2`` with one header row (``2024 National Employment Matrix
-  code``, ``Employment, 2024``, ``Employment change, percent, 2024–34``, ``Median annual wage,
-  dollars, 2024[1]``, education, experience, training).
-- 2014–24 (December 2015): sheet ``Table 1.2 Employment by detailed occupation, 2014 and
-  projected 2024`` with a two-row header (``Employment`` / ``2014``, ``Change, 2014-24`` /
-  ``Number``); the wage, education and training columns are in ``Table 1.7``, joined by code.
+Layouts by cycle (all seen in real BLS workbooks except 2010–20 and 2014–24, known from
+their documentation and reconstructed as test fixtures):
+
+- up to 2014–24: ``Table 1.2`` (employment, change) has a group row over a sub-header row
+  (``Employment`` / ``2014``, ``Change, 2014-24`` / ``Number``); wages, education,
+  experience, training and openings are in ``Table 1.7``. Openings are a ten-year total,
+  ``Job openings due to growth and replacements, 2014-24`` (→ ``openings_total``).
+- 2010–20 style and 2016–26, 2018–28, 2019–29 first issue (January 2021): ``Table 1.2`` has
+  three header rows with merged cells (``2016 National Employment Matrix title and code``
+  over columns A–B and rows 1–3; ``Employment`` / ``Number`` / ``2016``; ``Change, 2016-26``
+  / ``Number``); ``Table 1.7`` has two (``Employment`` / ``2016``, ``Employment change,
+  2016-26`` / ``Number``) and the wage, ``Median annual wage, 2018(1)``.
+- 2019–29 re-issue (April 2021), 2020–30, 2021–31, 2022–32: one header row in both tables.
+  ``Employment change, numeric, 2019-29`` / ``Employment change, percent, 2019-29`` in
+  2019–29 and 2022–32; ``Employment change, 2020-30`` / ``Percent employment change,
+  2020-30`` in 2020–30 and 2021–31 (whose title column says ``2020 National Employment
+  Matrix title`` beside ``2021 … code``). Wages still in ``Table 1.7``.
+- 2023–33, 2024–34: one wide ``Table 1.2`` with self-employed, ``Median annual wage,
+  dollars, 2023[1]``, education, experience, training and an OOH link (ignored); en dashes.
+  2023–33 keeps a 2-row stub ``Table 1.7`` (“moved to Table 1.2”); 2024–34 has none.
+
+Openings: ``Occupational openings, YYYY-YY annual average`` (2016–26 on) → ``openings_annual``;
+the ten-year total of 2014–24 and before → ``openings_total``. One never fills the other.
+
+Joining Table 1.2 with Table 1.7 (cycles before 2023–33, when 1.2 has no wage column): 1.2 is
+the row set. A 1.2 code without a 1.7 row gets nulls for what 1.7 carries (listed in
+``not_available``); a 1.7 code not in 1.2 is ignored. In every real workbook (2016–26 to
+2022–32) both tables hold exactly the same codes and the same titles. What both tables carry
+(employment, change, percent, openings) must agree to the digit: it does in every real
+workbook, and a disagreement fails naming the code and both values.
+
+``level`` is the depth in BLS's hierarchy (00-0000 is 0, major groups 1, …). From 2022–32 on
+titles are indented by two spaces a level, and the indentation is taken as printed. Before,
+titles are flat and the level is derived from the codes (``code_levels``): the number of the
+code's SOC ancestors (00-0000, the major group xx-0000, the minor group xx-x000 or xx-xx00,
+the broad group xx-xxx0) that are rows of the same table. A detailed occupation directly
+under a minor group (no broad group row) is therefore level 3, not 4. SOC 2018 has one broad
+group that runs past its tens, 29-1210 Physicians (29-1211 … 29-1229). This rule gives BLS's
+printed indentation for every row of the 2022–32, 2023–33 and 2024–34 workbooks.
+
+``soc_version``: SOC 2010 up to 2018–28 (which still has 29-2071 and 15-1132), the hybrid
+codes of the 2018 SOC transition (29-2098, 15-1299) in 2019–29 and 2020–30 → ``2018-hybrid``,
+SOC 2018 from 2021–31 on.
 
 Employment is published in thousands with one decimal: it is stored in persons (188.6 →
-188,600), which is exact. Percentages keep their one published decimal.
+188,600), which is exact. Percentages keep their one published decimal. Header cells that no
+known column claims are schema drift: loaded without them and reported, not an error.
 """
 
 from __future__ import annotations
@@ -19,6 +60,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -26,12 +68,17 @@ from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
+from transforms.columns import Columns, Spelling, by_name, normalise
 
 NOT_AVAILABLE = "—"
 SOC = re.compile(r"^\d{2}-\d{4}$")
 _RANGE = re.compile(r"(\d{4})\s*[–—-]\s*(\d{2,4})")
 _TOP = re.compile(r">=\s*\$?\s*([\d,]+)")
-_FOOTNOTE_MARK = re.compile(r"\[\d+\]|\(\d+\)")
+_TITLE_AND_CODE = re.compile(r"title\s+and\s+code", re.IGNORECASE)
+_HEADER_SEARCH = 30  # rows searched for the first occupation row
+
+# A merged range of a sheet: ((first row, first column), (last row, last column)), inclusive.
+Merge = tuple[tuple[int, int], tuple[int, int]]
 
 # The numeric columns read cell by cell from the workbook ("—" → null, listed as not available).
 _NUMBERS = (
@@ -40,6 +87,7 @@ _NUMBERS = (
     "employment_change",
     "employment_change_pct",
     "openings_annual",
+    "openings_total",
     "self_employed_pct",
 )
 COLUMNS = (
@@ -61,24 +109,53 @@ COLUMNS = (
     "training",
     "not_available",
 )
+_TEXTS = ("education", "experience", "training")
+# Published in thousands, stored in persons.
+_PERSONS = (
+    "employment_base",
+    "employment_target",
+    "employment_change",
+    "openings_annual",
+    "openings_total",
+)
 
-# canonical field → pattern on the normalised header text (lower case, footnote marks removed)
-_FIELDS: dict[str, re.Pattern[str]] = {
-    "title": re.compile(r"\btitle\b"),
-    "soc_code": re.compile(r"\bcode\b"),
-    "occupation_type": re.compile(r"occupation type"),
-    "employment_change": re.compile(r"change\b.*\b(numeric|number)\b"),
-    "employment_change_pct": re.compile(r"change\b.*\bpercent\b"),
-    "self_employed_pct": re.compile(r"self[ -]employed"),
-    # Annual averages only: 2014–24 published a ten-year total ("Job openings due to growth
-    # and replacement needs, 2014-24"), which is not an annual figure.
-    "openings_annual": re.compile(r"openings.*\bannual\b|\bannual\b.*openings"),
-    "median_annual_wage": re.compile(r"median annual wage"),
-    "education": re.compile(r"education"),
-    "experience": re.compile(r"work experience"),
-    "training": re.compile(r"on-the-job training"),
+# Spellings, searched in the normalised header (lower case, ASCII dashes, no footnote marks;
+# a multi-row header combined top-down, e.g. "change, 2016-26 number").
+_PERIOD = r"\d{4}-\d{2,4}"
+_REQUIRED: dict[str, list[Spelling]] = {
+    "title": [re.compile(r"\btitle\b")],
+    "soc_code": [re.compile(r"\bcode\b")],
+    "employment_change": [
+        re.compile(rf"^employment change, numeric, {_PERIOD}$"),  # 2019-29, 2022-32 on
+        re.compile(rf"^employment change, {_PERIOD}$"),  # 2020-30, 2021-31
+        re.compile(rf"^(employment )?change, {_PERIOD} number$"),  # multi-row headers
+    ],
+    "employment_change_pct": [
+        re.compile(rf"^employment change, percent, {_PERIOD}$"),
+        re.compile(rf"^percent employment change, {_PERIOD}$"),
+        re.compile(rf"^(employment )?change, {_PERIOD} percent$"),
+    ],
 }
-_EMPLOYMENT = re.compile(r"^employment,?\s+(\d{4})$")
+_OPTIONAL: dict[str, list[Spelling]] = {
+    "occupation_type": [re.compile(r"^occupation type$")],
+    "self_employed_pct": [re.compile(r"^percent self[ -]employed\b")],
+    "openings_annual": [re.compile(r"\bopenings\b.*\bannual average$")],
+    # A total over the decade (cycles up to 2014-24), not an annual figure.
+    "openings_total": [re.compile(r"^job openings due to growth and replacement")],
+    "median_annual_wage": [re.compile(r"^median annual wage\b")],
+    "education": [re.compile(r"^typical education needed for entry$")],
+    "experience": [re.compile(r"^work experience in a related occupation$")],
+    "training": [re.compile(r"^typical on-the-job training needed to attain competency\b")],
+}
+_IGNORED: list[Spelling] = [
+    re.compile(r"\bdistribution\b"),  # employment distribution, percent (of the total)
+    re.compile(r"occupational outlook handbook|\(ooh\)"),  # a link to the OOH page
+]
+_EMPLOYMENT = re.compile(r"^employment,? (?:number )?(\d{4})$")
+_NEVER = re.compile(r"(?!)")  # a spelling no header matches (employment years not found)
+
+# SOC 2018 broad groups whose detailed codes run past their tens: tens → the broad group.
+_BROAD_SPANS = {"29-1220": "29-1210"}  # Physicians: 29-1211 … 29-1229
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,20 +166,55 @@ class Projections:
     wage_year: int | None
     sheet: str
     frame: pd.DataFrame
+    # "file [sheet]" → header cells no known column claims (loaded without them)
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
-def normalise(text: object) -> str:
-    if isinstance(text, float) and text.is_integer():
-        text = int(text)  # a year typed as a number reads back as 2014.0
-    cleaned = _FOOTNOTE_MARK.sub("", str(text or "")).replace("\n", " ")
-    return re.sub(r"\s+", " ", cleaned).strip().lower()
+@dataclasses.dataclass(frozen=True)
+class _Table:
+    """One parsed sheet: its columns by name, its vintage and its occupation rows."""
+
+    sheet: str
+    label: str  # "file [sheet]", as errors name it
+    columns: Columns
+    base_year: int
+    target_year: int
+    wage_year: int | None
+    texts: list[str]  # title and header names (normalised), for the one-cycle check
+    rows: list[list[object]]
+
+    def records(self) -> list[dict[str, object]]:
+        """Each occupation row as known column → raw cell."""
+        return [
+            {f: (row[j] if j < len(row) else None) for f, j in self.columns.positions.items()}
+            for row in self.rows
+        ]
 
 
-def _sheet_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
-    return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+# --- reading the sheet and its header -------------------------------------------------------
 
 
-def _find_sheet(book: CalamineWorkbook, label: str, number: str) -> str | None:
+def _cell_text(value: object) -> str:
+    """A header cell as text: a year typed as a number (2016.0) reads 2016; spaces collapsed."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", " ", "" if value is None else str(value)).strip()
+
+
+def _filled(row: Sequence[object]) -> list[object]:
+    return [c for c in row if c not in ("", None)]
+
+
+def _show(row: Sequence[object]) -> str:
+    return " | ".join(_cell_text(c) for c in _filled(row))[:200]
+
+
+def _code_of(row: Sequence[object]) -> str | None:
+    """The SOC code in one of the first three cells, if any."""
+    return next((str(c).strip() for c in row[:3] if SOC.match(str(c).strip())), None)
+
+
+def _find_sheet(book: CalamineWorkbook, number: str) -> str | None:
     """The sheet named ``Table 1.2`` (or starting with it), matched exactly on the number."""
     for name in book.sheet_names:
         if re.fullmatch(rf"table {re.escape(number)}(\s.*)?", name.strip().lower()):
@@ -110,67 +222,170 @@ def _find_sheet(book: CalamineWorkbook, label: str, number: str) -> str | None:
     return None
 
 
-def _header(rows: list[list[object]], label: str) -> tuple[int, int, list[str]]:
-    """(first header row, first data row, column names) found by the header's text."""
-    for i, row in enumerate(rows[:20]):
-        cells = [normalise(c) for c in row]
-        if any("code" in c for c in cells) and any("title" in c for c in cells):
-            names = cells
-            nxt = [normalise(c) for c in rows[i + 1]] if i + 1 < len(rows) else []
-            first_is_code = (
-                any(SOC.match(str(c).strip()) for c in rows[i + 1][:3]) if nxt else False
-            )
-            if nxt and not first_is_code and any(nxt):
-                # Two-row header: group labels above, years / Number / Percent below.
-                group = ""
-                merged = []
-                for top, sub in zip(cells, nxt + [""] * (len(cells) - len(nxt)), strict=False):
-                    group = top or group
-                    merged.append(f"{group} {sub}".strip() if sub else (top or group))
-                return i, i + 2, merged
-            return i, i + 1, names
-    raise ValidationError(
-        label,
-        "header row",
-        "no row with an occupation title and code header (e.g. '2024 National Employment "
-        "Matrix code') in the first 20 rows",
-        [" | ".join(str(c) for c in r if c not in ("", None))[:120] for r in rows[:3]],
-    )
+def _read_sheet(book: CalamineWorkbook, name: str) -> tuple[list[list[object]], list[Merge]]:
+    sheet = book.get_sheet_by_name(name)
+    return sheet.to_python(skip_empty_area=False), list(sheet.merged_cell_ranges or [])
 
 
-def _columns(names: list[str], label: str) -> tuple[dict[str, int], int, int, int | None]:
-    found: dict[str, int] = {}
-    employment: list[tuple[int, int]] = []
-    wage_year: int | None = None
-    for j, name in enumerate(names):
-        if not name:
-            continue
-        match = _EMPLOYMENT.match(name) or re.match(r"^employment (\d{4})$", name)
-        if match and "distribution" not in name:
-            employment.append((j, int(match.group(1))))
-            continue
-        for field, pattern in _FIELDS.items():
-            if field not in found and pattern.search(name) and "distribution" not in name:
-                if field == "title" and "code" in name and "soc_code" not in found:
-                    continue  # "title and code" in one cell is not a title column alone
-                found[field] = j
-                if field == "median_annual_wage":
-                    years = re.findall(r"\b(\d{4})\b", name)
-                    wage_year = int(years[-1]) if years else None
-                break
-    required = ("title", "soc_code", "employment_change", "employment_change_pct")
-    missing = [f for f in required if f not in found]
-    if len(employment) != 2 or missing:
+def _locate_header(rows: list[list[object]], label: str) -> tuple[int, int]:
+    """(first header row, first occupation row), found by their text.
+
+    Rows above the header with at most one filled cell are the title and units lines.
+    """
+    first_data = next((i for i, r in enumerate(rows[:_HEADER_SEARCH]) if _code_of(r)), None)
+    if first_data is None:
         raise ValidationError(
             label,
-            "expected columns",
-            f"need title, code, two 'Employment, YYYY' columns, numeric and percent change; "
-            f"missing {missing or 'employment years'}; got {[n for n in names if n]}",
+            "header row",
+            f"no occupation row (a SOC code such as 00-0000 in one of the first 3 cells) in "
+            f"the first {_HEADER_SEARCH} rows",
+            [_show(r) for r in rows[:3]],
         )
-    (base_col, base_year), (target_col, target_year) = sorted(employment, key=lambda e: e[1])
-    found["employment_base"] = base_col
-    found["employment_target"] = target_col
-    return found, base_year, target_year, wage_year
+    top = next((i for i in range(first_data) if len(_filled(rows[i])) > 1), first_data)
+    cells = [normalise(c) for r in rows[top:first_data] for c in r]
+    if not (any("title" in c for c in cells) and any("code" in c for c in cells)):
+        raise ValidationError(
+            label,
+            "header row",
+            "no header with an occupation title and code (e.g. '2024 National Employment "
+            "Matrix code') above the first occupation row; header found: "
+            f"{[_show(r) for r in rows[top:first_data]] or 'none'}",
+            [_show(r) for r in rows[: first_data + 1]],
+        )
+    return top, first_data
+
+
+def combine_header(
+    block: Sequence[Sequence[object]],
+    merges: Sequence[Merge] = (),
+    first_data: Sequence[object] = (),
+) -> list[str]:
+    """One name per column for a header of one or more rows.
+
+    ``block`` is the header rows, ``merges`` the sheet's merged ranges with rows counted from
+    the block's first row (ranges starting outside the block are ignored), ``first_data`` the
+    first occupation row. A merged cell's text applies to every column it spans. Without merge
+    information a group title is carried right over the blank cells of its own parent group
+    that have a sub-header or data below them. A column's name is its texts top-down joined
+    with spaces, a cell merged over several rows counted once: ``Change, 2016-26 Number``.
+    """
+    height = len(block)
+    width = max([len(r) for r in block] + [len(first_data)], default=0)
+    text = [[_cell_text(r[j]) if j < len(r) else "" for j in range(width)] for r in block]
+    source = [[(i, j) for j in range(width)] for i in range(height)]
+    inside = [m for m in merges if 0 <= m[0][0] < height]
+    if inside:
+        for (r0, c0), (r1, c1) in inside:
+            for i in range(r0, min(r1, height - 1) + 1):
+                for j in range(c0, min(c1, width - 1) + 1):
+                    text[i][j], source[i][j] = text[r0][c0], (r0, c0)
+    else:
+        _carry_groups(text, source, first_data)
+    names = []
+    for j in range(width):
+        seen: set[tuple[int, int]] = set()
+        parts = []
+        for i in range(height):
+            if text[i][j] and source[i][j] not in seen:
+                seen.add(source[i][j])
+                parts.append(text[i][j])
+        names.append(" ".join(parts))
+    return names
+
+
+def _carry_groups(
+    text: list[list[str]], source: list[list[tuple[int, int]]], first_data: Sequence[object]
+) -> None:
+    """Unmerged group titles: carry each right over the blanks of its group (in place)."""
+    height = len(text)
+    for i in range(height - 1):  # the last header row holds no group titles
+        for j in range(1, len(text[i])):
+            if text[i][j] or not text[i][j - 1]:
+                continue
+            under = any(text[k][j] for k in range(i + 1, height)) or (
+                j < len(first_data) and first_data[j] not in ("", None)
+            )
+            parents = [[source[k][col] for k in range(i) if text[k][col]] for col in (j - 1, j)]
+            if under and parents[0] == parents[1]:
+                text[i][j], source[i][j] = text[i][j - 1], source[i][j - 1]
+
+
+def _split_title_and_code(names: list[str], first_data: Sequence[object]) -> list[str]:
+    """``… title and code`` over two columns: the one holding SOC codes is the code."""
+    pair = [j for j, name in enumerate(names) if _TITLE_AND_CODE.search(name)]
+    if len(pair) == 1 and pair[0] + 1 < len(names) and not names[pair[0] + 1]:
+        pair.append(pair[0] + 1)  # the heading written once, not merged over both columns
+    out = list(names)
+    for j in pair:
+        is_code = j < len(first_data) and SOC.match(str(first_data[j]).strip()) is not None
+        out[j] = _TITLE_AND_CODE.sub("code" if is_code else "title", names[pair[0]])
+    return out
+
+
+def _columns(names: list[str], label: str) -> tuple[Columns, int, int, int | None]:
+    """The known columns by name, the base and target years and the wage year."""
+    years = sorted({int(m.group(1)) for n in names if (m := _EMPLOYMENT.match(normalise(n)))})
+    base, target = (years[0], years[-1]) if len(years) == 2 else (None, None)
+    required = {
+        **_REQUIRED,
+        "employment_base": [_year_pattern(base)],
+        "employment_target": [_year_pattern(target)],
+    }
+    columns = by_name(names, label, required=required, optional=_OPTIONAL, ignored=_IGNORED)
+    assert base is not None and target is not None  # by_name raised otherwise
+    wage_year = None
+    if "median_annual_wage" in columns:
+        found = re.findall(r"\b(\d{4})\b", normalise(names[columns["median_annual_wage"]]))
+        wage_year = int(found[-1]) if found else None
+    return columns, base, target, wage_year
+
+
+def _year_pattern(year: int | None) -> re.Pattern[str]:
+    return _NEVER if year is None else re.compile(rf"^employment,? (number )?{year}$")
+
+
+def _table_rows(rows: list[list[object]], start: int, label: str) -> list[list[object]]:
+    """Occupation rows: from the first one down to the first footnote/source row."""
+    body: list[list[object]] = []
+    for i, row in enumerate(rows[start:], start=start):
+        cells = _filled(row)
+        if not cells:
+            continue
+        if _code_of(row) is None:
+            first = normalise(cells[0])
+            if first.startswith(("footnote", "note", "source", "[", "(")) or len(cells) == 1:
+                break  # footnotes and source lines follow the last occupation
+            raise ValidationError(
+                label,
+                "every row has an occupation code",
+                f"row {i + 1} has none",
+                [str(cells)[:160]],
+            )
+        body.append(row)
+    if not body:
+        raise ValidationError(label, "not empty", "no occupation rows under the header")
+    return body
+
+
+def _parse_sheet(book: CalamineWorkbook, sheet: str, label: str) -> _Table:
+    where = f"{label} [{sheet}]"
+    rows, merges = _read_sheet(book, sheet)
+    top, first_data = _locate_header(rows, where)
+    shifted = [((r0 - top, c0), (r1 - top, c1)) for (r0, c0), (r1, c1) in merges]
+    names = combine_header(rows[top:first_data], shifted, rows[first_data])
+    names = _split_title_and_code(names, rows[first_data])
+    columns, base, target, wage_year = _columns(names, where)
+    title = normalise(rows[0][0]) if rows and rows[0] else ""
+    return _Table(
+        sheet=sheet,
+        label=where,
+        columns=columns,
+        base_year=base,
+        target_year=target,
+        wage_year=wage_year,
+        texts=[title, *(normalise(n) for n in names)],
+        rows=_table_rows(rows, first_data, where),
+    )
 
 
 def _cycle(base: int, target: int, texts: list[str], label: str) -> str:
@@ -186,11 +401,162 @@ def _cycle(base: int, target: int, texts: list[str], label: str) -> str:
     return cycle
 
 
+# --- joining Table 1.2 with Table 1.7 -------------------------------------------------------
+
+# What both tables may publish: it must agree to the digit.
+_SHARED = _NUMBERS
+
+
+def _join(main: _Table, extra: _Table, label: str) -> list[dict[str, object]]:
+    """Table 1.2's rows with what only Table 1.7 carries (wage, education, …), by code.
+
+    A 1.2 code without a 1.7 row gets nulls; 1.7 codes not in 1.2 are ignored. Raises if the
+    two tables are of different cycles, 1.7 repeats a code, or they disagree on a number.
+    """
+    if (extra.base_year, extra.target_year) != (main.base_year, main.target_year):
+        raise ValidationError(
+            label,
+            "one cycle",
+            f"{main.sheet} is {main.base_year}/{main.target_year} but {extra.sheet} is "
+            f"{extra.base_year}/{extra.target_year}",
+        )
+    by_code: dict[str, dict[str, object]] = {}
+    for rec in extra.records():
+        code = str(rec["soc_code"]).strip()
+        if code in by_code:
+            raise ValidationError(extra.label, "codes unique within a cycle", f"{code} repeats")
+        by_code[code] = rec
+    shared = [f for f in _SHARED if f in main.columns and f in extra.columns]
+    added = [f for f in extra.columns.positions if f not in main.columns]
+    joined: list[dict[str, object]] = []
+    disagree: list[str] = []
+    for rec in main.records():
+        code = str(rec["soc_code"]).strip()
+        other = by_code.get(code)
+        disagree += [
+            f"{code} {f}: {main.sheet} {rec[f]!r}, {extra.sheet} {other[f]!r}"
+            for f in shared
+            if other is not None and _differs(rec[f], other[f])
+        ]
+        joined.append({**rec, **{f: None if other is None else other[f] for f in added}})
+    if disagree:
+        raise ValidationError(
+            label,
+            f"{main.sheet} and {extra.sheet} agree",
+            f"{len(disagree)} figures differ between the two tables",
+            disagree,
+        )
+    return joined
+
+
+def _differs(a: object, b: object) -> bool:
+    try:
+        x, y = _number(a), _number(b)
+    except ValueError:
+        return _cell_text(a) != _cell_text(b)
+    if x is None or y is None:
+        return (x is None) != (y is None)
+    return abs(x - y) > 1e-9
+
+
+# --- the workbook ---------------------------------------------------------------------------
+
+
+def parse_workbook(path: Path, label: str | None = None) -> Projections:
+    """Parse and validate one EP workbook into ``projections`` rows (``COLUMNS``).
+
+    Raises ValidationError (naming ``label``, default the file name) if the workbook is not
+    an xlsx, has no Table 1.2, a required column is missing or a check fails.
+    """
+    label = label or path.name
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for non-xlsx input
+        raise ValidationError(
+            label, "readable xlsx workbook", f"{type(exc).__name__}: {exc}"
+        ) from exc
+    sheet = _find_sheet(book, "1.2")
+    if sheet is None:
+        raise ValidationError(
+            label,
+            "sheet 'Table 1.2'",
+            "an Employment Projections occupation workbook has a sheet 'Table 1.2'; "
+            f"got {book.sheet_names}",
+        )
+    main = _parse_sheet(book, sheet, label)
+    tables = [main]
+    records, wage_year = main.records(), main.wage_year
+    if "median_annual_wage" not in main.columns:
+        # Before 2023-33: wages, education, experience and training live in Table 1.7.
+        extra_sheet = _find_sheet(book, "1.7")
+        if extra_sheet is None:
+            raise ValidationError(
+                label, "median wage column", "no wage column in Table 1.2 and no Table 1.7"
+            )
+        extra = _parse_sheet(book, extra_sheet, label)
+        if "median_annual_wage" not in extra.columns:
+            raise ValidationError(
+                extra.label,
+                "median wage column",
+                f"no wage column in Table 1.2 nor Table 1.7; header found: "
+                f"{[c for c in extra.columns.header if c]}",
+            )
+        tables.append(extra)
+        records, wage_year = _join(main, extra, label), extra.wage_year
+    base, target = main.base_year, main.target_year
+    cycle = _cycle(base, target, [t for table in tables for t in table.texts], label)
+    tidy = _tidy(records, cycle, base, target, wage_year, label)
+    validate(tidy, label)
+    return Projections(
+        cycle=cycle,
+        base_year=base,
+        target_year=target,
+        wage_year=wage_year,
+        sheet=sheet,
+        frame=tidy,
+        schema_drift={t.label: list(t.columns.unknown) for t in tables if t.columns.unknown},
+    )
+
+
+def soc_version(base_year: int) -> str:
+    """The SOC edition of a cycle's codes, by its base year (see the module docstring)."""
+    if base_year < 2010:
+        return "2000"  # 2008-18 and before (not in the corpus)
+    if base_year <= 2018:
+        return "2010"
+    if base_year <= 2020:
+        return "2018-hybrid"
+    return "2018"
+
+
+def _ancestors(code: str) -> set[str]:
+    """The codes that may contain ``code``: total, major, minor (2 spellings), broad."""
+    tens = code[:6] + "0"
+    candidates = {"00-0000", code[:2] + "-0000", code[:4] + "000", code[:5] + "00", tens}
+    if tens in _BROAD_SPANS:
+        candidates.add(_BROAD_SPANS[tens])
+    return candidates - {code}
+
+
+def code_levels(codes: Sequence[str]) -> list[int]:
+    """Each code's depth: how many of its SOC ancestors are among ``codes`` (00-0000 → 0)."""
+    present = set(codes)
+    return [len(_ancestors(code) & present) for code in codes]
+
+
+def _levels(codes: list[str], raw_titles: list[object]) -> list[int]:
+    """Indentation depth (two spaces a level) where BLS indents titles, else from codes."""
+    titles = [str(t or "") for t in raw_titles]
+    if any(t.startswith(" ") for t in titles):
+        return [(len(t) - len(t.lstrip(" "))) // 2 for t in titles]
+    return code_levels(codes)
+
+
 def _number(value: object) -> float | None:
     if (
         value is None
         or value == ""
-        or (isinstance(value, float) and math.isnan(value))  # no Table 1.7 row for the code
+        or (isinstance(value, float) and math.isnan(value))
         or (isinstance(value, str) and value.strip() in (NOT_AVAILABLE, "-", "–"))
     ):
         return None
@@ -214,192 +580,76 @@ def _text(value: object) -> str | None:
     return None if text in ("", NOT_AVAILABLE, "-") else text
 
 
-def _is_not_available(value: object) -> bool:
-    return isinstance(value, str) and value.strip() == NOT_AVAILABLE
-
-
-def _level(raw_title: object) -> int:
-    text = str(raw_title or "")
-    return (len(text) - len(text.lstrip(" "))) // 2
-
-
-def _table_rows(rows: list[list[object]], start: int, label: str) -> list[list[object]]:
-    """Occupation rows: from the header down to the first footnote/source row."""
-    body: list[list[object]] = []
-    for i, row in enumerate(rows[start:], start=start):
-        cells = [c for c in row if c not in ("", None)]
-        if not cells:
-            continue
-        code = next((str(c).strip() for c in row[:3] if SOC.match(str(c).strip())), None)
-        if code is None:
-            first = normalise(cells[0])
-            if first.startswith(("footnote", "note", "source", "[", "(")) or len(cells) == 1:
-                break  # footnotes and source lines follow the last occupation
-            raise ValidationError(
-                label,
-                "every row has an occupation code",
-                f"row {i + 1} has none",
-                [str(cells)[:160]],
-            )
-        body.append(row)
-    if not body:
-        raise ValidationError(label, "not empty", "no occupation rows under the header")
-    return body
-
-
-def _parse_sheet(
-    book: CalamineWorkbook, sheet: str, label: str
-) -> tuple[pd.DataFrame, dict[str, object]]:
-    rows = _sheet_rows(book, sheet)
-    _, start, names = _header(rows, f"{label} [{sheet}]")
-    columns, base, target, wage_year = _columns(names, f"{label} [{sheet}]")
-    texts = [normalise(rows[0][0]) if rows and rows[0] else "", *names]
-    meta = {"base_year": base, "target_year": target, "wage_year": wage_year, "texts": texts}
-    records = []
-    for row in _table_rows(rows, start, f"{label} [{sheet}]"):
-        get = {f: (row[j] if j < len(row) else None) for f, j in columns.items()}
-        records.append({"raw_title": get.get("title"), **get})
-    return pd.DataFrame.from_records(records), meta
-
-
-def parse_workbook(path: Path, label: str | None = None) -> Projections:
-    label = label or path.name
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for non-xlsx input
-        raise ValidationError(
-            label, "readable xlsx workbook", f"{type(exc).__name__}: {exc}"
-        ) from exc
-    sheet = _find_sheet(book, label, "1.2")
-    if sheet is None:
-        raise ValidationError(
-            label,
-            "sheet 'Table 1.2'",
-            "an Employment Projections occupation workbook has a sheet 'Table 1.2'; "
-            f"got {book.sheet_names}",
-        )
-    frame, meta = _parse_sheet(book, sheet, label)
-    wage_year = meta["wage_year"]
-    if "median_annual_wage" not in frame.columns:
-        # 2014–24 layout: wages, education and training live in Table 1.7.
-        extra_sheet = _find_sheet(book, label, "1.7")
-        if extra_sheet is None:
-            raise ValidationError(
-                label, "median wage column", "no wage column in Table 1.2 and no Table 1.7"
-            )
-        extra, extra_meta = _parse_sheet(book, extra_sheet, label)
-        wanted = [
-            "soc_code",
-            "median_annual_wage",
-            "education",
-            "experience",
-            "training",
-            "openings_annual",
-            "self_employed_pct",
-        ]
-        keep = [
-            c for c in wanted if c in extra.columns and (c == "soc_code" or c not in frame.columns)
-        ]
-        extra = extra[keep].assign(soc_code=lambda f: f["soc_code"].astype(str).str.strip())
-        frame = frame.assign(soc_code=frame["soc_code"].astype(str).str.strip()).merge(
-            extra, on="soc_code", how="left"
-        )
-        wage_year = extra_meta["wage_year"]
-    base, target = int(meta["base_year"]), int(meta["target_year"])
-    cycle = _cycle(base, target, [str(t) for t in meta["texts"]], label)
-    tidy = _tidy(frame, cycle, base, target, wage_year, label)
-    validate(tidy, label)
-    return Projections(
-        cycle=cycle,
-        base_year=base,
-        target_year=target,
-        wage_year=wage_year,
-        sheet=sheet,
-        frame=tidy,
-    )
+def _wage(raw: object) -> tuple[int | None, str, int | None]:
+    """(wage, status, top code): ``>=$239,200`` is top coded, ``—`` not available."""
+    if isinstance(raw, str) and (top := _TOP.search(raw)):
+        return None, "top_coded", int(top.group(1).replace(",", ""))
+    number = _number(raw)
+    return (None, "not_available", None) if number is None else (round(number), "ok", None)
 
 
 def _tidy(
-    frame: pd.DataFrame, cycle: str, base: int, target: int, wage_year: int | None, label: str
+    records: list[dict[str, object]],
+    cycle: str,
+    base: int,
+    target: int,
+    wage_year: int | None,
+    label: str,
 ) -> pd.DataFrame:
+    """The ``projections`` rows; a column the file carries that is null for a row (``—``,
+    or no Table 1.7 row) is named in that row's ``not_available``."""
+    codes = [str(rec["soc_code"]).strip() for rec in records]
+    levels = _levels(codes, [rec.get("title") for rec in records])
     out: list[dict[str, object]] = []
     bad: list[str] = []
-    for rec in frame.to_dict("records"):
-        code = str(rec["soc_code"]).strip()
-        missing: list[str] = []
+    for rec, code, level in zip(records, codes, levels, strict=True):
         values: dict[str, float | None] = {}
         for field in _NUMBERS:
-            raw = rec.get(field)
             try:
-                values[field] = _number(raw)
+                values[field] = _number(rec.get(field))
             except ValueError:
-                bad.append(f"{code} {field}={raw!r}")
+                bad.append(f"{code} {field}={rec.get(field)!r}")
                 values[field] = None
-            if values[field] is None and field in rec and raw is not None:
-                missing.append(field)
-        wage_raw = rec.get("median_annual_wage")
-        wage, status, top = None, "not_available", None
-        if isinstance(wage_raw, str) and _TOP.search(wage_raw):
-            status, top = "top_coded", int(_TOP.search(wage_raw).group(1).replace(",", ""))  # type: ignore[union-attr]
-        else:
-            try:
-                number = _number(wage_raw)
-            except ValueError:
-                bad.append(f"{code} median_annual_wage={wage_raw!r}")
-                number = None
-            if number is not None:
-                wage, status = round(number), "ok"
-            elif "median_annual_wage" in rec:
-                missing.append("median_annual_wage")
-        missing += [
-            f for f in ("education", "experience", "training") if _is_not_available(rec.get(f))
+        try:
+            wage, status, top = _wage(rec.get("median_annual_wage"))
+        except ValueError:
+            bad.append(f"{code} median_annual_wage={rec.get('median_annual_wage')!r}")
+            wage, status, top = None, "not_available", None
+        texts = {field: _text(rec.get(field)) for field in _TEXTS}
+        row = {
+            "cycle": cycle,
+            "base_year": base,
+            "target_year": target,
+            "soc_code": code,
+            "soc_version": soc_version(base),
+            "title": str(rec.get("title") or "").strip(),
+            "occupation_type": _text(rec.get("occupation_type")),
+            "level": level,
+            **{f: _persons(values[f]) if f in _PERSONS else values[f] for f in _NUMBERS},
+            "median_annual_wage": wage,
+            "median_wage_status": status,
+            "median_wage_top_code": top,
+            "wage_year": wage_year,
+            **texts,
+        }
+        missing = [
+            f
+            for f in (*_NUMBERS, "median_annual_wage", *_TEXTS)
+            if f in rec and row[f] is None and not (f == "median_annual_wage" and top)
         ]
-        title_raw = rec.get("raw_title")
-        out.append(
-            {
-                "cycle": cycle,
-                "base_year": base,
-                "target_year": target,
-                "soc_code": code,
-                "soc_version": "2018" if base >= 2018 else "2010",
-                "title": str(title_raw or "").strip(),
-                "occupation_type": _text(rec.get("occupation_type")),
-                "level": _level(title_raw),
-                "employment_base": _persons(values["employment_base"]),
-                "employment_target": _persons(values["employment_target"]),
-                "employment_change": _persons(values["employment_change"]),
-                "employment_change_pct": values["employment_change_pct"],
-                "openings_annual": _persons(values["openings_annual"]),
-                "self_employed_pct": values["self_employed_pct"],
-                "median_annual_wage": wage,
-                "median_wage_status": status,
-                "median_wage_top_code": top,
-                "wage_year": wage_year,
-                "education": _text(rec.get("education")),
-                "experience": _text(rec.get("experience")),
-                "training": _text(rec.get("training")),
-                "not_available": ", ".join(missing) or None,
-            }
-        )
+        out.append({**row, "not_available": ", ".join(missing) or None})
     if bad:
         raise ValidationError(
             label, "numbers or '—'", f"{len(bad)} cells are neither a number nor '—'", bad
         )
     tidy = pd.DataFrame.from_records(out, columns=list(COLUMNS))
-    for column in (
-        "employment_base",
-        "employment_target",
-        "employment_change",
-        "openings_annual",
-        "median_annual_wage",
-        "median_wage_top_code",
-        "wage_year",
-    ):
+    for column in (*_PERSONS, "median_annual_wage", "median_wage_top_code", "wage_year"):
         tidy[column] = tidy[column].astype("Int64")
     return tidy
 
 
 def validate(frame: pd.DataFrame, label: str) -> None:
+    """Codes unique, 00-0000 present, change = target − base and percent within rounding."""
     dupes = frame[frame["soc_code"].duplicated(keep=False)]
     if not dupes.empty:
         raise ValidationError(
@@ -464,7 +714,10 @@ def stage_projections(
     sources: dict[str, dict[str, object]],
     label: str | None = None,
 ) -> StagedLoad:
-    """Parse and validate one EP workbook; stage ``projections`` rows of its cycle as parquet."""
+    """Parse and validate one EP workbook; stage ``projections`` rows of its cycle as parquet.
+
+    Header cells no known column claims come back in ``schema_drift`` ("file [sheet]" → cells).
+    """
     parsed = parse_workbook(path, label)
     table = stage_frame(parsed.frame, "projections", out_dir, release_id, {"cycle": parsed.cycle})
     return StagedLoad(
@@ -474,4 +727,5 @@ def stage_projections(
         sources=stamp(sources, parsed.cycle),
         guarded_table="projections",
         guard_growth=False,
+        schema_drift=dict(parsed.schema_drift),
     )
