@@ -36,23 +36,54 @@ FIELD_DESCRIPTIONS = [
 
 
 def write_workbook(
-    path: Path, header: list[str], rows: list[list[object]], year: int = 2023
+    path: Path,
+    header: list[str],
+    rows: list[list[object]],
+    year: int = 2023,
+    *,
+    sheet: str | None = None,
+    descriptions: list[list[object]] | None = FIELD_DESCRIPTIONS,
 ) -> Path:
-    sheet = f"national_M{year}_dl"
+    """A data sheet (``national_M{year}_dl`` unless named) and, unless ``descriptions`` is
+    None, a ``Field Descriptions`` sheet (its text formatted with the year)."""
     book = xlsxwriter.Workbook(str(path))
-    data = book.add_worksheet(sheet)
+    data = book.add_worksheet(sheet or f"national_M{year}_dl")
     for j, name in enumerate(header):
         data.write(0, j, name)
     for i, row in enumerate(rows, start=1):
         for j, value in enumerate(row):
             if value is not None:
                 data.write(i, j, value)
-    notes = book.add_worksheet("Field Descriptions")
-    for i, row in enumerate(FIELD_DESCRIPTIONS):
-        for j, value in enumerate(row):
-            notes.write(i, j, str(value).format(year=year))
+    if descriptions is not None:
+        notes = book.add_worksheet("Field Descriptions")
+        for i, row in enumerate(descriptions):
+            for j, value in enumerate(row):
+                notes.write_string(i, j, str(value).format(year=year))
     book.close()
     return path
+
+
+def write_descriptions(
+    path: Path, year: int, rows: list[list[object]] = FIELD_DESCRIPTIONS
+) -> Path:
+    """A separate ``field_descriptions.xlsx`` as in the 2012–2018 zips."""
+    book = xlsxwriter.Workbook(str(path))
+    notes = book.add_worksheet("Field_descriptions")
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            notes.write_string(i, j, str(value).format(year=year))
+    book.close()
+    return path
+
+
+def zip_of(archive: Path, members: dict[str, Path | bytes]) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            if isinstance(content, Path):
+                zf.write(content, name)
+            else:
+                zf.writestr(name, content)
+    return archive
 
 
 def national_2023_zip(folder: Path, rows: list[list[object]] | None = None) -> Path:

@@ -203,7 +203,8 @@ def test_special_request_zip_loads_an_earlier_year(
         "SELECT value, status FROM oews_estimates WHERE reference_year = 2023 "
         "AND soc_code = '27-2011' AND measure = 'annual_median'"
     ).fetchone()
-    assert actors == (None, "suppressed")
+    # Actors: HOURLY = TRUE, so the absent annual wage is hourly-only, not suppressed.
+    assert actors == (None, "hourly_only")
     # The 2024 lookups were not shrunk to the special-request subset.
     assert con.execute("SELECT count(*) FROM areas").fetchone()[0] == 4
     con.close()

@@ -10,39 +10,20 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
-from transforms.flatfile import header_of
-from transforms.oews import DATA_COLUMNS
+from transforms.columns import normalise
+from transforms.flatfile import FlatSchema, header_of
+from transforms.oews import SCHEMAS
 
-# Header of each OEWS time-series file → its canonical name.
-OEWS_HEADERS: dict[tuple[str, ...], str] = {
-    DATA_COLUMNS: "oe.data.0.Current",
-    ("release_date", "description"): "oe.release",
-    ("footnote_code", "footnote_text"): "oe.footnote",
-    ("datatype_code", "datatype_name"): "oe.datatype",
-    ("state_code", "area_code", "areatype_code", "area_name"): "oe.area",
-    (
-        "industry_code",
-        "industry_name",
-        "display_level",
-        "selectable",
-        "sort_sequence",
-    ): "oe.industry",
-    (
-        "occupation_code",
-        "occupation_name",
-        "display_level",
-        "selectable",
-        "sort_sequence",
-    ): "oe.occupation",
+# Recognised but not needed for a load (matched by their columns, like the loaded files).
+OEWS_IGNORED: dict[str, FlatSchema] = {
+    "oe.areatype": FlatSchema(("areatype_code", "areatype_name")),
+    "oe.seasonal": FlatSchema(("seasonal_code", "seasonal_text")),
+    "oe.sector": FlatSchema(("sector_code", "sector_name")),
+    "oe.series": FlatSchema(("series_id", "seasonal", "areatype_code")),
 }
-# Recognised but not needed for a load.
-OEWS_IGNORED: dict[tuple[str, ...], str] = {
-    ("areatype_code", "areatype_name"): "oe.areatype",
-    ("seasonal_code", "seasonal_text"): "oe.seasonal",
-    ("sector_code", "sector_name"): "oe.sector",
-}
-_SERIES_HEADER_START = ("series_id", "seasonal", "areatype_code")
 _TITLE = re.compile(rb"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: a legacy .xls workbook
+_FIELD_DESCRIPTIONS = re.compile(r"field[\s_]*desc", re.IGNORECASE)
 
 EXPECTED = (
     "an Employment Projections occupation workbook (.xlsx with sheet 'Table 1.2' and a "
@@ -76,19 +57,26 @@ def detect(path: Path) -> Detected:
         raise _refuse(path, f"an HTML page ('{name}'), not data: the download was probably refused")
     if head.startswith(b"PK\x03\x04"):
         return _detect_zip(path)
+    if head.startswith(OLE2_MAGIC):  # a legacy .xls workbook (OEWS special requests 2012–13)
+        return _detect_workbook(path)
     return _detect_flat(path)
 
 
 def _detect_flat(path: Path) -> Detected:
-    columns = tuple(header_of(path))
-    if columns in OEWS_HEADERS:
-        return Detected("oews", OEWS_HEADERS[columns])
-    if columns[:3] == ("occupation_code", "occupation_name", "display_level"):
-        return Detected("oews", "oe.occupation")
-    if columns in OEWS_IGNORED:
-        return Detected("ignored", OEWS_IGNORED[columns], "not needed for a load")
-    if columns[:3] == _SERIES_HEADER_START:
-        return Detected("ignored", "oe.series", "not needed: series ids carry every code")
+    """An OEWS file is the one whose required columns its header holds, wherever they stand."""
+    columns = header_of(path)
+    names = [normalise(c) for c in columns]
+    for name, schema in SCHEMAS.items():
+        if schema.matches(names):
+            return Detected("oews", name)
+    for name, schema in OEWS_IGNORED.items():
+        if schema.matches(names):
+            note = (
+                "not needed: series ids carry every code"
+                if name == "oe.series"
+                else "not needed for a load"
+            )
+            return Detected("ignored", name, note)
     shown = ", ".join(c for c in columns[:6] if c)[:120]
     raise _refuse(path, f"a text file whose first line is '{shown}'")
 
@@ -101,7 +89,15 @@ def _detect_zip(path: Path) -> Detected:
         raise _refuse(path, f"a damaged zip/xlsx file ({exc})") from exc
     if "xl/workbook.xml" in names:
         return _detect_workbook(path)
-    workbooks = [n for n in names if n.lower().endswith((".xlsx", ".xls"))]
+    # Workbooks (.xlsx, or .xls up to 2013) beside field_descriptions.xls(x); the parser checks
+    # their columns, member names and sizes.
+    workbooks = [
+        n
+        for n in names
+        if n.lower().endswith((".xlsx", ".xls"))
+        and not Path(n).name.startswith("~$")
+        and not _FIELD_DESCRIPTIONS.search(Path(n).name)
+    ]
     if workbooks:
         return Detected("oews_special", path.name, f"zip with {len(workbooks)} workbooks")
     raise _refuse(path, f"a zip holding {names[:5]}")
@@ -123,6 +119,7 @@ def _detect_workbook(path: Path) -> Detected:
         cells = {str(c).strip().upper() for r in rows for c in r}
         if {"2010 SOC CODE", "2018 SOC CODE"} <= cells:
             return Detected("soc", "soc_2010_to_2018_crosswalk.xlsx")
-        if "OCC_CODE" in cells and ({"A_MEDIAN", "TOT_EMP"} & cells):
+        names = {normalise(c) for r in rows for c in r}  # 2019–2020 headers are lower case
+        if "occ_code" in names and ({"a_median", "tot_emp"} & names):
             return Detected("oews_special", path.name, f"sheet '{sheet}'")
     raise _refuse(path, f"a workbook with sheets {book.sheet_names[:8]}")

@@ -1,66 +1,190 @@
-"""OEWS special-request workbooks (``oesm{YY}{nat,st,ma,in4,all}.zip`` or the xlsx inside).
+"""OEWS special-request files (``oesm{YY}{nat,st,ma,in4,all}.zip`` or a workbook from one).
 
-These are the only source of earlier May reference years. Column names and case changed over
-the years (``GROUP`` → ``OCC_GROUP`` → ``O_GROUP``; lower case in 2019–2020; ``H_WPCT10`` in
-the oldest files), so headers are normalised before use. Markers become null with a status:
-``*`` and ``**`` → ``suppressed`` (wage / employment not available), ``#`` → ``top_coded``
-with the cap printed in the workbook's Field Descriptions (or BLS's documented cap for that
-year), ``~`` (under 0.5 % of establishments) applies to PCT_RPT, which is not loaded.
+These are the only source of earlier May reference years. BLS has shipped them as ``.xls``
+(2012–2013) and ``.xlsx``, zipped with an ``oesmYYnat/`` folder (or none) beside a
+``field_descriptions.xls(x)`` member (2012–2018), or with a ``Field Descriptions`` sheet inside
+the workbook (2019 on), and as loose workbooks. Columns are read by name
+(:func:`transforms.columns.by_name`): upper or lower case, wherever they stand, ``GROUP`` /
+``OCC_GROUP`` / ``O_GROUP``, ``LOC_Q`` / ``LOC_QUOTIENT``, ``H_WPCT10`` / ``H_PCT10``. Columns we
+know and do not load (``PCT_TOTAL``, ``PCT_RPT``, ``PRIM_STATE``, ``ST``) are ignored; a header
+cell nobody knows is schema drift (reported, the load goes on); a missing ``OCC_CODE``,
+``OCC_TITLE`` or every measure fails, showing the header found.
+
+Reference year: from the content only (member, workbook and sheet names such as
+``national_M2012_dl``, ``nat4d_M2016_owner_dl``, ``state_M2012_dl``, and the Field Descriptions
+title "May 2016 OES Estimates"); every source must name the same year.
+
+Cells → ``value`` (the exact digits as published, as text; the lake casts to DECIMAL) and
+``status``:
+
+* a number → ``ok``;
+* ``*`` (wage not available), ``**`` (employment not available) → ``suppressed``;
+* ``~`` → ``suppressed``. BLS's legend defines it for PCT_RPT (under 0.5 % of establishments
+  report the occupation), a column we do not load; no loaded column of any real file holds
+  one, and should one appear there it means no usable estimate;
+* ``#`` → ``top_coded`` with ``top_code_threshold`` = the hourly cap for hourly measures, the
+  annual cap for annual ones;
+* blank → ``not_applicable`` (e.g. ``JOBS_1000`` and ``LOC_QUOTIENT`` in national files from
+  2019: "only available for the state and MSA estimates"), never zero, never dropped;
+* a ``*`` or blank hourly wage on a row with ``ANNUAL`` = TRUE → ``annual_only`` (teachers,
+  pilots: BLS releases only annual wages); an absent annual wage on a row with ``HOURLY`` =
+  TRUE → ``hourly_only`` (actors, dancers). The marker stays in ``footnote_codes``.
+
+Top code: the ``$NN.NN per hour or $NNN,NNN per year`` text of that year's field descriptions;
+a file without them (the nat4d workbooks up to 2018) falls back to :data:`KNOWN_TOP_CODES`.
+When the file holds a ``#`` the cap is in force and no published wage may exceed it (a
+printed cap that contradicts the data fails the load; so does a ``#`` with no cap known). May
+2025 prints the legend but no ``#``: every wage is published, none is checked against it.
+
+Duplicates: from May 2017 BLS lists codes it publishes only at the broad level twice (13-1020
+as ``broad`` and as ``detailed``, same values). Rows with one key (area, industry, ownership,
+occupation) whose values all agree become one row, its occupation level ``detailed``; rows
+that disagree fail the load, naming both.
+
+Areas: ``AREA`` 99 / type 1 → ``0000000`` (N); a state or territory (type 2/3, or a 1–2 digit
+FIPS code in a file without ``AREA_TYPE``, e.g. ``state_M2012_dl``) → ``SS00000`` (S), named
+from ``AREA_TITLE`` or ``STATE``; metro / nonmetro (type 4/6, or a longer code) → 7 digits (M).
+The postal ``ST`` column is known and not loaded (the FIPS code carries the state).
+
+Industries: the 6-digit code form the time series uses (``000000``, ``611100``, sectors
+``62--63``); a 4-digit NAICS written short (``6111``) is padded on the right. Ownership is its
+own column: cross-industry private rows become ``000001`` (the time series' code for them);
+industry rows keep their NAICS code (the time series' ownership-suffixed ``611105`` is the
+pair ``611100`` + ``private`` here).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import re
 import zipfile
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
+from transforms.columns import Columns, by_name, normalise
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here, not in memory
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls workbook
 
-# normalised column → measure
-MEASURE_COLUMNS = {
-    "tot_emp": "employment",
-    "emp_prse": "employment_prse",
-    "h_mean": "hourly_mean",
-    "a_mean": "annual_mean",
-    "mean_prse": "mean_prse",
-    "h_pct10": "hourly_p10",
-    "h_pct25": "hourly_p25",
-    "h_median": "hourly_median",
-    "h_pct75": "hourly_p75",
-    "h_pct90": "hourly_p90",
-    "a_pct10": "annual_p10",
-    "a_pct25": "annual_p25",
-    "a_median": "annual_median",
-    "a_pct75": "annual_p75",
-    "a_pct90": "annual_p90",
-    "jobs_1000": "jobs_per_1000",
-    "loc_quotient": "location_quotient",
+# measure → the normalised header spellings BLS has used for it
+MEASURES: dict[str, tuple[str, ...]] = {
+    "employment": ("tot_emp",),
+    "employment_prse": ("emp_prse",),
+    "jobs_per_1000": ("jobs_1000",),
+    "location_quotient": ("loc_quotient", "loc_q", "loc quotient"),
+    "hourly_mean": ("h_mean",),
+    "annual_mean": ("a_mean",),
+    "mean_prse": ("mean_prse",),
+    "hourly_p10": ("h_pct10", "h_wpct10"),
+    "hourly_p25": ("h_pct25", "h_wpct25"),
+    "hourly_median": ("h_median",),
+    "hourly_p75": ("h_pct75", "h_wpct75"),
+    "hourly_p90": ("h_pct90", "h_wpct90"),
+    "annual_p10": ("a_pct10", "a_wpct10"),
+    "annual_p25": ("a_pct25", "a_wpct25"),
+    "annual_median": ("a_median",),
+    "annual_p75": ("a_pct75", "a_wpct75"),
+    "annual_p90": ("a_pct90", "a_wpct90"),
 }
-_RENAMES = {
-    "group": "o_group",
-    "occ_group": "o_group",
-    "occ_titl": "occ_title",
-    "area_name": "area_title",
-    "loc_q": "loc_quotient",
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "occ_code": ("occ_code",),
+    "occ_title": ("occ_title", "occ_titl"),
 }
-# Documented caps where a workbook does not print its own (FORMATS.md §3.4).
-KNOWN_TOP_CODES = {
-    **{y: (115.00, 239_200.0) for y in range(2023, 2026)},
-    **{y: (100.00, 208_000.0) for y in range(2018, 2023)},
-    **{y: (90.00, 187_200.0) for y in range(2012, 2017)},
+DESCRIPTORS: dict[str, tuple[str, ...]] = {
+    "area": ("area",),
+    "area_title": ("area_title", "area_name"),
+    "state": ("state",),
+    "area_type": ("area_type",),
+    "naics": ("naics",),
+    "naics_title": ("naics_title",),
+    "i_group": ("i_group",),
+    "own_code": ("own_code",),
+    "ownership": ("ownership",),
+    "o_group": ("o_group", "occ_group", "group"),
+    "annual": ("annual",),
+    "hourly": ("hourly",),
 }
-_TOP_TEXT = re.compile(r"\$([\d,]+\.\d{2}) per hour or \$([\d,]+) per year")
-_YEAR_TEXT = re.compile(r"May (\d{4})|M(\d{4})_dl|May(\d{4})", re.IGNORECASE)
-_LEVELS = {"total": "total", "major": "major", "minor": "minor", "broad": "broad"}
+# Known and not loaded: not schema drift.
+IGNORED = ("pct_total", "pct_rpt", "prim_state", "st")
+
+# BLS's documented caps (README of the real samples; FORMATS.md §3.4), used only where a file
+# prints none: (hourly, annual). 2012–2014 "greater than", 2015 "greater than or equal to",
+# 2016 on "equal to or greater than".
+KNOWN_TOP_CODES: dict[int, tuple[Decimal, Decimal]] = {
+    **{y: (Decimal("90.00"), Decimal("187200")) for y in range(2012, 2016)},
+    **{y: (Decimal("100.00"), Decimal("208000")) for y in range(2016, 2022)},
+    **{y: (Decimal("115.00"), Decimal("239200")) for y in range(2022, 2026)},
+}
+
+# OWN_CODE (2019 on) and OWNERSHIP text (up to 2018) → one vocabulary. The codes and their
+# wording are BLS's field descriptions ("1= Federal Government; 2= State Government; …").
+OWNERSHIP_CODES: dict[str, str] = {
+    "1": "federal",
+    "2": "state",
+    "3": "local",
+    "123": "federal_state_local",
+    "235": "private_state_local",
+    "35": "private_local",
+    "5": "private",
+    "57": "private_local_gambling",
+    "58": "private_state_local_hospitals",
+    "59": "private_postal",
+    "1235": "all",
+}
+OWNERSHIP_TEXTS: dict[str, str] = {
+    "federal government": "federal",
+    "federal": "federal",
+    "state government": "state",
+    "state": "state",
+    "local government": "local",
+    "local": "local",
+    "federal, state, and local government": "federal_state_local",
+    "private, state, and local government": "private_state_local",
+    "private and local government": "private_local",
+    "private": "private",
+    "private sector": "private",
+    "private, local government gambling establishments (sector 71), and local government "
+    "casino hotels (sector 72)": "private_local_gambling",
+    "private plus state and local government hospitals": "private_state_local_hospitals",
+    "private and postal service": "private_postal",
+    "federal, state, and local government and private sector": "all",
+    "cross-industry": "all",
+    "all": "all",
+}
+
+_LEVELS = {
+    "total": "total",
+    "major": "major",
+    "minor": "minor",
+    "broad": "broad",
+    "detailed": "detailed",
+    "detail": "detailed",
+}
+_AREA_TYPES = {"1": "N", "2": "S", "3": "S", "4": "M", "6": "M"}
+_MARKERS = ("*", "**", "#", "~")
+_NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_SOC = r"\d{2}-\d{4}"
+
+_TOP_TEXT = re.compile(
+    r"\$\s*([\d,]+(?:\.\d+)?)\s*per\s+hour\s+or\s+\$\s*([\d,]+(?:\.\d+)?)\s*per\s+year",
+    re.IGNORECASE,
+)
+# "national_M2012_dl", "nat4d_M2016_owner_dl", "Nat4d_owner_M2019_dl", "all_data_M_2023",
+# "national_may2003_dl", "All May 2023 data"
+_NAME_YEAR = re.compile(r"(?:^|[_\s])(?:may|m)[\s_]?((?:19|20)\d{2})(?![0-9])", re.IGNORECASE)
+_TITLE_YEAR = re.compile(r"^\s*May\s+((?:19|20)\d{2})\b", re.IGNORECASE)  # "May 2016 OES …"
+_FIELD_DESCRIPTIONS = re.compile(r"field[\s_]*desc", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,28 +195,63 @@ class SpecialRequest:
     occupations: pd.DataFrame
     areas: pd.DataFrame
     industries: pd.DataFrame
+    # file label (or "label: member") → header cells no known column claims
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # (hourly, annual) cap in force, and where it came from ("printed" / "documented")
+    top_code: tuple[Decimal, Decimal] | None = None
+    top_code_source: str | None = None
 
 
-def _normalise_column(name: object) -> str:
-    text = str(name).strip().lower()
-    text = re.sub(r"_wpct", "_pct", text)
-    return _RENAMES.get(text, text)
+@dataclasses.dataclass(frozen=True)
+class _Book:
+    name: str  # the member name in a zip, or the file's label
+    book: CalamineWorkbook
+    descriptions_only: bool  # a field_descriptions.xls(x) member
 
 
-def _workbooks(path: Path, label: str) -> list[tuple[str, CalamineWorkbook]]:
-    """The workbook itself, or every xlsx inside a zip (names checked, sizes bounded)."""
+@dataclasses.dataclass(frozen=True)
+class _Sheet:
+    member: str
+    sheet: str
+    columns: Columns
+    frame: pd.DataFrame  # canonical column names, object cells, header row dropped
+    first_row: int  # spreadsheet row number of the frame's first row
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _open_book(data: bytes | Path, label: str, name: str) -> CalamineWorkbook:
+    try:
+        if isinstance(data, Path):
+            return CalamineWorkbook.from_path(str(data))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types
+        raise ValidationError(
+            label, "readable workbook", f"{name}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _workbooks(path: Path, label: str) -> tuple[list[_Book], bool]:
+    """Every workbook of the file (names checked, sizes bounded), and whether it was a zip."""
     if not zipfile.is_zipfile(path):
-        raise ValidationError(label, "zip or xlsx", "not a zip/xlsx file")
+        with path.open("rb") as fh:
+            if fh.read(len(OLE2_MAGIC)) != OLE2_MAGIC:
+                raise ValidationError(label, "zip, xlsx or xls", "not a zip/xlsx/xls file")
+        return [_Book(label, _open_book(path, label, label), False)], False
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         if "xl/workbook.xml" in names:
-            return [(path.name, CalamineWorkbook.from_path(str(path)))]
+            return [_Book(label, _open_book(path, label, label), False)], False
         books = []
         for info in archive.infolist():
             name = info.filename
             if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
                 raise ValidationError(label, "safe zip member names", f"refusing member {name!r}")
-            if not name.lower().endswith(".xlsx") or Path(name).name.startswith("~$"):
+            base = Path(name).name
+            if info.is_dir() or not base.lower().endswith((".xlsx", ".xls")):
+                continue
+            if base.startswith("~$"):  # an Excel lock file zipped by accident
                 continue
             if info.file_size > MAX_MEMBER_BYTES:
                 raise ValidationError(
@@ -104,259 +263,653 @@ def _workbooks(path: Path, label: str) -> list[tuple[str, CalamineWorkbook]]:
                 data = fh.read(MAX_MEMBER_BYTES + 1)
             if len(data) > MAX_MEMBER_BYTES:
                 raise ValidationError(label, "member size limit", f"{name} is larger than declared")
-            books.append((name, CalamineWorkbook.from_filelike(io.BytesIO(data))))
-    if not books:
-        raise ValidationError(label, "workbooks in zip", f"no .xlsx member; got {names[:5]}")
-    return books
+            descriptions = bool(_FIELD_DESCRIPTIONS.search(base))
+            books.append(_Book(name, _open_book(data, label, name), descriptions))
+    if not any(not b.descriptions_only for b in books):
+        raise ValidationError(
+            label, "workbooks in zip", f"no .xlsx/.xls data member; got {names[:5]}"
+        )
+    return books, True
 
 
-def _data_sheet(book: CalamineWorkbook) -> tuple[str, list[list[object]]] | None:
-    for sheet in book.sheet_names:
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        if rows and "occ_code" in {_normalise_column(c) for c in rows[0]}:
-            return sheet, rows
+def _header_row(rows: list[list[object]]) -> int | None:
+    for i, row in enumerate(rows[:10]):
+        if "occ_code" in {normalise(c) for c in row}:
+            return i
     return None
 
 
-def _year(member: str, book: CalamineWorkbook, sheet: str, label: str) -> int:
-    texts = [sheet, *book.sheet_names, Path(member).name]
-    for extra in book.sheet_names:
-        if "field" in extra.lower() and "desc" in extra.lower():
-            rows = book.get_sheet_by_name(extra).to_python(nrows=40)
-            texts += [str(c) for r in rows for c in r if c]
-    years = {int(next(g for g in m.groups() if g)) for t in texts for m in _YEAR_TEXT.finditer(t)}
-    if len(years) != 1:
+_KNOWN = {s for spellings in (*MEASURES.values(), *REQUIRED.values()) for s in spellings}
+
+
+def _data_sheets(
+    books: list[_Book], label: str, zipped: bool
+) -> tuple[list[_Sheet], dict[str, list[str]]]:
+    """Every sheet whose header holds OCC_CODE, its columns matched by name."""
+    found: list[_Sheet] = []
+    drift: dict[str, list[str]] = {}
+    lookalike: tuple[str, list[list[object]]] | None = None
+    for book in books:
+        if book.descriptions_only:
+            continue
+        for sheet in book.book.sheet_names:
+            if _FIELD_DESCRIPTIONS.search(sheet):
+                continue
+            data = book.book.get_sheet_by_name(sheet)
+            head = data.to_python(skip_empty_area=False, nrows=10)
+            at = _header_row(head)
+            if at is None:
+                if lookalike is None and any(normalise(c) in _KNOWN for r in head for c in r):
+                    lookalike = (f"{book.name} sheet '{sheet}'", head)
+                continue
+            rows = data.to_python(skip_empty_area=False)
+            where = f"{label}: {book.name}" if zipped else label
+            columns = _match(rows[at], where)
+            if columns.unknown:
+                drift[where] = list(columns.unknown)
+            body = pd.DataFrame(rows[at + 1 :], dtype=object)
+            frame = pd.DataFrame(
+                {
+                    name: (body[index] if index in body.columns else pd.Series(dtype=object))
+                    for name, index in columns.positions.items()
+                }
+            )
+            found.append(_Sheet(book.name, sheet, columns, frame, at + 2))
+    if not found:
+        if lookalike is not None:  # a data sheet without OCC_CODE: say what its header is
+            where, head = lookalike
+            row = next(r for r in head if any(normalise(c) in _KNOWN for c in r))
+            _match(row, f"{label}: {where}")
+        raise ValidationError(label, "OEWS data sheet", "no sheet with an OCC_CODE header")
+    return found, drift
+
+
+def _match(header: list[object], where: str) -> Columns:
+    optional = {**DESCRIPTORS, **MEASURES}
+    columns = by_name(header, where, required=REQUIRED, optional=optional, ignored=IGNORED)
+    if not any(m in columns for m in MEASURES):
+        shown = [str(c).strip() for c in header if str(c).strip()]
+        raise ValidationError(
+            where,
+            "required columns",
+            f"no employment or wage column (TOT_EMP, A_MEAN, H_MEDIAN, …); header found: {shown}",
+        )
+    return columns
+
+
+def _description_texts(books: list[_Book]) -> list[tuple[str, list[str]]]:
+    """(where, row texts) of every field-descriptions member or sheet (a row's cells joined:
+    the legend may hold ``#`` and its wording in one cell or in two)."""
+    out = []
+    for book in books:
+        for sheet in book.book.sheet_names:
+            if book.descriptions_only or _FIELD_DESCRIPTIONS.search(sheet):
+                rows = book.book.get_sheet_by_name(sheet).to_python(nrows=200)
+                lines = [" ".join(str(c).strip() for c in r if str(c).strip()) for r in rows]
+                out.append((f"{book.name} sheet '{sheet}'", [t for t in lines if t]))
+    return out
+
+
+def _year(
+    label: str,
+    path: Path,
+    books: list[_Book],
+    sheets: list[_Sheet],
+    descriptions: list[tuple[str, list[str]]],
+    zipped: bool,
+) -> int:
+    seen: dict[int, list[str]] = {}
+    names = [Path(b.name).stem for b in books if not b.descriptions_only]
+    names += [s.sheet for s in sheets]
+    if not zipped:
+        names += [Path(label).stem, path.stem]
+    for name in names:
+        for m in _NAME_YEAR.finditer(name):
+            seen.setdefault(int(m.group(1)), []).append(repr(name))
+    for where, cells in descriptions:
+        for cell in cells:
+            if m := _TITLE_YEAR.match(cell):
+                seen.setdefault(int(m.group(1)), []).append(f"{where}: {cell!r}")
+    if len(seen) != 1:
+        found = "; ".join(f"{y} in {', '.join(sorted(set(w)))}" for y, w in sorted(seen.items()))
         raise ValidationError(
             label,
             "one May reference year",
-            f"{member}: expected one 'May YYYY' in the sheet names or Field Descriptions, "
-            f"found {sorted(years) or 'none'}",
+            "expected one year in the member, workbook or sheet names (national_M2012_dl) or "
+            f"the Field Descriptions title ('May 2016 OES Estimates'); found {found or 'none'}",
         )
-    return years.pop()
+    return next(iter(seen))
 
 
-def _top_code(book: CalamineWorkbook, year: int) -> tuple[float, float] | None:
-    for sheet in book.sheet_names:
-        if "field" in sheet.lower():
-            rows = book.get_sheet_by_name(sheet).to_python(nrows=80)
-            for cell in (str(c) for r in rows for c in r if c):
-                if "#" in cell and (m := _TOP_TEXT.search(cell)):
-                    return float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
-    return KNOWN_TOP_CODES.get(year)
+def _printed_top_code(
+    label: str, descriptions: list[tuple[str, list[str]]]
+) -> tuple[Decimal, Decimal] | None:
+    printed: dict[tuple[Decimal, Decimal], str] = {}
+    for where, cells in descriptions:
+        for cell in cells:
+            if "#" in cell and (m := _TOP_TEXT.search(cell)):
+                cap = (Decimal(m.group(1).replace(",", "")), Decimal(m.group(2).replace(",", "")))
+                printed.setdefault(cap, where)
+    if len(printed) > 1:
+        raise ValidationError(
+            label,
+            "one top code",
+            "the field descriptions print different caps: "
+            + "; ".join(f"${h}/hour, ${a}/year in {w}" for (h, a), w in printed.items()),
+        )
+    return next(iter(printed), None)
 
 
-def _as_code(value: object) -> str:
-    """A code cell as text: Excel may store 1235 or 99 as the number 1235.0 or 99.0."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+# --------------------------------------------------------------------------- cells
 
 
-def _area_code(area: str, area_type: str) -> tuple[str, str]:
-    """Special-request AREA codes → time-series area codes and N/S/M types."""
-    area = area.strip()
-    if area_type == "1" or area == "99":
-        return "0000000", "N"
-    if area_type in ("2", "3"):
-        return area.zfill(2) + "00000", "S"
-    return area.zfill(7), "M"
+_KINDS = {float: 0, int: 0, str: 1, type(None): 2}  # anything else: 3
 
 
-def _industry_code(naics: str, i_group: str, own_code: str) -> str:
-    naics = naics.strip()
-    if naics == "000000" and own_code == "5":
-        return "000001"
-    sector = re.fullmatch(r"(\d{2})(?:-(\d{2}))?(?:0000)?", naics)
-    if i_group == "sector" and sector:
-        last = int(sector.group(2) or sector.group(1))
-        return f"{sector.group(1)}--{last + 1:02d}"
-    return naics
+def _text(column: pd.Series) -> pd.Series:
+    """Cells as stripped text, '' for empty ones, built column-wise in Arrow.
+
+    A number cell (a double in the workbook) reads as its shortest round-trip digits, without
+    a trailing '.0': the double 0.1 reads '0.1', never 0.1000000000000000055; 1235.0 reads
+    '1235' (Excel stores codes such as OWN_CODE or AREA as numbers at times).
+    """
+    cells = column.to_numpy(dtype=object)
+    kinds = np.fromiter(
+        map(_KINDS.get, map(type, cells), itertools.repeat(3)), dtype=np.int8, count=len(cells)
+    )
+    number = kinds == 0
+    floats = np.zeros(len(cells))
+    if number.any():
+        floats[number] = cells[number].astype(float)
+    empty_number = number & np.isnan(floats)
+    others = np.where(number, None, cells)
+    odd = kinds == 3
+    if odd.any():  # a boolean or a date where text or a number belongs: as Python writes it
+        others[odd] = [str(v) for v in others[odd]]
+    digits = pc.cast(pa.array(np.where(empty_number, 0.0, floats)), pa.string())
+    words = pc.utf8_trim_whitespace(pa.array(others, type=pa.string()).fill_null(""))
+    text = pc.if_else(pa.array(number & ~empty_number), digits, words)
+    return pd.Series(pd.array(text, dtype="str"), index=column.index)
 
 
-def _ownership(own_code: str) -> str:
-    return {"": "all", "1235": "all", "5": "private"}.get(own_code, f"own_code {own_code}")
+_code = _text  # a code cell: '1235', '99', '000000'
 
 
-def _cell(value: object) -> tuple[Decimal | None, str, str | None]:
-    """(value, status, marker) of one cell."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None, "suppressed", None
-    text = str(value).strip()
-    if text in ("", "*", "**"):
-        return None, "suppressed", text or None
-    if text == "#":
-        return None, "top_coded", "#"
-    if text == "~":
-        return None, "suppressed", "~"
-    try:
-        return Decimal(text.replace(",", "")), "ok", None
-    except InvalidOperation:
-        raise ValueError(text) from None
+def _number_text(text: pd.Series) -> pd.Series:
+    """Numeric text → canonical exact digits: no thousands separators, no exponent."""
+    digits = text.str.replace(",", "", regex=False)
+    exp = digits.str.contains("e", case=False, regex=False)
+    if exp.any():
+        digits = digits.copy()
+        digits[exp] = [format(Decimal(t), "f") for t in digits[exp]]
+    return digits
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cells:
+    text: pd.Series  # canonical: digits, a marker or ''
+    number: pd.Series  # bool: a number
+    marker: pd.Series  # bool: * ** # ~
+    blank: pd.Series  # bool: empty
+
+
+def _cells(column: pd.Series) -> _Cells:
+    raw = _text(column)
+    numeric = raw.str.replace(",", "", regex=False).str.fullmatch(_NUMBER)
+    if numeric.any() and (raw[numeric].str.contains(r"[,eE]", regex=True)).any():
+        raw = raw.where(~numeric, _number_text(raw.where(numeric, "0")))
+    return _Cells(raw, numeric, raw.isin(_MARKERS), raw == "")
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def _area_keys(frame: pd.DataFrame, label: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(area_code, area type N/S/M, name) per row."""
+    n = len(frame)
+    area = _code(frame["area"]) if "area" in frame else pd.Series([""] * n, index=frame.index)
+    if "area_type" in frame:
+        kind = _code(frame["area_type"])
+        unknown = sorted(set(kind[~kind.isin(list(_AREA_TYPES))]))
+        if unknown:
+            raise ValidationError(
+                label,
+                "known AREA_TYPE",
+                f"AREA_TYPE {unknown} (known: 1 U.S., 2 state, 3 territory, 4 MSA, 6 nonmetro)",
+            )
+        types = kind.map(_AREA_TYPES)
+    else:  # older state and metro files: the code's length says which
+        types = pd.Series(
+            np.select(
+                [area.isin(["", "99"]), area.str.fullmatch(r"\d{1,2}")], ["N", "S"], default="M"
+            ),
+            index=frame.index,
+        )
+    codes = pd.Series(
+        np.select(
+            [types == "N", types == "S"],
+            ["0000000", area.str.zfill(2) + "00000"],
+            default=area.str.zfill(7),
+        ),
+        index=frame.index,
+    )
+    bad = (types != "N") & ~area.str.fullmatch(r"\d{1,7}")
+    if bad.any():
+        raise ValidationError(
+            label, "numeric AREA codes", f"{int(bad.sum())} rows", sorted(set(area[bad]))
+        )
+    name = pd.Series(["U.S."] * n, index=frame.index)
+    for column in ("state", "area_title"):
+        if column in frame:
+            given = _text(frame[column])
+            name = given.where(given != "", name)
+    return codes, types, name
+
+
+def _ownership(frame: pd.DataFrame, label: str) -> pd.Series:
+    n = len(frame)
+    result = pd.Series(["all"] * n, index=frame.index, dtype=object)
+    mapped: list[pd.Series] = []
+    if "own_code" in frame:
+        code = _code(frame["own_code"])
+        by_code = code.map({c: "all" if c == "" else OWNERSHIP_CODES.get(c) for c in code.unique()})
+        _unknown_ownership(label, "OWN_CODE", code, by_code)
+        mapped.append(by_code)
+    if "ownership" in frame:
+        text = _code(frame["ownership"])
+        by_text = text.map(
+            {
+                t: "all" if t == "" else OWNERSHIP_CODES.get(t, OWNERSHIP_TEXTS.get(normalise(t)))
+                for t in text.unique()
+            }
+        )
+        _unknown_ownership(label, "OWNERSHIP", text, by_text)
+        mapped.append(by_text)
+    if len(mapped) == 2 and not (mapped[0] == mapped[1]).all():
+        differ = mapped[0] != mapped[1]
+        raise ValidationError(
+            label,
+            "OWN_CODE and OWNERSHIP agree",
+            f"{int(differ.sum())} rows disagree",
+            [
+                f"OWN_CODE {c!r} vs OWNERSHIP {t!r}"
+                for c, t in zip(
+                    frame.loc[differ, "own_code"], frame.loc[differ, "ownership"], strict=True
+                )
+            ],
+        )
+    return mapped[0] if mapped else result
+
+
+def _unknown_ownership(label: str, column: str, given: pd.Series, mapped: pd.Series) -> None:
+    unknown = sorted(set(given[mapped.isna()]))
+    if unknown:
+        raise ValidationError(
+            label,
+            "known ownership",
+            f"{column} {unknown} is not a known ownership (codes "
+            f"{', '.join(OWNERSHIP_CODES)}; texts such as 'Private', 'State government')",
+        )
+
+
+def _industry_keys(
+    frame: pd.DataFrame, ownership: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(industry_code, name, level) per row."""
+    n = len(frame)
+    if "naics" in frame:
+        naics = _code(frame["naics"])
+    else:
+        naics = pd.Series(["000000"] * n, index=frame.index)
+    naics = naics.where(naics != "0", "000000")  # cross-industry stored as the number 0
+    short = naics.str.fullmatch(r"\d{2,5}")
+    naics = naics.where(~short, naics.str.ljust(6, "0"))  # 6111 → 611100
+    group = (
+        _text(frame["i_group"]).str.lower()
+        if "i_group" in frame
+        else pd.Series([""] * n, index=frame.index)
+    )
+    code = naics.where(~((naics == "000000") & (ownership == "private")), "000001")
+    is_sector = (group == "sector") & naics.str.fullmatch(r"\d{2}(?:-\d{2})?(?:0000)?")
+    if is_sector.any():  # "31-33" or "310000" → "31--34", the time series' sector codes
+        sector = naics[is_sector].str.extract(r"^(\d{2})(?:-(\d{2}))?")
+        first = sector[0]
+        last = sector[1].fillna(first).astype(int) + 1
+        code = code.copy()
+        code[is_sector] = first + "--" + last.map("{:02d}".format)
+    name = (
+        _text(frame["naics_title"])
+        if "naics_title" in frame
+        else pd.Series(["Cross-industry"] * n, index=frame.index)
+    )
+    # display level as in oe.industry: 0 cross-industry, 1 its private-only twin, 2 sector,
+    # then the number of NAICS digits (from I_GROUP when given, else the code)
+    digits = group.str.extract(r"(\d)-digit")[0]
+    from_code = code.str.rstrip("0").str.len().clip(lower=2, upper=6).astype(str)
+    level = digits.fillna(from_code).astype(int)
+    level = level.where(~is_sector & ~code.str.contains("--", regex=False), 2)
+    level = level.where(code != "000001", 1).where(code != "000000", 0)
+    return code, name, level
+
+
+# --------------------------------------------------------------------------- parse
 
 
 def parse_special(path: Path, label: str | None = None) -> SpecialRequest:
     label = label or path.name
-    found = [(m, b, _data_sheet(b)) for m, b in _workbooks(path, label)]
-    found = [(m, b, s) for m, b, s in found if s is not None]
-    if not found:
-        raise ValidationError(label, "OEWS data sheet", "no sheet with an OCC_CODE header")
+    books, zipped = _workbooks(path, label)
+    sheets, drift = _data_sheets(books, label, zipped)
+    descriptions = _description_texts(books)
+    year = _year(label, path, books, sheets, descriptions, zipped)
+    printed = _printed_top_code(label, descriptions)
+    top = printed or KNOWN_TOP_CODES.get(year)
+    source = "printed" if printed else ("documented" if top else None)
+
     frames = []
-    years: set[int] = set()
-    top: tuple[float, float] | None = None
-    for member, book, (sheet, rows) in found:
-        year = _year(member, book, sheet, label)
-        years.add(year)
-        top = top or _top_code(book, year)
-        columns = [_normalise_column(c) for c in rows[0]]
-        frame = pd.DataFrame(rows[1:], columns=columns).assign(_member=member)
+    for sheet in sheets:
+        frame = sheet.frame.copy()
+        frame["_where"] = sheet.member if zipped else label
+        frame["_row"] = np.arange(sheet.first_row, sheet.first_row + len(frame))
         frames.append(frame)
-    if len(years) != 1:
-        raise ValidationError(label, "one May reference year", f"members span {sorted(years)}")
-    year = years.pop()
-    raw = pd.concat(frames, ignore_index=True)
-    required = {"occ_code", "occ_title"}
-    if not required <= set(raw.columns) or not (set(MEASURE_COLUMNS) & set(raw.columns)):
+    raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    raw = raw.reset_index(drop=True)
+    measures = [m for m in MEASURES if m in raw.columns]
+
+    soc = _code(raw["occ_code"])
+    cells = {m: _cells(raw[m]) for m in measures}
+    empty = pd.Series(True, index=raw.index)
+    for m in measures:
+        empty &= cells[m].blank
+    # A row with neither code nor values is padding (or a footnote line under the table).
+    keep = ~((soc == "") & empty)
+    if not soc[keep].str.fullmatch(_SOC).all():
+        bad = keep & ~soc.str.fullmatch(_SOC)
         raise ValidationError(
             label,
-            "expected columns",
-            f"need OCC_CODE, OCC_TITLE and wage/employment columns; got {list(raw.columns)}",
-        )
-    text = raw[[c for c in raw.columns if c not in MEASURE_COLUMNS]].map(_as_code)
-    for column, default in (
-        ("area", "99"),
-        ("area_type", "1"),
-        ("naics", "000000"),
-        ("own_code", "1235"),
-        ("i_group", "cross-industry"),
-        ("area_title", "U.S."),
-        ("naics_title", "Cross-industry"),
-        ("o_group", ""),
-    ):
-        if column not in text.columns:
-            text[column] = default
-    text = text[text["occ_code"].str.strip().str.fullmatch(r"\d{2}-\d{4}")]
-    codes = [
-        _area_code(a, t)
-        for a, t in zip(
-            text["area"].astype(str), text["area_type"].astype(str).str.strip(), strict=True
-        )
-    ]
-    keys = pd.DataFrame(
-        {
-            "reference_year": year,
-            "reference_period": f"May {year}",
-            "areatype_code": [t for _, t in codes],
-            "area_code": [c for c, _ in codes],
-            "industry_code": [
-                _industry_code(n, g.strip().lower(), o.strip())
-                for n, g, o in zip(
-                    text["naics"].astype(str),
-                    text["i_group"].astype(str),
-                    text["own_code"].astype(str),
-                    strict=True,
-                )
+            "OCC_CODE is a SOC code (NN-NNNN)",
+            f"{int(bad.sum())} rows",
+            [
+                f"{w} row {r}: {c!r}"
+                for w, r, c in zip(raw["_where"][bad], raw["_row"][bad], soc[bad], strict=True)
             ],
-            "ownership": [_ownership(o.strip()) for o in text["own_code"].astype(str)],
-            "soc_code": text["occ_code"].str.strip().to_numpy(),
-        },
-        index=text.index,
-    )
-    records = []
-    bad: list[str] = []
-    for column, measure in MEASURE_COLUMNS.items():
-        if column not in raw.columns:
-            continue
-        unit_cap = None
-        if top and measure.startswith("hourly"):
-            unit_cap = top[0]
-        elif top and measure.startswith("annual"):
-            unit_cap = top[1]
-        for idx, value in raw.loc[text.index, column].items():
-            try:
-                number, status, marker = _cell(value)
-            except ValueError as exc:
-                bad.append(f"{keys.at[idx, 'soc_code']} {column.upper()}={exc}")
-                continue
-            if status == "top_coded" and unit_cap is None:
-                bad.append(
-                    f"{keys.at[idx, 'soc_code']} {column.upper()}=# but no cap known for May {year}"
-                )
-            records.append(
-                (idx, measure, number, status, unit_cap if status == "top_coded" else None, marker)
+        )
+    raw, soc = raw[keep], soc[keep]
+    cells = {
+        m: _Cells(c.text[keep], c.number[keep], c.marker[keep], c.blank[keep])
+        for m, c in cells.items()
+    }
+
+    bad_cells = []
+    for m in measures:
+        odd = ~(cells[m].number | cells[m].marker | cells[m].blank)
+        bad_cells += [
+            f"{w} row {r} {code} {m}={t!r}"
+            for w, r, code, t in zip(
+                raw["_where"][odd], raw["_row"][odd], soc[odd], cells[m].text[odd], strict=True
             )
-    if bad:
-        raise ValidationError(
-            label, "values are numbers or BLS markers (*, **, #, ~)", f"{len(bad)} cells", bad
-        )
-    values = pd.DataFrame.from_records(
-        records,
-        columns=["_idx", "measure", "value", "status", "top_code_threshold", "footnote_codes"],
-    )
-    estimates = (
-        keys.loc[values["_idx"]]
-        .reset_index(drop=True)
-        .assign(
-            measure=values["measure"],
-            value=values["value"].map(lambda d: None if d is None else str(d)),  # exact digits
-            status=values["status"],
-            top_code_threshold=values["top_code_threshold"],
-            footnote_codes=values["footnote_codes"],
-            series_id=None,
-        )
-    )
-    dupes = estimates.duplicated(
-        ["area_code", "industry_code", "ownership", "soc_code", "measure"], keep=False
-    )
-    if dupes.any():
-        sample = estimates[dupes].head(5)
+        ]
+    if bad_cells:
         raise ValidationError(
             label,
-            "no duplicate keys",
-            f"{int(dupes.sum())} rows repeat a key",
-            [" | ".join(map(str, r)) for r in sample.itertuples(index=False)],
+            "values are numbers, blanks or BLS markers (*, **, #, ~)",
+            f"{len(bad_cells)} cells",
+            bad_cells,
         )
-    soc_version = "2018" if year >= 2021 else ("2018-hybrid" if year >= 2019 else "2010")
-    occ = text.drop_duplicates("occ_code")
-    occupations = pd.DataFrame(
+
+    ownership = _ownership(raw, label)
+    area_code, area_type, area_name = _area_keys(raw, label)
+    industry_code, industry_name, industry_level = _industry_keys(raw, ownership)
+    title = _text(raw["occ_title"])
+    group = (
+        _text(raw["o_group"]).str.lower()
+        if "o_group" in raw
+        else pd.Series([""] * len(raw), index=raw.index)
+    )
+    never = pd.Series(False, index=raw.index)
+    annual = _text(raw["annual"]).str.upper() == "TRUE" if "annual" in raw else never
+    hourly = _text(raw["hourly"]).str.upper() == "TRUE" if "hourly" in raw else never
+    rows = pd.DataFrame(
         {
-            "soc_code": occ["occ_code"].str.strip(),
-            "soc_version": soc_version,
-            "title": occ["occ_title"].str.strip(),
-            "level": [
-                "total" if c.strip() == "00-0000" else _LEVELS.get(g.strip().lower(), "detailed")
-                for c, g in zip(occ["occ_code"], occ["o_group"], strict=True)
-            ],
-            "sort_sequence": range(len(occ)),
+            "area_code": area_code,
+            "industry_code": industry_code,
+            "ownership": ownership,
+            "soc_code": soc,
+            "title": title,
+            "group": group,
+            "annual": annual,
+            "hourly": hourly,
+            "area_type": area_type,
+            "area_name": area_name,
+            "industry_name": industry_name,
+            "industry_level": industry_level,
+            **{m: cells[m].text for m in measures},
         }
     )
-    area_rows = pd.DataFrame(
-        {
-            "area_code": keys["area_code"],
-            "area_type": keys["areatype_code"],
-            "name": text["area_title"].str.strip(),
-            "state_code": [
-                c[:2] if t == "S" else None
-                for c, t in zip(keys["area_code"], keys["areatype_code"], strict=True)
-            ],
-        }
-    ).drop_duplicates("area_code")
-    ind = pd.DataFrame(
-        {
-            "industry_code": keys["industry_code"],
-            "name": text["naics_title"].str.strip(),
-            "level": 0,
-            "sort_sequence": 0,
-        }
-    ).drop_duplicates("industry_code")
+    rows = _collapse_duplicates(rows, raw, measures, label).reset_index(drop=True)
+
+    top_coded_any = any((rows[m] == "#").any() for m in measures)
+    if top_coded_any and top is None:
+        sample = [
+            f"{code} {m}=#" for m in measures for code in rows["soc_code"][rows[m] == "#"].head(3)
+        ]
+        raise ValidationError(
+            label,
+            "a top code for every #",
+            f"# but no cap known for May {year}: the file prints none and none is documented",
+            sample,
+        )
+    if top_coded_any and top is not None:
+        _check_caps(rows, measures, top, source or "", year, label)
+
+    estimates = _estimates(rows, measures, top, year)
+    occupations = _occupations(rows, year)
+    areas = (
+        pd.DataFrame(
+            {
+                "area_code": rows["area_code"],
+                "area_type": rows["area_type"],
+                "state_code": rows["area_code"].str[:2].where(rows["area_type"] == "S", None),
+                "name": rows["area_name"],
+            }
+        )
+        .drop_duplicates("area_code")
+        .reset_index(drop=True)
+    )
+    industries = (
+        pd.DataFrame(
+            {
+                "industry_code": rows["industry_code"],
+                "name": rows["industry_name"],
+                "level": rows["industry_level"].astype("int64"),
+                "sort_sequence": 0,
+            }
+        )
+        .drop_duplicates("industry_code")
+        .reset_index(drop=True)
+    )
     return SpecialRequest(
         year,
-        ", ".join(sorted(set(raw["_member"]))),
+        ", ".join(sorted({s.member for s in sheets})),
         estimates,
         occupations,
-        area_rows[["area_code", "area_type", "state_code", "name"]],
-        ind,
+        areas,
+        industries,
+        drift,
+        top,
+        source,
+    )
+
+
+def _collapse_duplicates(
+    rows: pd.DataFrame, raw: pd.DataFrame, measures: list[str], label: str
+) -> pd.DataFrame:
+    """One row per key; rows repeated with every value equal (BLS's broad + detailed listing
+    of one code) become one row of level 'detailed'; repeated rows that differ fail."""
+    key = ["area_code", "industry_code", "ownership", "soc_code"]
+    repeated = rows.duplicated(key, keep=False)
+    if not repeated.any():
+        return rows
+    compared = ["title", "annual", "hourly", *measures]
+    dupes = rows[repeated]
+    distinct = dupes.drop_duplicates([*key, *compared])
+    conflicting = distinct[distinct.duplicated(key, keep=False)]
+    if not conflicting.empty:
+        examples = []
+        for _, group in conflicting.groupby(key, sort=False):
+            first, second = group.index[0], group.index[1]
+            differ = [
+                f"{c.upper()} {rows.at[first, c]!r} vs {rows.at[second, c]!r}"
+                for c in compared
+                if rows.at[first, c] != rows.at[second, c]
+            ]
+            examples.append(
+                f"{rows.at[first, 'soc_code']} at {raw.at[first, '_where']} row "
+                f"{raw.at[first, '_row']} ({rows.at[first, 'group'] or 'no group'}) and row "
+                f"{raw.at[second, '_row']} ({rows.at[second, 'group'] or 'no group'}) differ: "
+                + ", ".join(differ)
+            )
+        raise ValidationError(
+            label,
+            "a code listed twice has the same values",
+            f"{conflicting.groupby(key).ngroups} codes are listed twice with different values",
+            examples,
+        )
+    detailed = dupes.groupby(key, sort=False)["group"].transform(
+        lambda g: "detailed" if (g.map(_LEVELS.get) == "detailed").any() else g.iloc[0]
+    )
+    rows = rows.copy()
+    rows.loc[detailed.index, "group"] = detailed
+    return rows[~rows.duplicated(key, keep="first")]
+
+
+def _check_caps(
+    rows: pd.DataFrame,
+    measures: list[str],
+    top: tuple[Decimal, Decimal],
+    source: str,
+    year: int,
+    label: str,
+) -> None:
+    """With # in force, no published percentile wage may exceed the cap (a printed cap that
+    does not fit the data, or a wrong documented one, is caught here). Means are not checked:
+    a mean above the cap is published (May 2023 29-1022 hourly mean $160.73, cap $115)."""
+    over = []
+    for m in measures:
+        if not m.startswith(("hourly_", "annual_")) or m.endswith("_mean"):
+            continue  # a mean may exceed the cap: BLS prints it unless it is # itself
+        unit = 0 if m.startswith("hourly_") else 1
+        text = rows[m]
+        published = ~(text.isin(_MARKERS) | (text == ""))
+        values = text.where(published, "0").astype("float64")
+        above = published & (values > float(top[unit]))
+        for code, value in zip(rows["soc_code"][above], text[above], strict=True):
+            over.append(f"{code} {m}={value} > ${top[unit]:,}")
+    if over:
+        documented = KNOWN_TOP_CODES.get(year)
+        raise ValidationError(
+            label,
+            "published wages below the top code",
+            f"{len(over)} published wages exceed the {source} cap of ${top[0]}/hour, "
+            f"${top[1]:,}/year for May {year}"
+            + (
+                f" (documented: ${documented[0]}/hour, ${documented[1]:,}/year)"
+                if documented
+                else ""
+            ),
+            over,
+        )
+
+
+STATUSES = ("ok", "suppressed", "top_coded", "not_applicable", "annual_only", "hourly_only")
+_KEYS = ("area_type", "area_code", "industry_code", "ownership", "soc_code")
+
+
+def _estimates(
+    rows: pd.DataFrame,
+    measures: list[str],
+    top: tuple[Decimal, Decimal] | None,
+    year: int,
+) -> pd.DataFrame:
+    """One row per (row, measure), built column-wise (no Python loop over cells)."""
+    n = len(rows)
+    never = np.zeros(n, dtype=bool)
+    annual = rows["annual"].to_numpy(dtype=bool)
+    hourly = rows["hourly"].to_numpy(dtype=bool)
+    values, notes, statuses, thresholds = [], [], [], []
+    for m in measures:
+        text = rows[m]
+        blank = (text == "").to_numpy(dtype=bool)
+        number = ~(blank | text.isin(_MARKERS).to_numpy(dtype=bool))
+        absent = blank | (text == "*").to_numpy(dtype=bool)
+        if m.startswith("hourly_"):
+            only, only_status = annual & absent, 4
+        elif m.startswith("annual_"):
+            only, only_status = hourly & absent, 5
+        else:
+            only, only_status = never, 1
+        top_coded = (text == "#").to_numpy(dtype=bool)
+        status = np.select(
+            [number, only, blank, top_coded], [0, only_status, 3, 2], default=1
+        ).astype(np.int8)
+        cap = np.nan
+        if top is not None and m.startswith("hourly_"):
+            cap = float(top[0])
+        elif top is not None and m.startswith("annual_"):
+            cap = float(top[1])
+        values.append(text.where(number))
+        notes.append(text.where(~number & ~blank))
+        statuses.append(status)
+        thresholds.append(np.where(status == 2, cap, np.nan))
+    keys = {k: _repeated(rows[k], len(measures)) for k in _KEYS}
+    return pd.DataFrame(
+        {
+            "reference_year": np.full(n * len(measures), year, dtype="int64"),
+            "reference_period": f"May {year}",
+            "areatype_code": keys["area_type"],
+            "area_code": keys["area_code"],
+            "industry_code": keys["industry_code"],
+            "ownership": keys["ownership"],
+            "soc_code": keys["soc_code"],
+            "measure": _decoded(np.repeat(np.arange(len(measures)), n), measures),
+            "value": pd.concat(values, ignore_index=True),
+            "status": _decoded(np.concatenate(statuses), STATUSES),
+            "top_code_threshold": np.concatenate(thresholds),
+            "footnote_codes": pd.concat(notes, ignore_index=True),
+            "series_id": None,
+        }
+    )
+
+
+def _decoded(codes: np.ndarray, names: Iterable[str]) -> pd.Series:
+    """Text column from integer codes into ``names`` (Arrow dictionary decode: no Python
+    object per row)."""
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(names), pa.string()))
+    return pd.Series(pd.array(dictionary.dictionary_decode(), dtype="str"))
+
+
+def _repeated(column: pd.Series, times: int) -> pd.Series:
+    """The column repeated ``times`` over (one copy per measure)."""
+    codes, uniques = pd.factorize(column)
+    return _decoded(np.tile(codes, times), [str(u) for u in uniques])
+
+
+def _occupations(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    soc_version = "2018" if year >= 2021 else ("2018-hybrid" if year >= 2019 else "2010")
+    level = rows["group"].map(_LEVELS).fillna("detailed")
+    level = level.where(rows["soc_code"] != "00-0000", "total")
+    published_detailed = set(rows["soc_code"][level == "detailed"])
+    first = ~rows["soc_code"].duplicated()
+    occ = rows[first]
+    level = level[first].where(~occ["soc_code"].isin(published_detailed), "detailed")
+    return pd.DataFrame(
+        {
+            "soc_code": occ["soc_code"].to_numpy(),
+            "soc_version": soc_version,
+            "title": occ["title"].to_numpy(),
+            "level": level.to_numpy(),
+            "sort_sequence": np.arange(len(occ), dtype="int64"),
+            "description": pd.array([None] * len(occ), dtype="string"),
+        }
     )
 
 
@@ -387,4 +940,5 @@ def stage_special(
         sources=stamp(sources, vintage),
         guarded_table="oews_estimates",
         yields_to="oews",
+        schema_drift=dict(parsed.schema_drift),
     )
