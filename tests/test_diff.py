@@ -38,8 +38,23 @@ def cli(paths: DataPaths, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def expected_diff(a: str, b: str) -> dict[str, object]:
-    tables = {t: {"added": 0, "removed": 0, "changed": 0} for t in COMPARED}
+    tables: dict[str, dict[str, object]] = {
+        t: {"added": 0, "removed": 0, "changed": 0, "examples": []} for t in COMPARED
+    }
     tables["oews_estimates"]["changed"] = 1
+    tables["oews_estimates"]["examples"] = [
+        {
+            "key": {
+                "reference_year": 2024,
+                "area_code": "0000000",
+                "industry_code": "000000",
+                "ownership": "all",
+                "soc_code": "29-2072",
+                "measure": "annual_median",
+            },
+            "changes": {"value": ["50250", "51140"]},
+        }
+    ]
     return {
         "old": a,
         "new": b,
@@ -94,14 +109,19 @@ def test_diff_bundles_shows_one_changed_row_and_one_figure(
         assert figures["medical_records_median_hourly_wage"]["text"] == "$24.16"
     # Backwards, the same change the other way round.
     back = diff_bundles(paths.published / b, paths.published / a)
-    assert back["tables"]["oews_estimates"] == {"added": 0, "removed": 0, "changed": 1}
+    backwards = back["tables"]["oews_estimates"]
+    assert (backwards["added"], backwards["removed"], backwards["changed"]) == (0, 0, 1)
+    assert [e["changes"] for e in backwards["examples"]] == [{"value": ["51140", "50250"]}]
     assert [(f["id"], f["old"], f["new"]) for f in back["figures"]] == [
         ("medical_records_median_wage", "$51,140", "$50,250")
     ]
     # A release compared with itself: nothing.
     same = diff_bundles(paths.published / b, paths.published / b)
     assert same["figures"] == []
-    assert all(d == {"added": 0, "removed": 0, "changed": 0} for d in same["tables"].values())
+    assert all(
+        d == {"added": 0, "removed": 0, "changed": 0, "examples": []}
+        for d in same["tables"].values()
+    )
     assert diff_markdown(same)[-1] == "None of the figures in figures.yaml changed."
 
 
@@ -136,6 +156,11 @@ def test_diff_command_defaults_to_previous_vs_latest(two: tuple[DataPaths, str, 
         "| oews_footnotes | 0 | 0 | 0 |\n"
         "| projections | 0 | 0 | 0 |\n"
         "| soc_crosswalk | 0 | 0 | 0 |\n"
+        "\n"
+        "### Rows that changed (up to 10 per table)\n"
+        "\n"
+        "- oews_estimates: 29-2072 annual_median (area 0000000, industry 000000, all, May 2024): "
+        "value 50250 → 51140\n"
         "\n"
         "### Figures that changed\n"
         "\n"

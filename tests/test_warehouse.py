@@ -156,8 +156,17 @@ def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: P
     publish.publish(paths, second.release_id)
 
     con = duckdb.connect(str(paths.analyst_db), read_only=True)
-    latest_ids = con.execute("SELECT DISTINCT release_id FROM oews_estimates").fetchall()
-    assert latest_ids == [(second.release_id,)]
+    latest_ids = con.execute(
+        "SELECT release_id, count(*) FROM oews_estimates GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    # A revision rewrites only the cell that changed (29-2072, national, all industries: its
+    # 17 measures); every other row keeps the release that loaded it.
+    assert latest_ids == [(first.release_id, 3043 - 17), (second.release_id, 17)]
+    revised = con.execute(
+        "SELECT DISTINCT release_id FROM oews_estimates WHERE soc_code = '29-2072' "
+        "AND area_code = '0000000' AND industry_code = '000000'"
+    ).fetchall()
+    assert revised == [(second.release_id,)]
     older = con.execute(f'SELECT DISTINCT release_id FROM "{first.release_id}".oews_estimates')
     assert older.fetchall() == [(first.release_id,)]
     con.close()
@@ -272,3 +281,173 @@ def test_one_table_staged_twice_in_a_release_keeps_one_row_per_key(paths: DataPa
     with lake.connect(paths, read_only=True) as con:
         rows = con.execute("SELECT area_code, name FROM lake.areas ORDER BY 1").fetchall()
     assert rows == [("0000000", "U.S."), ("0600000", "California")]
+
+
+# --- exact change detection at every size -----------------------------------------------------
+
+MEASURE_NAMES = [
+    "employment", "employment_prse", "hourly_mean", "annual_mean", "mean_prse", "hourly_p10",
+    "hourly_p25", "hourly_median", "hourly_p75", "hourly_p90", "annual_p10", "annual_p25",
+    "annual_median", "annual_p75", "annual_p90", "jobs_per_1000", "location_quotient",
+]  # fmt: skip
+
+
+def big_estimates(out: Path, rid: str, *, areas: int = 600, occupations: int = 30) -> Path:
+    """A staged oews_estimates file of areas × occupations × 17 measures (306,000 rows by
+    default: more than any size a shortcut might treat differently), typed like the lake."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    columns = ", ".join(f"{c}::{t} AS {c}" for c, t in lake.TABLES["oews_estimates"].items())
+    con.execute(
+        f"""COPY (
+          SELECT {columns} FROM (
+            SELECT 2024 AS reference_year, 'May 2024' AS reference_period, 'M' AS areatype_code,
+                   lpad(CAST(10000 + a AS VARCHAR), 7, '0') AS area_code, '000000' AS industry_code,
+                   'all' AS ownership, printf('29-%04d', 1000 + o) AS soc_code, m AS measure,
+                   (a * 1000 + o * 17 + k)::DECIMAL(18,3) AS value, 'ok' AS status,
+                   NULL AS top_code_threshold, NULL AS footnote_codes, '{rid}' AS release_id
+            FROM range({areas}) r(a), range({occupations}) q(o),
+                 (SELECT unnest($m) AS m, generate_subscripts($m, 1) AS k)
+          )
+        ) TO '{out}' (FORMAT parquet)""",
+        {"m": MEASURE_NAMES},
+    )
+    con.close()
+    return out
+
+
+def edit_staged(path: Path, sql: str) -> int:
+    """Rewrite a staged file through ``sql`` over ``staged``; return its row count."""
+    tmp = path.with_suffix(".tmp.parquet")
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW staged AS SELECT * FROM read_parquet('{path}')")
+    con.execute(f"COPY ({sql}) TO '{tmp}' (FORMAT parquet)")
+    rows = con.execute(f"SELECT count(*) FROM read_parquet('{tmp}')").fetchone()[0]
+    con.close()
+    os.replace(tmp, path)
+    return rows
+
+
+def big_load(path: Path, rows: int) -> load.StagedLoad:
+    table = load.StagedTable("oews_estimates", path, rows, {"reference_year": 2024}, adopt=True)
+    return load.StagedLoad("oews", "May 2024", [table], {}, guarded_table="oews_estimates")
+
+
+def lake_value(paths: DataPaths, soc: str, area: str, measure: str) -> object:
+    with lake.connect(paths, read_only=True) as con:
+        return con.execute(
+            "SELECT value FROM lake.oews_estimates WHERE soc_code = ? AND area_code = ? "
+            "AND measure = ?",
+            [soc, area, measure],
+        ).fetchone()[0]
+
+
+def test_one_changed_value_in_a_large_table_makes_a_release_naming_it(paths: DataPaths) -> None:
+    rid = load.plan_release_id(paths)
+    first = big_estimates(paths.staging / rid / "oews_estimates.parquet", rid)
+    made = load.load_release(paths, rid, [big_load(first, 306_000)])
+    assert made.row_counts["oews_estimates"] == 306_000
+    publish.publish(paths, rid)
+
+    rid2 = load.plan_release_id(paths)
+    second = big_estimates(paths.staging / rid2 / "oews_estimates.parquet", rid2)
+    rows = edit_staged(
+        second,
+        "SELECT * REPLACE (CASE WHEN soc_code = '29-1007' AND area_code = '0010123' "
+        "AND measure = 'annual_median' THEN 51150 ELSE value END AS value) FROM staged",
+    )
+    old = lake_value(paths, "29-1007", "0010123", "annual_median")
+    revised = load.load_release(paths, rid2, [big_load(second, rows)])
+
+    assert revised is not None, "a revised value must make a release"
+    change = revised.changes["oews_estimates"]
+    assert (change["added"], change["removed"], change["changed"]) == (0, 0, {"value": 1})
+    assert change["cells_changed"] == 1
+    assert change["examples"] == [
+        {
+            "key": {
+                "reference_year": 2024,
+                "area_code": "0010123",
+                "industry_code": "000000",
+                "ownership": "all",
+                "soc_code": "29-1007",
+                "measure": "annual_median",
+            },
+            "changes": {"value": [str(int(old)), "51150"]},
+        }
+    ]
+    assert lake_value(paths, "29-1007", "0010123", "annual_median") == 51150
+    assert revised.row_counts["oews_estimates"] == 306_000 == lake_counts(paths)["oews_estimates"]
+    with lake.connect(paths, read_only=True) as con:
+        # Only the changed cell was rewritten: its 17 rows carry the new release.
+        by_release = dict(
+            con.execute(
+                "SELECT release_id, count(*) FROM lake.oews_estimates GROUP BY 1"
+            ).fetchall()
+        )
+    assert by_release == {rid: 306_000 - 17, rid2: 17}
+    bundle = publish.publish(paths, rid2)
+    notes = (bundle / "RELEASE_NOTES.md").read_text()
+    assert "29-1007" in notes and "51150" in notes, notes
+
+
+def test_added_removed_and_status_changes_are_all_found(paths: DataPaths) -> None:
+    rid = load.plan_release_id(paths)
+    first = big_estimates(paths.staging / rid / "e.parquet", rid, areas=50, occupations=20)
+    load.load_release(paths, rid, [big_load(first, 17_000)])
+
+    rid2 = load.plan_release_id(paths)
+    second = big_estimates(paths.staging / rid2 / "e.parquet", rid2, areas=50, occupations=20)
+    rows = edit_staged(
+        second,
+        # one cell loses a measure, another measure turns suppressed, one occupation is new
+        "SELECT * FROM staged WHERE NOT (soc_code = '29-1003' AND area_code = '0010004' "
+        "AND measure = 'hourly_p90') "
+        "UNION ALL SELECT * REPLACE ('29-1999' AS soc_code) FROM staged "
+        "WHERE soc_code = '29-1000' AND area_code = '0010000'",
+    )
+    rows = edit_staged(
+        second,
+        "SELECT * REPLACE (CASE WHEN soc_code = '29-1010' AND area_code = '0010040' AND "
+        "measure = 'employment' THEN NULL ELSE value END AS value, CASE WHEN soc_code = "
+        "'29-1010' AND area_code = '0010040' AND measure = 'employment' THEN 'suppressed' "
+        "ELSE status END AS status) FROM staged",
+    )
+    revised = load.load_release(paths, rid2, [big_load(second, rows)])
+    change = revised.changes["oews_estimates"]
+    assert change["added"] == 17
+    assert change["removed"] == 1
+    assert change["changed"] == {"status": 1, "value": 1}
+    assert change["cells_changed"] == 3
+    assert lake_counts(paths)["oews_estimates"] == rows == revised.row_counts["oews_estimates"]
+    assert lake_value(paths, "29-1010", "0010040", "employment") is None
+
+
+def test_a_lake_without_stored_cells_still_finds_the_revision(paths: DataPaths) -> None:
+    rid = load.plan_release_id(paths)
+    first = big_estimates(paths.staging / rid / "e.parquet", rid, areas=40, occupations=10)
+    load.load_release(paths, rid, [big_load(first, 6_800)])
+    with lake.connect(paths) as con:  # as a lake written before cells were kept
+        con.execute("DELETE FROM lake.oews_estimates_cells")
+
+    rid2 = load.plan_release_id(paths)
+    second = big_estimates(paths.staging / rid2 / "e.parquet", rid2, areas=40, occupations=10)
+    rows = edit_staged(
+        second,
+        "SELECT * REPLACE (CASE WHEN soc_code = '29-1001' AND area_code = '0010001' "
+        "AND measure = 'employment' THEN 1 ELSE value END AS value) FROM staged",
+    )
+    revised = load.load_release(paths, rid2, [big_load(second, rows)])
+    assert revised.changes["oews_estimates"]["changed"] == {"value": 1}
+    assert lake_value(paths, "29-1001", "0010001", "employment") == 1
+    with lake.connect(paths, read_only=True) as con:
+        stored = con.execute("SELECT sum(n) FROM lake.oews_estimates_cells").fetchone()[0]
+    assert stored == 6_800  # every cell is stored again
+
+    rid3 = load.plan_release_id(paths)
+    third = big_estimates(paths.staging / rid3 / "e.parquet", rid3, areas=40, occupations=10)
+    edit_staged(third, "SELECT * FROM staged")
+    assert load.load_release(paths, rid3, [big_load(third, 6_800)]) is not None  # 1 → back
+    rid4 = load.plan_release_id(paths)
+    fourth = big_estimates(paths.staging / rid4 / "e.parquet", rid4, areas=40, occupations=10)
+    assert load.load_release(paths, rid4, [big_load(fourth, 6_800)]) is None  # same again

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from warehouse import lake
+from warehouse.changes import examples
 
 COMPARED = [t for t in lake.TABLES if t not in ("releases", "raw_files")]
 
@@ -21,22 +22,33 @@ def _table(bundle: Path, name: str) -> str:
     return "read_parquet('" + str(bundle / f"{name}.parquet").replace("'", "''") + "')"
 
 
-def table_diff(con: duckdb.DuckDBPyConnection, old: Path, new: Path, table: str) -> dict[str, int]:
+def _columns(con: duckdb.DuckDBPyConnection, bundle: Path, table: str) -> list[str]:
+    con.execute(f"SELECT * FROM {_table(bundle, table)} LIMIT 0")
+    return [d[0] for d in con.description]
+
+
+def table_diff(con: duckdb.DuckDBPyConnection, old: Path, new: Path, table: str) -> dict[str, Any]:
+    """Rows added, removed and changed (by primary key) from ``old`` to ``new``, and a few
+    changed rows named old → new. Columns only one bundle has (a column added in a later
+    version) are not compared."""
     key = lake.PRIMARY_KEYS[table]
-    values = [c for c in lake.TABLES[table] if c not in key and c != "release_id"]
     if not (old / f"{table}.parquet").exists():
         count = con.execute(f"SELECT count(*) FROM {_table(new, table)}").fetchone()[0]
-        return {"added": count, "removed": 0, "changed": 0}
-    on = " AND ".join(f"a.{c} IS NOT DISTINCT FROM b.{c}" for c in key)
-    differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in values) or "false"
+        return {"added": count, "removed": 0, "changed": 0, "examples": []}
+    shared = set(_columns(con, old, table)) & set(_columns(con, new, table))
+    values = [c for c in lake.TABLES[table] if c not in key and c != "release_id" and c in shared]
+    on = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM c.{c}" for c in values) or "false"
+    joined = f"{_table(new, table)} s FULL OUTER JOIN {_table(old, table)} c ON {on}"
     added, removed, changed = con.execute(
-        f"""SELECT count(*) FILTER (WHERE a.{key[0]} IS NULL AND b.{key[0]} IS NOT NULL),
-                   count(*) FILTER (WHERE b.{key[0]} IS NULL AND a.{key[0]} IS NOT NULL),
-                   count(*) FILTER (WHERE a.{key[0]} IS NOT NULL AND b.{key[0]} IS NOT NULL
+        f"""SELECT count(*) FILTER (WHERE c.{key[0]} IS NULL AND s.{key[0]} IS NOT NULL),
+                   count(*) FILTER (WHERE s.{key[0]} IS NULL AND c.{key[0]} IS NOT NULL),
+                   count(*) FILTER (WHERE c.{key[0]} IS NOT NULL AND s.{key[0]} IS NOT NULL
                                     AND ({differs}))
-            FROM {_table(old, table)} a FULL OUTER JOIN {_table(new, table)} b ON {on}"""
+            FROM {joined}"""
     ).fetchone()
-    return {"added": added, "removed": removed, "changed": changed}
+    found = examples(con, joined, [], key, values) if added or removed or changed else []
+    return {"added": added, "removed": removed, "changed": changed, "examples": found}
 
 
 def _figures(bundle: Path) -> dict[str, dict[str, Any]]:
@@ -76,10 +88,45 @@ def diff_bundles(old: Path, new: Path) -> dict[str, Any]:
     return {"old": old.name, "new": new.name, "tables": tables, "figures": figure_changes(old, new)}
 
 
+def key_text(table: str, key: dict[str, Any]) -> str:
+    """A row's key as a person reads it: the figure first (29-2072 annual_median), then where."""
+    if table == "oews_estimates":
+        where = (
+            f"area {key['area_code']}, industry {key['industry_code']}, {key['ownership']}, "
+            f"May {key['reference_year']}"
+        )
+        return f"{key['soc_code']} {key['measure']} ({where})"
+    if table == "projections":
+        return f"{key['soc_code']} ({key['cycle']})"
+    return ", ".join(f"{k} {v}" for k, v in key.items())
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+def example_text(table: str, example: dict[str, Any]) -> str:
+    """One changed row: ``29-2072 annual_median (…): value 51140 → 51150``."""
+    where = key_text(table, example["key"])
+    if example.get("added"):
+        return f"{where}: added"
+    if example.get("removed"):
+        return f"{where}: removed"
+    changed = "; ".join(
+        f"{column} {_shown(old)} → {_shown(new)}"
+        for column, (old, new) in example.get("changes", {}).items()
+    )
+    return f"{where}: {changed}"
+
+
 def diff_markdown(diff: dict[str, Any]) -> list[str]:
     lines = ["| table | rows added | rows removed | rows changed |", "|---|---:|---:|---:|"]
     for table, d in diff["tables"].items():
         lines.append(f"| {table} | {d['added']:,} | {d['removed']:,} | {d['changed']:,} |")
+    named = [(t, e) for t, d in diff["tables"].items() for e in d.get("examples", [])]
+    if named:
+        lines += ["", "### Rows that changed (up to 10 per table)", ""]
+        lines += [f"- {table}: {example_text(table, e)}" for table, e in named]
     lines += ["", "### Figures that changed", ""]
     if not diff["figures"]:
         lines.append("None of the figures in figures.yaml changed.")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from bls_refresh import staging
 from bls_refresh.paths import DataPaths
 
 EXTENSIONS = ("ducklake", "sqlite_scanner")
@@ -26,6 +27,7 @@ TABLES: dict[str, dict[str, str]] = {
         "title": "VARCHAR",
         "level": "VARCHAR",
         "sort_sequence": "BIGINT",
+        "description": "VARCHAR",
         "release_id": "VARCHAR",
     },
     "areas": {
@@ -77,6 +79,7 @@ TABLES: dict[str, dict[str, str]] = {
         "employment_change": "BIGINT",
         "employment_change_pct": "DECIMAL(6,1)",
         "openings_annual": "BIGINT",
+        "openings_total": "BIGINT",
         "self_employed_pct": "DECIMAL(5,1)",
         "median_annual_wage": "BIGINT",
         "median_wage_status": "VARCHAR",
@@ -117,6 +120,7 @@ TABLES: dict[str, dict[str, str]] = {
         "row_counts": "VARCHAR",
         "loaded": "VARCHAR",
         "changes": "VARCHAR",
+        "schema_drift": "VARCHAR",
     },
 }
 
@@ -138,6 +142,27 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "raw_files": ["release_id", "url"],
     "releases": ["release_id"],
 }
+
+
+# Big tables whose reloads are compared cell by cell (warehouse/changes.py). Each keeps an
+# internal table ``<table>_cells`` (row count and two digests per cell), written with the
+# rows in the same transaction and never published.
+CELL_KEYS = staging.CELL_KEYS
+
+
+def cells_table(table: str) -> str:
+    return f"{table}_cells"
+
+
+def cell_values(table: str) -> list[str]:
+    """The columns a cell's digests cover: all but the cell keys and ``release_id``."""
+    keys = CELL_KEYS[table]
+    return [c for c in TABLES[table] if c not in keys and c != "release_id"]
+
+
+def _cells_columns(table: str) -> dict[str, str]:
+    keys = {k: TABLES[table][k] for k in CELL_KEYS[table]}
+    return {**keys, "n": "BIGINT", "h1": "UBIGINT", "h2": "UBIGINT"}
 
 
 def extension_path(name: str) -> Path:
@@ -203,9 +228,29 @@ def connect(paths: DataPaths, *, read_only: bool = False) -> Iterator[duckdb.Duc
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables a lake lacks. Call it inside the writer's transaction: a new lake
     gets its tables in the snapshot of its first release, in one catalog write."""
-    for table, columns in TABLES.items():
+    internal = {cells_table(t): _cells_columns(t) for t in CELL_KEYS}
+    for table, columns in {**TABLES, **internal}.items():
         cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS lake.{table} ({cols})")
+    # A lake made by an earlier version lacks the columns added since (e.g.
+    # occupations.description): add them, null in every earlier row.
+    have = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'lake'"
+    ).fetchall()
+    existing: dict[str, set[str]] = {}
+    for table, column in have:
+        existing.setdefault(table, set()).add(column)
+    for table, columns in TABLES.items():
+        for name, kind in columns.items():
+            if name not in existing.get(table, set()):
+                con.execute(f"ALTER TABLE lake.{table} ADD COLUMN {name} {kind}")
+
+
+def columns_at(con: duckdb.DuckDBPyConnection, table: str, snapshot: int) -> set[str]:
+    """The columns ``table`` had at ``snapshot`` (a release older than a schema change has
+    fewer than ``TABLES`` lists)."""
+    con.execute(f"SELECT * FROM lake.{table} AT (VERSION => {int(snapshot)}) LIMIT 0")
+    return {d[0] for d in con.description}
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -214,28 +259,29 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: counts[t] for t in TABLES}
 
 
+_RELEASE_JSON = ("vintages", "sources", "row_counts", "loaded", "changes", "schema_drift")
+
+
 def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
-    """Every release, oldest first, with its JSON columns decoded."""
+    """Every release, oldest first, with its JSON columns decoded.
+
+    Columns are read by name: a lake written before a column existed reads it as empty.
+    """
     try:
-        rows = con.execute(
-            "SELECT release_id, created_at, vintages, sources, row_counts, loaded, changes "
-            "FROM lake.releases ORDER BY created_at, release_id"
-        ).fetchall()
+        result = con.execute("SELECT * FROM lake.releases ORDER BY created_at, release_id")
     except duckdb.CatalogException:
         return []  # a catalog whose first load never committed has no tables yet
+    names = [d[0] for d in result.description]
     out: list[dict[str, object]] = []
-    for release_id, created_at, vintages, sources, counts, loaded, changes in rows:
-        out.append(
-            {
-                "release_id": release_id,
-                "created_at": created_at,
-                "vintages": json.loads(vintages),
-                "sources": json.loads(sources),
-                "row_counts": json.loads(counts),
-                "loaded": json.loads(loaded),
-                "changes": json.loads(changes or "{}"),
-            }
-        )
+    for row in result.fetchall():
+        record = dict(zip(names, row, strict=True))
+        release: dict[str, object] = {
+            "release_id": record["release_id"],
+            "created_at": record["created_at"],
+        }
+        for column in _RELEASE_JSON:
+            release[column] = json.loads(record.get(column) or "{}")
+        out.append(release)
     return out
 
 

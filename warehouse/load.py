@@ -14,7 +14,7 @@ import duckdb
 from bls_refresh.errors import ValidationError
 from bls_refresh.paths import DataPaths
 from bls_refresh.staging import StagedLoad, StagedTable
-from warehouse import lake
+from warehouse import changes, lake
 
 ROW_COUNT_TOLERANCE = 0.20
 
@@ -28,6 +28,8 @@ class Release:
     loaded: dict[str, dict[str, int]]
     changes: dict[str, dict[str, object]]
     previous: str | None
+    # file → header cells no known column claims, for the sources loaded in this release
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def fingerprint(sources: dict[str, dict[str, object]]) -> dict[str, str]:
@@ -134,7 +136,7 @@ def load_release(
                 _check_row_count(history, staged, allow_row_count_change)
             vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
             sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
-            changes: dict[str, dict[str, object]] = {}
+            table_changes: dict[str, dict[str, object]] = {}
             effective: list[StagedLoad] = []
             staged_tables = [t for staged in loads for t in staged.tables]
             # Every write to the lake is a release (this function), so a lake without
@@ -142,40 +144,60 @@ def load_release(
             before = (
                 _scoped_counts(con, staged_tables) if history else {id(t): 0 for t in staged_tables}
             )
+            compared: dict[int, changes.Comparison] = {}
             for staged in loads:
-                found = {t.table: table_changes(con, t, before[id(t)]) for t in staged.tables}
-                if all(_is_empty(c) for c in found.values()):
+                found = [changes.compare(con, t, before[id(t)]) for t in staged.tables]
+                if all(c.is_empty for c in found):
                     continue
                 effective.append(staged)
-                changes.update(found)
+                for comparison in found:
+                    compared[id(comparison.table)] = comparison
+                    summary = comparison.summary()
+                    name = comparison.table.table
+                    table_changes[name] = (
+                        changes.merge_summaries(table_changes[name], summary)
+                        if name in table_changes
+                        else summary
+                    )
             if not effective:
                 con.execute("ROLLBACK")
                 return None
             loads = effective
             names = [t.table for staged in loads for t in staged.tables]
             # A table staged twice in one release: its second scope may hold rows the first
-            # just added, so neither its counts before nor its DELETE can be skipped.
+            # just added, so neither its counts before nor its DELETE can be skipped, and it
+            # is replaced whole (its comparison saw the lake before the first one's rows).
             twice = {name for name in names if names.count(name) > 1}
             for staged in loads:
                 for table in staged.tables:
-                    needed = before[id(table)] > 0 or table.table in twice
-                    _replace(con, table, paths, adopted, delete=needed)
+                    comparison = compared[id(table)]
+                    if comparison.delta and table.table not in twice:
+                        _apply_delta(con, comparison)
+                    else:
+                        needed = before[id(table)] > 0 or table.table in twice
+                        _replace(con, table, paths, adopted, delete=needed)
+                        if comparison.staged_cells is not None:
+                            _replace_cells(con, comparison, delete=needed)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
             counts = _counts_after(con, previous, loads, before, recount=bool(twice))
             loaded = {s.kind: s.rows() for s in loads}
+            drift = {f: cols for s in loads for f, cols in sorted(s.schema_drift.items())}
+            record = {
+                "release_id": release_id,
+                "created_at": created_at,
+                "vintages": json.dumps(vintages, sort_keys=True),
+                "sources": json.dumps(sources, sort_keys=True),
+                "row_counts": json.dumps(counts, sort_keys=True),
+                "loaded": json.dumps(loaded, sort_keys=True),
+                "changes": json.dumps(table_changes, sort_keys=True, default=str),
+                "schema_drift": json.dumps(drift, sort_keys=True),
+            }
             con.execute(
-                "INSERT INTO lake.releases VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    release_id,
-                    created_at,
-                    json.dumps(vintages, sort_keys=True),
-                    json.dumps(sources, sort_keys=True),
-                    json.dumps(counts, sort_keys=True),
-                    json.dumps(loaded, sort_keys=True),
-                    json.dumps(changes, sort_keys=True),
-                ],
+                f"INSERT INTO lake.releases ({', '.join(record)}) "
+                f"VALUES ({', '.join('?' for _ in record)})",
+                list(record.values()),
             )
             con.execute("CALL lake.set_commit_message('bls-refresh', ?)", [f"release {release_id}"])
             con.execute("COMMIT")
@@ -190,18 +212,10 @@ def load_release(
         vintages=vintages,
         row_counts=counts,
         loaded=loaded,
-        changes=changes,
+        changes=table_changes,
         previous=str(previous["release_id"]) if previous else None,
+        schema_drift=drift,
     )
-
-
-# Above this many staged rows a table is compared by row counts only (OEWS estimates: the
-# flow already knows from the raw files' sha256 that they changed).
-DETAILED_DIFF_MAX_ROWS = 200_000
-
-
-def _is_empty(change: dict[str, object]) -> bool:
-    return not change["added"] and not change["removed"] and not change["changed"]
 
 
 def _counts_after(
@@ -240,67 +254,12 @@ def _scoped_counts(con: duckdb.DuckDBPyConnection, tables: list[StagedTable]) ->
     parts: list[str] = []
     params: list[object] = []
     for table in tables:
-        where, scope_params = _scope(table)
+        where, scope_params = changes.scope_sql(table)
         parts.append(f"SELECT {id(table)}, count(*) FROM lake.{table.table} t WHERE {where}")
         params += scope_params
     if not parts:
         return {}
     return dict(con.execute(" UNION ALL ".join(parts), params).fetchall())
-
-
-def table_changes(
-    con: duckdb.DuckDBPyConnection, table: StagedTable, before: int
-) -> dict[str, object]:
-    """What loading ``table`` changes in its scope: keys added and removed, changes by column.
-
-    ``before`` is the number of lake rows in that scope (``_scoped_counts``).
-    """
-    key = lake.PRIMARY_KEYS[table.table]
-    values = [c for c in lake.TABLES[table.table] if c not in key and c != "release_id"]
-    where, params = _scope(table)
-    current = f"(SELECT * FROM lake.{table.table} t WHERE {where})"
-    if not before:  # nothing to compare with (a first load): every staged row is new
-        return {"added": table.rows, "removed": 0, "changed": {}, "compared": "rows"}
-    if table.rows > DETAILED_DIFF_MAX_ROWS:
-        return {
-            "added": max(table.rows - before, 0),
-            "removed": max(before - table.rows, 0),
-            "changed": {} if before == table.rows else {"rows": abs(table.rows - before)},
-            "compared": "row counts",
-        }
-    on = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
-    staged = "read_parquet(?)"
-    added = con.execute(
-        f"SELECT count(*) FROM {staged} s WHERE NOT EXISTS (SELECT 1 FROM {current} c WHERE {on})",
-        [str(table.path), *params],
-    ).fetchone()[0]
-    removed = con.execute(
-        f"SELECT count(*) FROM {current} c WHERE NOT EXISTS (SELECT 1 FROM {staged} s WHERE {on})",
-        [*params, str(table.path)],
-    ).fetchone()[0]
-    types = lake.TABLES[table.table]
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE CAST(s.{c} AS {types[c]}) IS DISTINCT FROM c.{c})" for c in values
-    )
-    row = con.execute(
-        f"SELECT {counts} FROM {staged} s JOIN {current} c ON {on}",
-        [str(table.path), *params],
-    ).fetchone()
-    changed = {c: n for c, n in zip(values, row, strict=True) if n}
-    return {"added": added, "removed": removed, "changed": changed, "compared": "rows"}
-
-
-def _scope(table: StagedTable) -> tuple[str, list[object]]:
-    """SQL condition (on alias ``t``) for the lake rows ``table`` replaces, and its parameters."""
-    conditions = [f"t.{c} = ?" for c in table.replaces]
-    params: list[object] = list(table.replaces.values())
-    if table.upsert:
-        same_key = " AND ".join(
-            f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in lake.PRIMARY_KEYS[table.table]
-        )
-        conditions.append(f"EXISTS (SELECT 1 FROM read_parquet(?) s WHERE {same_key})")
-        params.append(str(table.path))
-    return " AND ".join(conditions) or "true", params
 
 
 def _replace(
@@ -314,7 +273,7 @@ def _replace(
     """Replace the rows in ``table``'s scope (``delete=False``: the scope is known empty)."""
     columns = list(lake.TABLES[table.table])
     if delete:
-        where, params = _scope(table)
+        where, params = changes.scope_sql(table)
         con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
     if table.adopt:
         # The staged file already has the table's exact schema: move it into the lake's data
@@ -327,9 +286,48 @@ def _replace(
         return
     con.execute(
         f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(columns)} FROM read_parquet(?)",
-        [str(table.path)],
+        f"SELECT {', '.join(columns)} FROM read_parquet({changes.sql_path(table.path)})",
     )
+
+
+def _replace_cells(
+    con: duckdb.DuckDBPyConnection, comparison: changes.Comparison, *, delete: bool
+) -> None:
+    """The scope's stored cells become the staged file's (the table was replaced whole)."""
+    cells = lake.cells_table(comparison.table.table)
+    if delete:
+        where, params = changes.scope_sql(comparison.table)
+        con.execute(f"DELETE FROM lake.{cells} t WHERE {where}", params)
+    con.execute(f"INSERT INTO lake.{cells} SELECT * FROM {comparison.staged_cells}")
+
+
+def _apply_delta(con: duckdb.DuckDBPyConnection, comparison: changes.Comparison) -> None:
+    """Rewrite only the cells that changed: their rows, and their stored digests.
+
+    The scope then holds exactly the staged rows (unchanged cells are equal by comparison).
+    """
+    table = comparison.table
+    columns = ", ".join(lake.TABLES[table.table])
+    cells = lake.cells_table(table.table)
+    where, params = changes.scope_sql(table)
+    same = " AND ".join(f"x.{k} = t.{k}" for k in lake.CELL_KEYS[table.table])
+    changed = comparison.changed_cells
+    con.execute(
+        f"DELETE FROM lake.{table.table} t USING {changed} x WHERE {where} AND {same}", params
+    )
+    con.execute(
+        f"INSERT INTO lake.{table.table} ({columns}) SELECT {columns} FROM {comparison.new_rows}"
+    )
+    if comparison.stored_cells_complete:
+        con.execute(
+            f"DELETE FROM lake.{cells} t USING {changed} x WHERE {where} AND {same}", params
+        )
+        con.execute(
+            f"INSERT INTO lake.{cells} SELECT t.* FROM {comparison.staged_cells} t "
+            f"SEMI JOIN {changed} x ON {same}"
+        )
+    else:  # the lake had no (or incomplete) stored cells for this scope: store them all
+        _replace_cells(con, comparison, delete=True)
 
 
 def _record_raw_files(con: duckdb.DuckDBPyConnection, staged: StagedLoad, release_id: str) -> None:

@@ -123,17 +123,23 @@ def test_readers_during_a_publish_see_one_release(w: World, a: str) -> None:
     def analyst_db() -> tuple[str, int]:
         con = duckdb.connect(str(w.data_dir / "bls.duckdb"), read_only=True)
         try:
-            loaded, releases, value = con.execute(
+            loaded, releases, (value, row_release) = con.execute(
                 "SELECT (SELECT list(DISTINCT release_id) FROM oews_estimates), "
                 "(SELECT list(release_id) FROM releases), "
-                "(SELECT value FROM oews_estimates WHERE soc_code = '29-2072' "
+                "(SELECT (value, release_id) FROM oews_estimates WHERE soc_code = '29-2072' "
                 "AND area_code = '0000000' AND industry_code = '000000' "
                 "AND measure = 'annual_median')"
             ).fetchone()
         finally:
             con.close()
-        (release_id,) = loaded  # every estimate of the vintage comes from one release
-        assert release_id == max(releases, key=release_order), (loaded, releases)
+        # One release's view: its releases table ends with it, and no row comes from a later
+        # one (a revision rewrites only the cells it changed, so rows of earlier releases stay).
+        release_id = max(releases, key=release_order)
+        assert all(release_order(r) <= release_order(release_id) for r in loaded), (
+            loaded,
+            releases,
+        )
+        assert row_release in releases
         return release_id, int(value)
 
     def figure_command() -> tuple[str, int]:
