@@ -103,6 +103,18 @@ def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
         raise typer.Exit(1) from None
     out.print(outcome.message, highlight=False)
     _summary(paths, outcome.release_id, outcome.vintages, outcome.row_counts)
+    _drift(getattr(outcome, "schema_drift", {}))
+
+
+def _drift(drift: dict[str, list[str]]) -> None:
+    """Name the new columns BLS added: the run went on without them."""
+    if not drift:
+        return
+    from transforms.columns import drift_note
+
+    out.print("[bold yellow]Schema drift[/] (loaded without these columns):", highlight=False)
+    for file, columns in sorted(drift.items()):
+        out.print(f"  {drift_note(file, columns)}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _summary(

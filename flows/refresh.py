@@ -29,6 +29,7 @@ from transforms import oews as oews_transform
 from transforms import oews_special as oews_special_transform
 from transforms import projections as projections_transform
 from transforms import soc as soc_transform
+from transforms.columns import drift_note
 from warehouse import load, publish
 
 # kind → how to fetch it (extractors/)
@@ -79,6 +80,9 @@ class RefreshOutcome:
     vintages: dict[str, str]
     row_counts: dict[str, int]
     message: str
+    # file → columns no known column claims, in the files this run staged (whether or not
+    # they made a release): the run summary names them.
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def _transient(task: object, task_run: object, state: object) -> bool:
@@ -146,7 +150,10 @@ def stage(
     staged = STAGERS[kind.split("/")[0]](
         files, paths.staging / release_id / safe_name(kind), release_id, without_local_path(fetched)
     )
-    get_run_logger().info("%s %s staged: %s", kind, staged.vintage, staged.rows())
+    logger = get_run_logger()
+    logger.info("%s %s staged: %s", kind, staged.vintage, staged.rows())
+    for file, columns in sorted(staged.schema_drift.items()):
+        logger.warning("schema drift: %s", drift_note(file, columns))
     return staged
 
 
@@ -186,7 +193,9 @@ def recover_unpublished(data_dir: str) -> list[str]:
     return done
 
 
-def unchanged_outcome(paths: DataPaths, why: str) -> RefreshOutcome:
+def unchanged_outcome(
+    paths: DataPaths, why: str, schema_drift: dict[str, list[str]] | None = None
+) -> RefreshOutcome:
     last = load.latest_release(paths) or {}
     rid = last.get("release_id")
     message = f"{why} since release {rid}: no new release." if rid else f"{why}: no release."
@@ -198,6 +207,7 @@ def unchanged_outcome(paths: DataPaths, why: str) -> RefreshOutcome:
         vintages=dict(last.get("vintages", {})),  # type: ignore[arg-type]
         row_counts=dict(last.get("row_counts", {})),  # type: ignore[arg-type]
         message=message,
+        schema_drift=dict(schema_drift or {}),
     )
 
 
@@ -234,8 +244,17 @@ def release_from(
         release = load_release(data_dir, release_id, staged, allow_row_count_change)
     finally:
         shutil.rmtree(paths.staging / release_id, ignore_errors=True)
+    drift = {file: cols for load_ in staged for file, cols in sorted(load_.schema_drift.items())}
     if release is None:
-        return unchanged_outcome(paths, "The content equals what is already loaded")
+        if drift:
+            create_markdown_artifact(
+                markdown="# Schema drift\n\n"
+                + "\n".join(f"- {drift_note(f, c)}" for f, c in drift.items())
+                + "\n\nThe content is otherwise what is already loaded: no new release.\n",
+                key="schema-drift",
+                description="New columns in BLS's files",
+            )
+        return unchanged_outcome(paths, "The content equals what is already loaded", drift)
     bundle = publish_release(data_dir, release_id)
     notes = (Path(bundle) / "RELEASE_NOTES.md").read_text(encoding="utf-8")
     create_markdown_artifact(
@@ -253,6 +272,7 @@ def release_from(
         vintages=release.vintages,
         row_counts=release.row_counts,
         message=f"Published release {release_id} at {bundle}",
+        schema_drift=drift,
     )
 
 

@@ -21,8 +21,9 @@ import duckdb
 from bls_refresh.figures import write_figures
 from bls_refresh.paths import DataPaths
 from extractors.rawstore import sha256_file
+from transforms.columns import drift_note
 from warehouse import lake
-from warehouse.diff import diff_bundles, diff_markdown
+from warehouse.diff import diff_bundles, diff_markdown, example_text
 
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 # DuckDB type → Frictionless field type.
@@ -79,7 +80,10 @@ def export_tables(con: duckdb.DuckDBPyConnection, snapshot: int, out_dir: Path) 
     counts: dict[str, int] = {}
     for table, columns in lake.TABLES.items():
         order = ", ".join(lake.PRIMARY_KEYS[table]) if table != "oews_estimates" else ""
-        select = f"SELECT {', '.join(columns)} FROM lake.{table} AT (VERSION => {int(snapshot)})"
+        # A column added after this release's snapshot is exported as nulls of its type.
+        present = lake.columns_at(con, table, snapshot)
+        selected = [c if c in present else f"NULL::{t} AS {c}" for c, t in columns.items()]
+        select = f"SELECT {', '.join(selected)} FROM lake.{table} AT (VERSION => {int(snapshot)})"
         if order:
             select += f" ORDER BY {order}"
         target = out_dir / f"{table}.parquet"
@@ -203,6 +207,15 @@ def release_notes(
         lines.append(f"| {table} | {count:,} | {change} |")
     lines += ["", "## What was loaded", ""]
     lines += describe_changes(release["changes"], prev_counts)  # type: ignore[arg-type]
+    drift: dict[str, list[str]] = release.get("schema_drift") or {}  # type: ignore[assignment]
+    if drift:
+        lines += ["", "## Schema drift", ""]
+        lines += [
+            "BLS's files carry columns this version does not know. They were not loaded; "
+            "everything else was, and every required column was found.",
+            "",
+        ]
+        lines += [f"- {drift_note(file, columns)}" for file, columns in sorted(drift.items())]
     if diff is not None:
         lines += ["", f"## What changed since release {diff['old']}", ""]
         lines += diff_markdown(diff)
@@ -237,12 +250,14 @@ def describe_changes(
             parts.append(f"{rows(added)} added")
         if removed:
             parts.append(f"{rows(removed)} removed")
-        if columns and change.get("compared") == "rows":
+        if columns:
             listed = ", ".join(f"`{c}` in {rows(n)}" for c, n in sorted(columns.items()))
             parts.append(f"changed values: {listed}")
         if not parts:
             parts.append("no change" if table in prev_counts else "new table")
         lines.append(f"- {table}: " + "; ".join(parts))
+        examples: list[dict[str, object]] = change.get("examples") or []  # type: ignore[assignment]
+        lines += [f"  - {example_text(table, e)}" for e in examples if not e.get("added")]
     return lines
 
 
