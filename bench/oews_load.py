@@ -21,13 +21,20 @@ What it does
      ``warehouse.load.load_release`` into a fresh DuckLake: raw files → committed snapshot,
      publish excluded. Stage timings come from wrappers installed in the child only; each
      stage's peak RSS comes from resetting VmHWM (``/proc/self/clear_refs``) at stage
-     boundaries, so it includes memory an earlier stage still holds.
+     boundaries, so it includes memory an earlier stage still holds;
+   * ``revise``: BLS republishes the same May year with ONE value changed (same file size,
+     one estimate rewritten in place). The lake already holds the original release (made
+     once, untimed, and copied into each run's scratch folder before the clock starts); the
+     timed part is the same stage + load as ``load``, including the exact comparison that
+     must find the one changed value. The child fails unless the release counts exactly one
+     changed value and names it.
 
 3. Prints a report and writes it to ``<workdir>/result.json``. Targets: median load time
-   ≤ 1.5 x median baseline, and peak RSS of the load ≤ 1024 MB. Exit status 0 when both pass,
-   1 when one fails. Wall times are only comparable on an otherwise idle machine: before each
-   run the parent samples for 1 s how much CPU other processes use and the report warns above
-   10%; it also gives CPU-time medians, which suffer less from other processes.
+   and median revision time each ≤ 1.5 x median baseline, and peak RSS of both ≤ 1024 MB.
+   Exit status 0 when all pass, 1 when one fails. Wall times are only comparable on an
+   otherwise idle machine: before each run the parent samples for 1 s how much CPU other
+   processes use and the report warns above 10%; it also gives CPU-time medians, which
+   suffer less from other processes.
 
 Usage::
 
@@ -471,21 +478,79 @@ def ensure_dataset(workdir: Path, rows: int) -> dict[str, Any]:
     return meta
 
 
-def manifest_rows(meta: dict[str, Any]) -> dict[str, dict[str, object]]:
+def manifest_rows(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, object]]:
     """raw_files rows as the fetch step would hand them to stage_oews (no local_path)."""
     return {
         name: {
             "url": BLS_URL + name,
             "fetched_at": "2025-04-02T12:30:00+00:00",
             "status": 200,
-            "bytes": meta["files"][name]["bytes"],
-            "sha256": meta["files"][name]["sha256"],
-            "etag": f'"{meta["files"][name]["sha256"][:16]}"',
+            "bytes": files[name]["bytes"],
+            "sha256": files[name]["sha256"],
+            "etag": f'"{files[name]["sha256"][:16]}"',
             "last_modified": "Wed, 02 Apr 2025 12:00:00 GMT",
-            "path": f"objects/{meta['files'][name]['sha256'][:2]}/{meta['files'][name]['sha256']}",
+            "path": f"objects/{files[name]['sha256'][:2]}/{files[name]['sha256']}",
         }
         for name in LOAD_FILES
     }
+
+
+def revised_dataset(workdir: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the mirror in which one estimate in the middle of the data file is revised
+    in place (same width, so the file keeps its size): what BLS's in-place corrections look
+    like. Lookups are links to the originals. Returns the revised files' metadata and which
+    line changed."""
+    oe = Path(meta["oe_dir"]).resolve()
+    root = workdir / f"revised-{meta['rows_requested']}"
+    revised = root / OE_DIR
+    meta_path = root / "revision.json"
+    data_sha = meta["files"]["oe.data.0.Current"]["sha256"]
+    if meta_path.exists():
+        known = json.loads(meta_path.read_text(encoding="utf-8"))
+        target = revised / "oe.data.0.Current"
+        if known.get("original_sha256") == data_sha and target.exists():
+            return known
+    shutil.rmtree(root, ignore_errors=True)
+    revised.mkdir(parents=True)
+    for name in LOAD_FILES:
+        if name != "oe.data.0.Current":
+            (revised / name).symlink_to(oe / name)
+    target = revised / "oe.data.0.Current"
+    shutil.copyfile(oe / "oe.data.0.Current", target)
+    size = target.stat().st_size
+    with target.open("r+b") as fh:
+        fh.seek(size // 2)
+        chunk = fh.read(1 << 16)
+        start = size // 2 + chunk.index(b"\n") + 1
+        while True:  # the first line from the middle on that holds a number
+            fh.seek(start)
+            line = fh.read(200).split(b"\n", 1)[0]
+            cells = line.split(b"\t")
+            value = cells[3]
+            if value.strip().replace(b".", b"").isdigit():
+                break
+            start += len(line) + 1
+        digits = value.rstrip()
+        last = digits[-1:]
+        new_value = digits[:-1] + (b"1" if last != b"1" else b"2")
+        cells[3] = new_value.rjust(len(value))
+        fh.seek(start)
+        fh.write(b"\t".join(cells))
+    files = {
+        name: {"bytes": (revised / name).stat().st_size, "sha256": sha256_file(revised / name)}
+        for name in LOAD_FILES
+    }
+    info = {
+        "original_sha256": data_sha,
+        "oe_dir": str(revised),
+        "files": files,
+        "series_id": cells[0].decode().strip(),
+        "old_value": value.strip().decode(),
+        "new_value": new_value.strip().decode(),
+    }
+    meta_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    print(f"revised {info['series_id']}: {info['old_value']} → {info['new_value']}")
+    return info
 
 
 # --- child phases -------------------------------------------------------------------------
@@ -619,11 +684,15 @@ def _wrap_if_present(
         setattr(module, name, clock.wrap(label, func))
 
 
-def phase_load(oe: Path, scratch: Path, sources_file: Path) -> dict[str, Any]:
+def phase_load(
+    oe: Path, scratch: Path, sources_file: Path, revision: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Stage and load ``oe`` into the lake under ``scratch/lake`` (fresh, or for a revision
+    the copy of a lake that already holds the original release)."""
     started = time.perf_counter()
     from bls_refresh.paths import DataPaths
     from transforms import oews
-    from warehouse import lake, load
+    from warehouse import changes, lake, load
 
     imported = time.perf_counter()
     rss_imports = _rss_mb()
@@ -634,8 +703,12 @@ def phase_load(oe: Path, scratch: Path, sources_file: Path) -> dict[str, Any]:
     _wrap_if_present(clock, oews, "stage_estimates", "stage_estimates")
     _wrap_if_present(clock, oews, "_check_staged", "validate_staged")
     _wrap_if_present(clock, load, "_scoped_counts", "diff:scope_counts")
-    _wrap_if_present(clock, load, "table_changes", lambda con, t, *a, **k: f"diff:{t.table}")
+    _wrap_if_present(clock, changes, "compare", lambda con, t, *a, **k: f"diff:{t.table}")
     _wrap_if_present(clock, load, "_replace", lambda con, t, *a, **k: f"insert:{t.table}")
+    _wrap_if_present(clock, load, "_apply_delta", lambda con, c, *a, **k: f"insert:{c.table.table}")
+    _wrap_if_present(
+        clock, load, "_replace_cells", lambda con, c, *a, **k: f"insert:{c.table.table}_cells"
+    )
     _wrap_if_present(clock, load, "_record_raw_files", "insert:raw_files")
     if hasattr(load, "_counts_after"):  # row counts of the release (it may count in the lake)
         _wrap_if_present(clock, load, "_counts_after", "row_counts")
@@ -656,7 +729,17 @@ def phase_load(oe: Path, scratch: Path, sources_file: Path) -> dict[str, Any]:
         release = load.load_release(paths, release_id, [staged])
     done = time.perf_counter()
     if release is None:
-        raise SystemExit("load_release made no release (nothing changed?) in a fresh lake")
+        raise SystemExit("load_release made no release: nothing found to change")
+    if revision is not None:
+        # The one revised estimate must be found, counted and named: nothing else.
+        found = release.changes["oews_estimates"]
+        named = [e["key"] for e in found["examples"]]  # type: ignore[union-attr]
+        if found["changed"] != {"value": 1} or found["added"] or found["removed"] or not named:
+            raise SystemExit(f"the revision was not found exactly: {found}")
+        key = named[0]
+        sid = revision["series_id"]
+        if (key["area_code"], key["industry_code"]) != (sid[4:11], sid[11:17]):
+            raise SystemExit(f"the release names {key}, not {sid}")
 
     s = clock.seconds
 
@@ -699,6 +782,7 @@ def phase_load(oe: Path, scratch: Path, sources_file: Path) -> dict[str, Any]:
         "sections_s": dict(s),
         "release_id": release_id,
         "rows_loaded": release.loaded["oews"]["oews_estimates"],
+        "changes": release.changes["oews_estimates"],
         "lake_mb": sum(f.stat().st_size for f in paths.lake_files.rglob("*") if f.is_file()) / 1e6,
     }
 
@@ -752,17 +836,41 @@ def benchmark(args: argparse.Namespace) -> int:
     shutil.rmtree(runs_dir, ignore_errors=True)
     runs_dir.mkdir(parents=True)
     sources_file = runs_dir / "sources.json"
-    sources_file.write_text(json.dumps(manifest_rows(meta), indent=2), encoding="utf-8")
+    sources_file.write_text(json.dumps(manifest_rows(meta["files"]), indent=2), encoding="utf-8")
+    revision = revised_dataset(workdir, meta)
+    revision_file = runs_dir / "revision.json"
+    revision_file.write_text(json.dumps(revision), encoding="utf-8")
+    revised_sources = runs_dir / "revised-sources.json"
+    revised_sources.write_text(json.dumps(manifest_rows(revision["files"])), encoding="utf-8")
+    # The lake a revision lands in: the original release, loaded once (untimed) at the path
+    # every revision run uses (the catalog records its data path), then kept as a copy.
+    prepared = runs_dir / "prepared"
+    (runs_dir / "revise").mkdir()
+    run_child(["--phase", "load", "--oe", str(oe), "--scratch", str(runs_dir / "revise"),
+               "--sources", str(sources_file)])  # fmt: skip
+    shutil.copytree(runs_dir / "revise", prepared, symlinks=True)
 
-    results: dict[str, list[dict[str, Any]]] = {"baseline": [], "load": []}
+    phases = {
+        "baseline": [],
+        "load": ["--sources", str(sources_file)],
+        "revise": ["--sources", str(revised_sources), "--revision", str(revision_file)],
+    }
+    results: dict[str, list[dict[str, Any]]] = {phase: [] for phase in phases}
     for i in range(args.repeat):
-        for phase in ("baseline", "load"):
+        for phase, extra in phases.items():
             scratch = runs_dir / phase
             shutil.rmtree(scratch, ignore_errors=True)
-            scratch.mkdir()
-            extra = ["--sources", str(sources_file)] if phase == "load" else []
+            source = oe
+            if phase == "revise":
+                shutil.copytree(prepared, scratch, symlinks=True)
+                source = Path(revision["oe_dir"])
+            else:
+                scratch.mkdir()
             others = others_busy_pct()
-            out = run_child(["--phase", phase, "--oe", str(oe), "--scratch", str(scratch), *extra])
+            out = run_child(
+                ["--phase", "load" if phase == "revise" else phase, "--oe", str(source),
+                 "--scratch", str(scratch), *extra]
+            )  # fmt: skip
             out["others_busy_pct_before"] = others
             results[phase].append(out)
             print(
@@ -772,10 +880,17 @@ def benchmark(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    base, ours = results["baseline"], results["load"]
+    base, ours, revised = results["baseline"], results["load"], results["revise"]
     rows = meta["rows"]
     base_s, load_s = _median(base, "wall_s"), _median(ours, "wall_s")
     ratio = load_s / base_s
+    revise_s = _median(revised, "wall_s")
+    revise_ratio = revise_s / base_s
+    rss_revise = max(r["peak_rss_mb"] for r in revised)
+    revise_stages = {
+        name: statistics.median(r["stages_s"][name] for r in revised)
+        for name in revised[0]["stages_s"]
+    }
     base_cpu, load_cpu = _median(base, "cpu_s"), _median(ours, "cpu_s")
     busiest = max(r["others_busy_pct_before"] for r in base + ours)
     rss_base = max(r["peak_rss_mb"] for r in base)
@@ -792,6 +907,8 @@ def benchmark(args: argparse.Namespace) -> int:
     checks = {
         f"ratio <= {TARGET_RATIO}": ratio <= TARGET_RATIO,
         f"load peak RSS <= {TARGET_RSS_MB:.0f} MB": rss_load <= TARGET_RSS_MB,
+        f"revision ratio <= {TARGET_RATIO}": revise_ratio <= TARGET_RATIO,
+        f"revision peak RSS <= {TARGET_RSS_MB:.0f} MB": rss_revise <= TARGET_RSS_MB,
     }
     report = {
         "rows": rows,
@@ -810,6 +927,12 @@ def benchmark(args: argparse.Namespace) -> int:
         "load_peak_rss_mb": rss_load,
         "load_stages_median_s": stages,
         "load_stages_peak_rss_mb": stage_peaks,
+        "revise_median_s": revise_s,
+        "ratio_revise_to_baseline": revise_ratio,
+        "revise_median_cpu_s": _median(revised, "cpu_s"),
+        "revise_peak_rss_mb": rss_revise,
+        "revise_stages_median_s": revise_stages,
+        "revision": {k: revision[k] for k in ("series_id", "old_value", "new_value")},
         "targets": checks,
         "pass": all(checks.values()),
         "runs": results,
@@ -829,10 +952,19 @@ def benchmark(args: argparse.Namespace) -> int:
     )
     print(f"peak RSS baseline        {rss_base:,.0f} MB")
     print(f"peak RSS load            {rss_load:,.0f} MB   (target ≤ {TARGET_RSS_MB:.0f} MB)")
-    print("load stages               median s   peak RSS MB (max)")
+    print(
+        f"revision median          {revise_s:.2f} s   (one value changed, "
+        f"{revision['series_id']} {revision['old_value']} → {revision['new_value']})"
+    )
+    print(f"ratio revision / baseline {revise_ratio:.2f}    (target ≤ {TARGET_RATIO})")
+    print(f"peak RSS revision        {rss_revise:,.0f} MB")
+    print("stages                    load s   revision s   load peak RSS MB (max)")
     for name, seconds in stages.items():
         peak = stage_peaks.get(name)
-        print(f"  {name:<24} {seconds:7.2f}   {'' if peak is None else f'{peak:9,.0f}'}")
+        print(
+            f"  {name:<24} {seconds:7.2f}   {revise_stages.get(name, 0.0):9.2f}   "
+            f"{'' if peak is None else f'{peak:9,.0f}'}"
+        )
     if busiest > BUSY_WARN_PCT:
         print(
             f"WARNING: other processes used up to {busiest:.0f}% of the {os.cpu_count()} cores "
@@ -857,6 +989,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oe", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     parser.add_argument("--sources", help=argparse.SUPPRESS)
+    parser.add_argument("--revision", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase == "generate":
         generate_data(Path(args.oe), args.series)
@@ -864,7 +997,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.phase == "baseline":
         result = phase_baseline(Path(args.oe), Path(args.scratch))
     elif args.phase == "load":
-        result = phase_load(Path(args.oe), Path(args.scratch), Path(args.sources))
+        revision = json.loads(Path(args.revision).read_text()) if args.revision else None
+        result = phase_load(Path(args.oe), Path(args.scratch), Path(args.sources), revision)
     else:
         return benchmark(args)
     print(json.dumps(result))
