@@ -175,7 +175,7 @@ def test_failed_validation_leaves_latest_untouched(
     path.write_text(text.replace("footnote_codes", "footnote_code", 1))
     touch_later(path)
 
-    with pytest.raises(ValidationError, match=r"oe\.data\.0\.Current.*exact headers"):
+    with pytest.raises(ValidationError, match=r"oe\.data\.0\.Current.*required columns"):
         run(data_dir, bls_server)
 
     assert latest_of(data_dir) == first.release_id

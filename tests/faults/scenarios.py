@@ -72,12 +72,13 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "renamed-column",
-        "`oe.data.0.Current: check 'exact headers' failed: expected columns` and the header found",
+        "`oe.data.0.Current: check 'required columns' failed: missing ['footnote_codes']; "
+        "not recognised ['footnote_code']; header found:` and the header",
         CHECK_KEPT,
     ),
     Scenario(
         "missing-column",
-        "`oe.data.0.Current: check 'exact headers' failed` … `missing ['footnote_codes']`",
+        "`oe.data.0.Current: check 'required columns' failed` … `missing ['footnote_codes']`",
         CHECK_KEPT,
     ),
     Scenario(
