@@ -51,6 +51,7 @@ PROJECTION_MEASURES: dict[str, tuple[str, str]] = {
     "employment_change": ("persons", "projected employment change"),
     "employment_change_pct": ("percent", "projected employment growth"),
     "openings_annual": ("persons", "projected openings each year"),
+    "openings_total": ("persons", "projected openings over the decade"),
     "self_employed_pct": ("percent", "share self-employed"),
     "median_annual_wage": ("usd_per_year", "median annual wage"),
     "education": ("text", "typical education needed for entry"),
@@ -58,6 +59,19 @@ PROJECTION_MEASURES: dict[str, tuple[str, str]] = {
     "training": ("text", "typical on-the-job training"),
 }
 MEASURES = {**OEWS_MEASURES, **PROJECTION_MEASURES}
+# Why a value is absent, by status, when BLS attached no footnote saying so.
+STATUS_REASONS = {
+    "not_released": "Estimate not released.",
+    "suppressed": "Estimate not available.",
+    "not_applicable": "This measure does not apply to this estimate (the cell is blank).",
+    "annual_only": "BLS publishes only an annual wage for this occupation (it is not paid "
+    "by the hour); ask for the annual measure.",
+    "hourly_only": "BLS publishes only an hourly wage for this occupation (it is not paid "
+    "year-round, full time); ask for the hourly measure.",
+}
+# Job openings are published one way per cycle: a ten-year total up to 2014-24, an annual
+# average from 2016-26 on. Asking for the other one names the one that exists.
+OTHER_OPENINGS = {"openings_annual": "openings_total", "openings_total": "openings_annual"}
 TEXT_PERCENT = {"employment_change_pct"}  # percents BLS rounds to whole numbers in text
 
 
@@ -311,9 +325,7 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
     elif status == "top_coded":
         text = f"{format_value(row['top_code_threshold'], unit, sel.measure)} or more"
     else:
-        reason = "; ".join(notes) or {"not_released": "Estimate not released."}.get(
-            status, "Estimate not available."
-        )
+        reason = "; ".join(notes) or STATUS_REASONS.get(status, "Estimate not available.")
         raise FigureError(
             f"BLS did not publish {phrase} for {sel.soc} ({reference}{where}): {status}: {reason}",
             code=3,
@@ -378,6 +390,14 @@ def _projection_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
         status = "top_coded"
         text = f"{format_value(row['median_wage_top_code'], unit, sel.measure)} or more"
         value = None
+    elif value is None and row.get(OTHER_OPENINGS.get(sel.measure, "")) is not None:
+        other = OTHER_OPENINGS[sel.measure]
+        raise FigureError(
+            f"The {cycle} projections publish job openings as {PROJECTION_MEASURES[other][1]} "
+            f"only: ask for {other}.",
+            [other],
+            code=3,
+        )
     elif value is None:
         raise FigureError(
             f"BLS did not publish {phrase} for {sel.soc} in the {cycle} projections "

@@ -27,8 +27,8 @@ def cells_sql(
     types: Mapping[str, str] | None = None,
     extra: Sequence[str] = (),
 ) -> str:
-    """Per cell of ``rows``: its row count ``n`` and two 64-bit digests ``h1``, ``h2`` (the
-    XOR of every row's hash over ``values``, once in each column order).
+    """Per cell of ``rows``: its row count ``n`` and a 64-bit ``digest`` (the XOR of every
+    row's hash over ``values``).
 
     ``types`` casts every column to its lake type first (a staged file written by pandas
     holds numbers as text); a file that already has the lake's types needs no cast, and
@@ -39,11 +39,9 @@ def cells_sql(
         return f"CAST({c} AS {types[c]})" if types else c
 
     key_list = ", ".join(f"{col(k)} AS {k}" if types else k for k in keys)
-    typed = [col(c) for c in values]
     return (
         f"SELECT {key_list}, count(*) AS n, "
-        f"bit_xor(hash({', '.join(typed)})) AS h1, "
-        f"bit_xor(hash({', '.join(reversed(typed))})) AS h2"
+        f"bit_xor(hash({', '.join(col(c) for c in values)})) AS digest"
         + "".join(f", {e}" for e in extra)
         + f" FROM {rows} GROUP BY ALL"
     )

@@ -329,18 +329,30 @@ def test_no_estimate_at_all_is_a_usage_error(paths: DataPaths, rid: str) -> None
     )
 
 
-def test_several_footnote_codes_give_every_note(paths: DataPaths, rid: str, tmp_path: Path) -> None:
-    """A cell with footnotes '1, 8' (space after the comma) explains itself with both."""
+def edited_bundle(paths: DataPaths, rid: str, tmp_path: Path, table: str, replace: str) -> Path:
+    """A copy of the bundle whose ``table`` went through ``SELECT * REPLACE (replace)``."""
     bundle = tmp_path / rid
     shutil.copytree(paths.published / rid, bundle)
-    estimates = bundle / "oews_estimates.parquet"
+    path = bundle / f"{table}.parquet"
     edited = tmp_path / "edited.parquet"
     duckdb.execute(
-        "COPY (SELECT * REPLACE (CASE WHEN soc_code = '29-9021' AND area_code = '0071650' "
-        "AND measure = 'employment' THEN '1, 8' ELSE footnote_codes END AS footnote_codes) "
-        f"FROM read_parquet('{estimates}')) TO '{edited}' (FORMAT parquet)"
+        f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{edited}' "
+        "(FORMAT parquet)"
     )
-    edited.replace(estimates)
+    edited.replace(path)
+    return bundle
+
+
+def test_several_footnote_codes_give_every_note(paths: DataPaths, rid: str, tmp_path: Path) -> None:
+    """A cell with footnotes '1, 8' (space after the comma) explains itself with both."""
+    bundle = edited_bundle(
+        paths,
+        rid,
+        tmp_path,
+        "oews_estimates",
+        "CASE WHEN soc_code = '29-9021' AND area_code = '0071650' AND measure = 'employment' "
+        "THEN '1, 8' ELSE footnote_codes END AS footnote_codes",
+    )
     with ReleaseReader(rid, bundle) as reader, pytest.raises(FigureError) as exc:
         figure(reader, Selection("29-9021", "employment", area="0071650"))
     assert exc.value.code == 3
@@ -348,6 +360,64 @@ def test_several_footnote_codes_give_every_note(paths: DataPaths, rid: str, tmp_
         "not_released: Estimates for detailed occupations do not sum to the totals because the "
         "totals include occupations not shown separately. Estimates do not include "
         "self-employed workers.; Estimate not released."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "measure", "reason"),
+    [
+        ("annual_only", "hourly_median", "BLS publishes only an annual wage for this occupation"),
+        ("hourly_only", "annual_median", "BLS publishes only an hourly wage for this occupation"),
+        ("not_applicable", "jobs_per_1000", "This measure does not apply to this estimate"),
+    ],
+)
+def test_special_request_statuses_explain_the_missing_value(
+    paths: DataPaths, rid: str, tmp_path: Path, status: str, measure: str, reason: str
+) -> None:
+    target = (
+        "soc_code = '29-2072' AND area_code = '0000000' AND industry_code = '000000' "
+        f"AND measure = '{measure}'"
+    )
+    bundle = edited_bundle(
+        paths,
+        rid,
+        tmp_path,
+        "oews_estimates",
+        f"CASE WHEN {target} THEN NULL ELSE value END AS value, "
+        f"CASE WHEN {target} THEN '{status}' ELSE status END AS status, "
+        f"CASE WHEN {target} THEN '*' ELSE footnote_codes END AS footnote_codes",
+    )
+    with ReleaseReader(rid, bundle) as reader, pytest.raises(FigureError) as exc:
+        figure(reader, Selection("29-2072", measure))
+    assert exc.value.code == 3
+    assert f"(May 2024): {status}: {reason}" in str(exc.value)
+
+
+def test_openings_of_a_cycle_that_published_a_decade_total(
+    paths: DataPaths, rid: str, tmp_path: Path
+) -> None:
+    """Up to 2014-24 BLS published openings over the decade, not per year: each measure
+    gives the one that exists and names it when the other is asked for."""
+    bundle = edited_bundle(
+        paths,
+        rid,
+        tmp_path,
+        "projections",
+        "NULL::BIGINT AS openings_annual, "
+        "CASE WHEN soc_code = '29-2072' THEN 73400 END::BIGINT AS openings_total",
+    )
+    with ReleaseReader(rid, bundle) as reader:
+        total = figure(reader, Selection("29-2072", "openings_total"))
+        with pytest.raises(FigureError) as exc:
+            figure(reader, Selection("29-2072", "openings_annual"))
+    assert (total["value"], total["text"], total["unit"]) == (73400, "73,400", "persons")
+    assert total["sentence"].startswith(
+        "Medical records specialists: projected openings over the decade 73,400"
+    )
+    assert exc.value.code == 3
+    assert exc.value.line() == (
+        "The 2024-34 projections publish job openings as projected openings over the decade "
+        "only: ask for openings_total. Did you mean: openings_total?"
     )
 
 

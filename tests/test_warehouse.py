@@ -439,6 +439,8 @@ def test_a_lake_without_stored_cells_still_finds_the_revision(paths: DataPaths) 
     )
     revised = load.load_release(paths, rid2, [big_load(second, rows)])
     assert revised.changes["oews_estimates"]["changed"] == {"value": 1}
+    # Cells recomputed from the lake's rows equal the staged file's: only one differs.
+    assert revised.changes["oews_estimates"]["cells_changed"] == 1
     assert lake_value(paths, "29-1001", "0010001", "employment") == 1
     with lake.connect(paths, read_only=True) as con:
         stored = con.execute("SELECT sum(n) FROM lake.oews_estimates_cells").fetchone()[0]
@@ -451,3 +453,25 @@ def test_a_lake_without_stored_cells_still_finds_the_revision(paths: DataPaths) 
     rid4 = load.plan_release_id(paths)
     fourth = big_estimates(paths.staging / rid4 / "e.parquet", rid4, areas=40, occupations=10)
     assert load.load_release(paths, rid4, [big_load(fourth, 6_800)]) is None  # same again
+
+
+def test_cells_from_the_transform_equal_the_warehouse_s(paths: DataPaths, mirror: Path) -> None:
+    """The OEWS transform digests cells in its duplicate check; the warehouse digests a
+    staged file itself when no cells come with it. Both must agree, or every reload would
+    look changed (and a revision could hide behind a mismatch nobody notices)."""
+    from warehouse import changes
+
+    staged = staged_from(mirror / OE_DIR, paths, "r1")
+    (estimates,) = [t for t in staged.tables if t.table == "oews_estimates"]
+    assert estimates.cells is not None and estimates.cells.exists()
+    con = duckdb.connect()
+    by_transform = con.execute(
+        f"SELECT * FROM read_parquet('{estimates.cells}') ORDER BY ALL"
+    ).fetchall()
+    by_warehouse = con.execute(
+        changes.cells_sql("oews_estimates", f"read_parquet('{estimates.path}')", cast=True).replace(
+            "GROUP BY ALL", "GROUP BY ALL ORDER BY ALL"
+        )
+    ).fetchall()
+    assert len(by_transform) == 179  # the mirror's series groups (README of sample_mirror)
+    assert by_transform == by_warehouse

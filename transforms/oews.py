@@ -502,7 +502,7 @@ def stage_estimates(
             return _check_staged(con, raw, label, out_path, lookups)
         except ValidationError:
             out_path.unlink(missing_ok=True)
-            out_path.with_name(out_path.stem + ".cells.parquet").unlink(missing_ok=True)
+            _cells_path(out_path).unlink(missing_ok=True)
             raise
     finally:
         con.close()
@@ -548,19 +548,40 @@ def _check_staged(
     out_path: Path,
     lookups: OewsLookups,
 ) -> StagedEstimates:
-    """Count what the staging pass marked as broken; explain it from the raw file if any."""
+    """Count what the staging pass marked as broken; explain it from the raw file if any.
+
+    One grouping of the staged rows by cell answers every question at once: NULLs left by
+    the staging pass (a broken row), statuses, duplicate keys, and each cell's digest (what
+    the warehouse compares a reload with, written beside the staged file).
+
+    Ownership follows from the industry code, so a key is (cell, measure) with the cell
+    (year, area, industry, occupation) holding at most 17 rows. A cell has a duplicate exactly
+    when it has more rows than distinct measures, which a bitmask of its measures counts:
+    exact, and without hashing 6 M keys.
+    """
     quoted = str(out_path).replace("'", "''")
     con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet('{quoted}')")
-    nulls = [f"count(*) - count({column})" for column in _MUST_HAVE]
-    by_status = [f"count(*) FILTER (WHERE status = '{status}')" for status in STATUSES]
-    query = f"SELECT count(*), {', '.join(nulls + by_status)} FROM staged"
-    rows, *found = con.execute(query).fetchone()
-    broken, statuses = found[: len(nulls)], found[len(nulls) :]
+    keys = CELL_KEYS["oews_estimates"]
+    columns = [d[0] for d in con.execute("SELECT * FROM staged LIMIT 0").description]
+    values = [c for c in columns if c not in keys and c != "release_id"]
+    measures = _sql_list(list(MEASURE_CODES))
+    checks = [
+        f"bit_count(bit_or(1 << list_position({measures}, measure))) AS distinct_measures",
+        *(f"count(*) - count({c}) AS null_{c}" for c in _MUST_HAVE),
+        *(f"count(*) FILTER (WHERE status = '{s}') AS status_{s}" for s in STATUSES),
+    ]
+    con.execute("CREATE TEMP TABLE cells AS " + cells_sql(keys, values, "staged", extra=checks))
+    sums = [f"coalesce(sum(null_{c}), 0)" for c in _MUST_HAVE]
+    sums += [f"coalesce(sum(status_{s}), 0)" for s in STATUSES]
+    rows, duplicated, *found = con.execute(
+        "SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE n <> distinct_measures), "
+        + ", ".join(sums)
+        + " FROM cells"
+    ).fetchone()
+    broken, statuses = found[: len(_MUST_HAVE)], found[len(_MUST_HAVE) :]
     if rows == 0:
         raise ValidationError(label, "not empty", "the data file has no rows")
-    cells = out_path.with_name(out_path.stem + ".cells.parquet")
-    if any(broken) or _cells_have_duplicates(con, cells):
-        cells.unlink(missing_ok=True)
+    if any(broken) or duplicated:
         _diagnose(con, raw, label, lookups)
         raise ValidationError(  # the detailed checks always name the problem; just in case
             label,
@@ -575,31 +596,18 @@ def _check_staged(
             "top-code threshold",
             "values are top-coded (footnote 5) but oe.footnote has no code 5",
         )
+    cells = _cells_path(out_path)
+    digests = ", ".join([*keys, "n", "digest"])
+    con.execute(
+        f"COPY (SELECT {digests} FROM cells) TO '{str(cells).replace(chr(39), chr(39) * 2)}'"
+    )
     return StagedEstimates(
         out_path, rows, lookups.vintage.reference_year, counts, raw.unknown, cells
     )
 
 
-def _cells_have_duplicates(con: duckdb.DuckDBPyConnection, cells: Path) -> bool:
-    """Group the staged rows into cells once: write the cells' digests (``cells``, what the
-    warehouse compares a reload with) and tell whether a key appears twice.
-
-    Ownership follows from the industry code, so a key is (cell, measure) with the cell
-    (year, area, industry, occupation) holding at most 17 rows. A cell has a duplicate exactly
-    when it has more rows than distinct measures, which a bitmask of its measures counts:
-    exact, and without hashing 6 M keys.
-    """
-    keys = CELL_KEYS["oews_estimates"]
-    columns = [d[0] for d in con.execute("SELECT * FROM staged LIMIT 0").description]
-    values = [c for c in columns if c not in keys and c != "release_id"]
-    measures = _sql_list(list(MEASURE_CODES))
-    distinct = f"bit_count(bit_or(1 << list_position({measures}, measure))) AS distinct_measures"
-    con.execute("CREATE TEMP TABLE cells AS " + cells_sql(keys, values, "staged", extra=[distinct]))
-    found = con.execute("SELECT count(*) FROM cells WHERE n <> distinct_measures").fetchone()[0]
-    if not found:
-        quoted = str(cells).replace("'", "''")
-        con.execute(f"COPY (SELECT * EXCLUDE (distinct_measures) FROM cells) TO '{quoted}'")
-    return bool(found)
+def _cells_path(out_path: Path) -> Path:
+    return out_path.with_name(out_path.stem + ".cells.parquet")
 
 
 def _diagnose(

@@ -6,14 +6,16 @@ estimates: 6 M rows a year) is compared in two steps, both exact about what they
 1. **Cells.** Its rows fall into cells (an OEWS cell is one year, area, industry and
    occupation: the 17 measures of one series group). For each cell the lake keeps, in an
    internal table beside the data (``<table>_cells``, written in the same transaction as the
-   rows), the row count and two 64-bit digests: the XOR of the row hashes taken over every
-   column, once in each order. The staged file's cells are computed the same way and
-   joined with the stored ones (350 k cells instead of 6 M rows).
+   rows), the row count and a 64-bit digest: the XOR of the hashes of its rows, each hash
+   taken over every column. The staged file's cells are computed the same way (by the
+   transform's own duplicate check, which groups the rows by cell anyway) and joined with
+   the stored ones: 350 k cells instead of 6 M rows.
 2. **Rows of the cells that differ**, compared row by row as for a small table: which keys
    were added or removed, which columns changed, and a few examples old → new.
 
-A cell whose row count and both digests agree is unchanged; a false match needs two
-different 64-bit digests to collide at once. Stored cells that do not account for every
+A cell whose row count and digest agree is unchanged: a revision is missed only if the
+changed rows' 64-bit hashes collide exactly (about one chance in 1.8 × 10^19 per changed
+cell). Stored cells that do not account for every
 row of the scope (a lake written before this version, or by hand) are recomputed from the
 lake's rows, so a missing digest can only cost time, never a revision. DuckDB may change
 its hash function between versions: then every cell differs and step 2 compares all rows.
@@ -201,8 +203,7 @@ def _changed_cells(con: duckdb.DuckDBPyConnection, result: Comparison) -> None:
     con.execute(
         f"CREATE TEMP TABLE {result.changed_cells} AS SELECT {pick} "
         f"FROM {result.staged_cells} s FULL OUTER JOIN {stored} c ON {on} "
-        "WHERE s.n IS DISTINCT FROM c.n OR s.h1 IS DISTINCT FROM c.h1 "
-        "OR s.h2 IS DISTINCT FROM c.h2"
+        "WHERE s.n IS DISTINCT FROM c.n OR s.digest IS DISTINCT FROM c.digest"
     )
     result.cells_changed = con.execute(f"SELECT count(*) FROM {result.changed_cells}").fetchone()[0]
     con.execute(f"DROP TABLE {stored}")

@@ -145,7 +145,7 @@ PRIMARY_KEYS: dict[str, list[str]] = {
 
 
 # Big tables whose reloads are compared cell by cell (warehouse/changes.py). Each keeps an
-# internal table ``<table>_cells`` (row count and two digests per cell), written with the
+# internal table ``<table>_cells`` (row count and digest per cell), written with the
 # rows in the same transaction and never published.
 CELL_KEYS = staging.CELL_KEYS
 
@@ -162,7 +162,7 @@ def cell_values(table: str) -> list[str]:
 
 def _cells_columns(table: str) -> dict[str, str]:
     keys = {k: TABLES[table][k] for k in CELL_KEYS[table]}
-    return {**keys, "n": "BIGINT", "h1": "UBIGINT", "h2": "UBIGINT"}
+    return {**keys, "n": "BIGINT", "digest": "UBIGINT"}
 
 
 def extension_path(name: str) -> Path:

@@ -172,12 +172,12 @@ def load_release(
                 for table in staged.tables:
                     comparison = compared[id(table)]
                     if comparison.delta and table.table not in twice:
-                        _apply_delta(con, comparison)
+                        _apply_delta(con, comparison, paths, adopted)
                     else:
                         needed = before[id(table)] > 0 or table.table in twice
                         _replace(con, table, paths, adopted, delete=needed)
                         if comparison.staged_cells is not None:
-                            _replace_cells(con, comparison, delete=needed)
+                            _replace_cells(con, comparison, paths, adopted, delete=needed)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
@@ -276,13 +276,7 @@ def _replace(
         where, params = changes.scope_sql(table)
         con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
     if table.adopt:
-        # The staged file already has the table's exact schema: move it into the lake's data
-        # folder and register it, instead of reading and writing every row again.
-        target = paths.lake_files / "main" / table.table / f"staged-{uuid.uuid4().hex}.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(table.path, target)
-        adopted.append(target)
-        con.execute("CALL ducklake_add_data_files('lake', ?, ?)", [table.table, str(target)])
+        _adopt(con, table.table, table.path, paths, adopted)
         return
     con.execute(
         f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
@@ -290,18 +284,44 @@ def _replace(
     )
 
 
+def _adopt(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, paths: DataPaths, adopted: list[Path]
+) -> None:
+    """Move a staged parquet file with ``table``'s exact schema into the lake's data folder
+    and register it, instead of reading and writing every row again."""
+    target = paths.lake_files / "main" / table / f"staged-{uuid.uuid4().hex}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    adopted.append(target)
+    con.execute("CALL ducklake_add_data_files('lake', ?, ?)", [table, str(target)])
+
+
 def _replace_cells(
-    con: duckdb.DuckDBPyConnection, comparison: changes.Comparison, *, delete: bool
+    con: duckdb.DuckDBPyConnection,
+    comparison: changes.Comparison,
+    paths: DataPaths,
+    adopted: list[Path],
+    *,
+    delete: bool,
 ) -> None:
     """The scope's stored cells become the staged file's (the table was replaced whole)."""
     cells = lake.cells_table(comparison.table.table)
     if delete:
         where, params = changes.scope_sql(comparison.table)
         con.execute(f"DELETE FROM lake.{cells} t WHERE {where}", params)
-    con.execute(f"INSERT INTO lake.{cells} SELECT * FROM {comparison.staged_cells}")
+    staged = comparison.table.cells
+    if staged is not None and staged.exists():  # written by the transform with this schema
+        _adopt(con, cells, staged, paths, adopted)
+    else:
+        con.execute(f"INSERT INTO lake.{cells} SELECT * FROM {comparison.staged_cells}")
 
 
-def _apply_delta(con: duckdb.DuckDBPyConnection, comparison: changes.Comparison) -> None:
+def _apply_delta(
+    con: duckdb.DuckDBPyConnection,
+    comparison: changes.Comparison,
+    paths: DataPaths,
+    adopted: list[Path],
+) -> None:
     """Rewrite only the cells that changed: their rows, and their stored digests.
 
     The scope then holds exactly the staged rows (unchanged cells are equal by comparison).
@@ -327,7 +347,7 @@ def _apply_delta(con: duckdb.DuckDBPyConnection, comparison: changes.Comparison)
             f"SEMI JOIN {changed} x ON {same}"
         )
     else:  # the lake had no (or incomplete) stored cells for this scope: store them all
-        _replace_cells(con, comparison, delete=True)
+        _replace_cells(con, comparison, paths, adopted, delete=True)
 
 
 def _record_raw_files(con: duckdb.DuckDBPyConnection, staged: StagedLoad, release_id: str) -> None:
