@@ -54,6 +54,26 @@ def copy_mirror(dest: Path) -> Path:
     return dest
 
 
+# The oe.occupation download.bls.gov serves since the May 2025 release: the description third.
+OCCUPATION_2025_HEADER = (
+    "occupation_code\toccupation_name\toccupation_description\tdisplay_level\tselectable"
+    "\tsort_sequence"
+)
+
+
+def six_column_occupations(five_column: Path, dest: Path) -> Path:
+    """The mirror's five-column oe.occupation rewritten in the current six-column layout."""
+    lines = five_column.read_bytes().decode("utf-8").splitlines()
+    assert lines[0].split("\t")[:2] == ["occupation_code", "occupation_name"]
+    rows = [OCCUPATION_2025_HEADER]
+    for line in lines[1:]:
+        code, name, *rest = line.split("\t")
+        description = "" if code == "000000" else f"Workers who do the work of {name.strip()}."
+        rows.append("\t".join([code, name, description, *rest]))
+    dest.write_bytes("".join(row + "\r\n" for row in rows).encode("utf-8"))
+    return dest
+
+
 @pytest.fixture
 def mirror(tmp_path: Path) -> Path:
     """A private copy of the bundled sample mirror that a test may edit."""

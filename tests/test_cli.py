@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import REPO
+from conftest import OE_DIR, REPO, six_column_occupations
 from prefect.client.schemas.schedules import CronSchedule
 
 from flows.deployments import load_deployments
@@ -107,3 +109,57 @@ def test_run_only_some_sources(tmp_path: Path, bls_server: object) -> None:
     assert "OEWS vintage: May 2024" in result.stdout
     assert "PROJECTIONS vintage" not in result.stdout
     assert all("www.bls.gov" not in r.path for r in bls_server.requests)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_refresh_with_the_current_occupation_layout_and_a_new_column(
+    tmp_path: Path, mirror: Path, bls_server: object
+) -> None:
+    """What download.bls.gov serves since May 2025 (oe.occupation with its description third)
+    loads; a column nobody knows (here in oe.area) is loaded around and reported, in the run
+    summary, the release notes, the releases table and the Prefect artifact."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    oe = mirror / OE_DIR
+    six_column_occupations(oe / "oe.occupation", oe / "oe.occupation")
+    lines = (oe / "oe.area").read_bytes().decode("utf-8").splitlines()
+    (oe / "oe.area").write_bytes(
+        "".join(
+            f"{line}\t{'area_fips' if i == 0 else 'x'}\r\n" for i, line in enumerate(lines)
+        ).encode("utf-8")
+    )
+    data = tmp_path / "d"
+    outcome = refresh(data_dir=str(data), source=bls_server.base_url, kinds=["oews"])  # type: ignore[attr-defined]
+    note = "oe.area: new column 'area_fips' (not known to this version; loaded without it)"
+    assert outcome.changed
+    assert outcome.schema_drift == {"oe.area": ["area_fips"]}
+
+    bundle = data / "published" / "latest"
+    notes = (bundle / "RELEASE_NOTES.md").read_text(encoding="utf-8")
+    assert "## Schema drift" in notes and f"- {note}" in notes
+    con = duckdb.connect()
+    drift, description = con.execute(
+        f"SELECT (SELECT schema_drift FROM '{bundle}/releases.parquet'), "
+        f"(SELECT description FROM '{bundle}/occupations.parquet' WHERE soc_code = '29-2072')"
+    ).fetchone()
+    assert json.loads(drift) == {"oe.area": ["area_fips"]}
+    assert description == "Workers who do the work of Medical Records Specialists."
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["release-notes"]))
+        )
+    assert any(note in str(a.data) for a in artifacts)
+
+
+def test_run_summary_names_schema_drift(capsys: pytest.CaptureFixture[str]) -> None:
+    from bls_refresh import cli
+
+    cli._drift({"oe.area": ["area_fips"], "occupation.xlsx [Table 1.2]": ["Column [1]", "x"]})
+    printed = capsys.readouterr().out
+    assert printed.splitlines() == [
+        "Schema drift (loaded without these columns):",
+        "  occupation.xlsx [Table 1.2]: new columns 'Column [1]', 'x' (not known to this "
+        "version; loaded without it)",
+        "  oe.area: new column 'area_fips' (not known to this version; loaded without it)",
+    ]

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import six_column_occupations
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad
@@ -1014,24 +1015,6 @@ def test_failure_explained_for_a_path_with_a_quote(tmp_path: Path, lookups: Oews
 
 
 # --- columns by name: moved, optional and new columns ------------------------------------------
-
-# The oe.occupation download.bls.gov serves since the May 2025 release: the description third.
-OCCUPATION_2025_HEADER = (
-    "occupation_code\toccupation_name\toccupation_description\tdisplay_level\tselectable"
-    "\tsort_sequence"
-)
-
-
-def six_column_occupations(five_column: Path, dest: Path) -> Path:
-    """The mirror's five-column oe.occupation rewritten in the current six-column layout."""
-    lines = five_column.read_bytes().decode("utf-8").splitlines()
-    assert lines[0].split("\t")[:2] == ["occupation_code", "occupation_name"]
-    rows = [OCCUPATION_2025_HEADER]
-    for line in lines[1:]:
-        code, name, *rest = line.split("\t")
-        description = "" if code == "000000" else f"Workers who do the work of {name.strip()}."
-        rows.append("\t".join([code, name, description, *rest]))
-    return write_lines(dest, rows, "\r\n")
 
 
 def test_occupations_in_the_2025_layout_keep_their_description(
