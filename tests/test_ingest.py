@@ -186,7 +186,7 @@ def test_special_request_zip_loads_an_earlier_year(
 
     assert outcome.changed
     assert outcome.vintages["oews"] == "May 2024"
-    assert outcome.vintages["oews_special_2023"] == "May 2023"
+    assert outcome.vintages["oews_special_2023_national"] == "May 2023"
     con = duckdb.connect(str(data_dir / "bls.duckdb"), read_only=True)
     rows = con.execute(
         "SELECT reference_year, value, status FROM oews_estimates WHERE soc_code = '29-2072' "

@@ -913,6 +913,18 @@ def _occupations(rows: pd.DataFrame, year: int) -> pd.DataFrame:
     )
 
 
+def coverage(estimates: pd.DataFrame) -> str:
+    """What a special-request file covers, from its rows: ``national``, ``state``, ``metro``
+    or ``all`` areas, ``_by_industry`` when it holds industries other than cross-industry.
+    Files of one year that cover different things are different sources (each has its own
+    row-count history and its own entry in a release's sources)."""
+    types = set(estimates["areatype_code"])
+    geo = {frozenset({"N"}): "national", frozenset({"S"}): "state", frozenset({"M"}): "metro"}
+    name = geo.get(frozenset(types), "all")
+    industries = set(estimates["industry_code"]) - {"000000", "000001"}
+    return name + ("_by_industry" if industries else "")
+
+
 def stage_special(
     path: Path,
     out_dir: Path,
@@ -923,10 +935,12 @@ def stage_special(
 ) -> StagedLoad:
     parsed = parse_special(path, label)
     year = parsed.reference_year
+    # A year comes in several files (national, state, metro, by industry and ownership), so
+    # a file replaces the estimates it holds, by key, and never the other files' estimates.
     tables = [
         stage_frame(frame, name, out_dir, release_id, replaces, upsert=upsert)
         for name, frame, replaces, upsert in (
-            ("oews_estimates", parsed.estimates, {"reference_year": year}, False),
+            ("oews_estimates", parsed.estimates, {"reference_year": year}, True),
             ("occupations", parsed.occupations, {}, True),
             ("areas", parsed.areas, {}, True),
             ("industries", parsed.industries, {}, True),
@@ -934,7 +948,7 @@ def stage_special(
     ]
     vintage = f"May {year}"
     return StagedLoad(
-        kind=f"oews_special_{year}",
+        kind=f"oews_special_{year}_{coverage(parsed.estimates)}",
         vintage=vintage,
         tables=tables,
         sources=stamp(sources, vintage),

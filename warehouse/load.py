@@ -178,6 +178,8 @@ def load_release(
                         _replace(con, table, paths, adopted, delete=needed)
                         if comparison.staged_cells is not None:
                             _replace_cells(con, comparison, paths, adopted, delete=needed)
+                        elif table.table in lake.CELL_KEYS and needed:
+                            _forget_cells(con, table)
                 _record_raw_files(con, staged, release_id)
                 vintages[staged.kind] = staged.vintage
                 sources[staged.kind] = staged.sources
@@ -314,6 +316,16 @@ def _replace_cells(
         _adopt(con, cells, staged, paths, adopted)
     else:
         con.execute(f"INSERT INTO lake.{cells} SELECT * FROM {comparison.staged_cells}")
+
+
+def _forget_cells(con: duckdb.DuckDBPyConnection, table: StagedTable) -> None:
+    """A cell table written outside the cell path (an upsert): its stored cells for the
+    year no longer describe its rows; drop them, and the next comparison recomputes them."""
+    keys = lake.CELL_KEYS[table.table]
+    scope = {c: v for c, v in table.replaces.items() if c in keys}
+    cells = lake.cells_table(table.table)
+    where = " AND ".join(f"t.{c} = {changes.literal(v)}" for c, v in scope.items()) or "true"
+    con.execute(f"DELETE FROM lake.{cells} t WHERE {where}")
 
 
 def _apply_delta(
