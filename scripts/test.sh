@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
-uv run --frozen pytest "$@"
+# Two workers: CI has two cores, and the end-to-end tests spend much of their time waiting.
+uv run --frozen pytest -n 2 "$@"
