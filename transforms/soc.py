@@ -1,12 +1,14 @@
 """SOC 2010 → 2018 crosswalk workbook → ``soc_crosswalk`` (one row per code pair).
 
-The header row is found by its text (``2010 SOC Code``), not by position; the crosswalk is
+The header row is found by its text (``2010 SOC Code``) and its columns by name, wherever
+they stand (another column is schema drift); the crosswalk is
 one-to-many (29-2071 became 29-2072 and 29-9021). Footnote marks such as ``(#)`` are
 stripped from titles.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -15,10 +17,18 @@ from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
+from transforms.columns import Columns, by_name, normalise
 
 SOC = re.compile(r"^\d{2}-\d{4}$")
 _MARK = re.compile(r"\s*\(#+\)\s*$")
 HEADER = ("2010 soc code", "2010 soc title", "2018 soc code", "2018 soc title")
+# canonical column → its header, read by name wherever it stands
+COLUMNS = {
+    "from_code": ["2010 soc code"],
+    "from_title": ["2010 soc title"],
+    "to_code": ["2018 soc code"],
+    "to_title": ["2018 soc title"],
+}
 VINTAGE = "SOC 2010 to 2018"
 
 
@@ -26,7 +36,13 @@ def _clean(text: object) -> str:
     return _MARK.sub("", str(text or "")).strip()
 
 
-def parse_crosswalk(path: Path, label: str | None = None) -> pd.DataFrame:
+@dataclasses.dataclass(frozen=True)
+class Crosswalk:
+    frame: pd.DataFrame
+    unknown: list[str]  # header cells no known column claims (schema drift)
+
+
+def parse_crosswalk(path: Path, label: str | None = None) -> Crosswalk:
     label = label or path.name
     try:
         book = CalamineWorkbook.from_path(str(path))
@@ -37,34 +53,38 @@ def parse_crosswalk(path: Path, label: str | None = None) -> pd.DataFrame:
     for sheet in book.sheet_names:
         rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         for i, row in enumerate(rows[:30]):
-            cells = tuple(str(c).strip().lower() for c in row[:4])
-            if cells == HEADER:
-                return _rows(rows[i + 1 :], label)
+            if set(HEADER) <= {normalise(c) for c in row}:
+                columns = by_name(row, f"{label} [{sheet}]", required=COLUMNS)
+                return Crosswalk(_rows(rows[i + 1 :], columns, label), columns.unknown)
     raise ValidationError(
         label,
         "header row",
-        "expected a row '2010 SOC Code | 2010 SOC Title | 2018 SOC Code | 2018 SOC Title'",
+        "expected a row with '2010 SOC Code', '2010 SOC Title', '2018 SOC Code' and "
+        "'2018 SOC Title'",
     )
 
 
-def _rows(rows: list[list[object]], label: str) -> pd.DataFrame:
+def _rows(rows: list[list[object]], columns: Columns, label: str) -> pd.DataFrame:
     records = []
     bad = []
     for row in rows:
-        cells = [str(c).strip() for c in row[:4]] + [""] * (4 - len(row[:4]))
-        if not any(cells):
+        cells = {
+            name: str(row[i]).strip() if i < len(row) and row[i] is not None else ""
+            for name, i in columns.positions.items()
+        }
+        if not any(cells.values()):
             continue
-        if not (SOC.match(cells[0]) and SOC.match(cells[2])):
-            bad.append(" | ".join(cells))
+        if not (SOC.match(cells["from_code"]) and SOC.match(cells["to_code"])):
+            bad.append(" | ".join(cells.values()))
             continue
         records.append(
             {
                 "from_version": "2010",
-                "from_code": cells[0],
-                "from_title": _clean(cells[1]),
+                "from_code": cells["from_code"],
+                "from_title": _clean(cells["from_title"]),
                 "to_version": "2018",
-                "to_code": cells[2],
-                "to_title": _clean(cells[3]),
+                "to_code": cells["to_code"],
+                "to_title": _clean(cells["to_title"]),
             }
         )
     if bad:
@@ -91,7 +111,8 @@ def stage_crosswalk(
     sources: dict[str, dict[str, object]],
     label: str | None = None,
 ) -> StagedLoad:
-    frame = parse_crosswalk(path, label)
+    parsed = parse_crosswalk(path, label)
+    frame = parsed.frame
     scope = {"from_version": "2010", "to_version": "2018"}
     return StagedLoad(
         kind="soc",
@@ -99,4 +120,5 @@ def stage_crosswalk(
         tables=[stage_frame(frame, "soc_crosswalk", out_dir, release_id, scope)],
         sources=stamp(sources, VINTAGE),
         guarded_table="soc_crosswalk",
+        schema_drift={f"{label or path.name}": parsed.unknown} if parsed.unknown else {},
     )
