@@ -103,6 +103,15 @@ def shared_samples() -> Path:
     return SHARED_SAMPLES
 
 
+@pytest.fixture
+def real(shared_samples: Path) -> Path:
+    """``samples/real/``: genuine BLS files of every era, with ``expected.csv``."""
+    folder = shared_samples / "real"
+    if not (folder / "expected.csv").is_file():
+        pytest.skip(f"real BLS files not present at {folder}")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """One Prefect test harness (temporary API and database) for the whole session."""

@@ -84,14 +84,6 @@ INDENTED = ["ep/occupation_2022-32.xlsx", "ep/occupation_2023-33.xlsx"]
 INDENTED += ["../ep/occupation_2024-34.xlsx"]
 
 
-@pytest.fixture
-def real(shared_samples: Path) -> Path:
-    folder = shared_samples / "real"
-    if not folder.is_dir():
-        pytest.skip(f"real BLS workbooks not present at {folder}")
-    return folder
-
-
 @functools.cache
 def _parsed(path: Path) -> Projections:
     return parse_workbook(path)

@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pytest
 from releases import manifest_rows
 
 from bls_refresh.paths import DataPaths
@@ -65,14 +64,6 @@ def load_file(paths: DataPaths, path: Path, stager: object) -> load.Release | No
         label=path.name,
     )
     return load.load_release(paths, rid, [staged])
-
-
-@pytest.fixture
-def real(shared_samples: Path) -> Path:
-    folder = shared_samples / "real"
-    if not (folder / "expected.csv").is_file():
-        pytest.skip(f"no real BLS files at {folder}")
-    return folder
 
 
 def assert_holds(paths: DataPaths, table: str, rows: list[dict[str, str]]) -> None:

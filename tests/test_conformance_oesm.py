@@ -86,15 +86,6 @@ def _parsed(path: str) -> SpecialRequest:
 
 
 @pytest.fixture
-def real(shared_samples: Path) -> Path:
-    """samples/real/ (the conftest fixture skips when the shared samples are absent)."""
-    folder = shared_samples / "real"
-    if not folder.is_dir():
-        pytest.skip(f"real BLS files not present at {folder}")
-    return folder
-
-
-@pytest.fixture
 def parsed(real: Path, request: pytest.FixtureRequest) -> SpecialRequest:
     return _parsed(str(real / request.param))
 
