@@ -18,7 +18,8 @@ from bls_refresh.errors import ValidationError
 # A spelling is an exact normalised name, or a pattern searched in the normalised name.
 Spelling = str | re.Pattern[str]
 
-_FOOTNOTE_MARK = re.compile(r"\[\d+\]|\(\d+\)")
+# "(1)" or "[1]" after a header; never a year in parentheses ("Median annual wage (2024)").
+_FOOTNOTE_MARK = re.compile(r"\[\d{1,2}\]|\(\d{1,2}\)")
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "\u00a0": " "})
 
 
@@ -51,9 +52,14 @@ class Columns:
 def _spellings(
     columns: Mapping[str, Iterable[Spelling]] | Iterable[str],
 ) -> dict[str, list[Spelling]]:
+    """Canonical name → spellings, plain ones normalised like the header (``'LOC_Q'`` matches)."""
     if isinstance(columns, Mapping):
-        return {name: list(spellings) for name, spellings in columns.items()}
+        return {name: [_spelling(s) for s in spellings] for name, spellings in columns.items()}
     return {name: [normalise(name)] for name in columns}
+
+
+def _spelling(spelling: Spelling) -> Spelling:
+    return spelling if isinstance(spelling, re.Pattern) else normalise(spelling)
 
 
 def _claims(spelling: Spelling, name: str) -> bool:
@@ -85,7 +91,7 @@ def by_name(
     positions: dict[str, int] = {}
     twice: dict[str, list[str]] = {}
     unknown: list[str] = []
-    ignore = list(ignored)
+    ignore = [_spelling(s) for s in ignored]
     for index, name in enumerate(names):
         if not name:
             continue
