@@ -269,3 +269,23 @@ def test_ten_releases_in_a_day_keep_their_order(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Changes from 2030-01-01.9 to 2030-01-01.10\n")
     assert FIGURE_LINE in result.stdout
+
+
+def test_a_figure_missing_from_both_releases_is_no_change(tmp_path: Path) -> None:
+    from warehouse.diff import figure_changes
+
+    def bundle(rid: str, figures: dict[str, object]) -> Path:
+        folder = tmp_path / rid
+        folder.mkdir()
+        (folder / "figures.json").write_text(json.dumps(figures))
+        return folder
+
+    old = bundle(
+        "2026-12-01.1", {"x": {"error": "Unknown SOC code '29-9999' in release 2026-12-01.1."}}
+    )
+    new = bundle(
+        "2026-12-02.1", {"x": {"error": "Unknown SOC code '29-9999' in release 2026-12-02.1."}}
+    )
+    assert figure_changes(old, new) == []
+    other = bundle("2026-12-03.1", {"x": {"error": "No 2034-44 projection for 29-9999."}})
+    assert [c["id"] for c in figure_changes(new, other)] == ["x"]

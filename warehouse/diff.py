@@ -62,8 +62,9 @@ def figure_changes(old: Path, new: Path) -> list[dict[str, Any]]:
     changes = []
     for fid in sorted(set(before) | set(after)):
         a, b = before.get(fid, {}), after.get(fid, {})
-        fields = ("value", "text", "status", "error")
-        if all(a.get(f) == b.get(f) for f in fields) and a.get("reference") == b.get("reference"):
+        fields = ("value", "text", "status", "reference")
+        same_error = _error(a, old.name) == _error(b, new.name)
+        if all(a.get(f) == b.get(f) for f in fields) and same_error:
             continue
         changes.append(
             {
@@ -77,6 +78,13 @@ def figure_changes(old: Path, new: Path) -> list[dict[str, Any]]:
             }
         )
     return changes
+
+
+def _error(figure: dict[str, Any], release_id: str) -> str | None:
+    """A figure's error without its release id: the same missing figure in two releases is
+    no change."""
+    error = figure.get("error")
+    return None if error is None else str(error).replace(release_id, "<release>")
 
 
 def diff_bundles(old: Path, new: Path) -> dict[str, Any]:
