@@ -46,14 +46,29 @@ def write_workbook(
 ) -> Path:
     """A data sheet (``national_M{year}_dl`` unless named) and, unless ``descriptions`` is
     None, a ``Field Descriptions`` sheet (its text formatted with the year)."""
+    return write_sheets(
+        path, {sheet or f"national_M{year}_dl": (header, rows)}, year, descriptions=descriptions
+    )
+
+
+def write_sheets(
+    path: Path,
+    sheets: dict[str, tuple[list[str], list[list[object]]]],
+    year: int = 2023,
+    *,
+    descriptions: list[list[object]] | None = FIELD_DESCRIPTIONS,
+) -> Path:
+    """One data sheet per entry (name → header, rows), then the ``Field Descriptions`` sheet
+    unless ``descriptions`` is None."""
     book = xlsxwriter.Workbook(str(path))
-    data = book.add_worksheet(sheet or f"national_M{year}_dl")
-    for j, name in enumerate(header):
-        data.write(0, j, name)
-    for i, row in enumerate(rows, start=1):
-        for j, value in enumerate(row):
-            if value is not None:
-                data.write(i, j, value)
+    for name, (header, rows) in sheets.items():
+        data = book.add_worksheet(name)
+        for j, column in enumerate(header):
+            data.write(0, j, column)
+        for i, row in enumerate(rows, start=1):
+            for j, value in enumerate(row):
+                if value is not None:
+                    data.write(i, j, value)
     if descriptions is not None:
         notes = book.add_worksheet("Field Descriptions")
         for i, row in enumerate(descriptions):

@@ -18,7 +18,13 @@ import pandas as pd
 import pytest
 
 from transforms.detect import detect
-from transforms.oews_special import SpecialRequest, parse_special
+from transforms.oews import Vintage
+from transforms.oews_special import (
+    MARKER_MEASURES,
+    REQUIRED_MEASURES,
+    SpecialRequest,
+    parse_special,
+)
 
 # file → May reference year
 FILES = {
@@ -184,6 +190,27 @@ def test_top_code_of_the_year(parsed: SpecialRequest, request: pytest.FixtureReq
     assert (top.top_code_threshold[hourly] == float(TOP_CODES[year][0])).all()
     assert (top.top_code_threshold[~hourly] == float(TOP_CODES[year][1])).all()
     assert e[e.status != "top_coded"].top_code_threshold.isna().all()
+
+
+@pytest.mark.parametrize("parsed", list(FILES), indirect=True)
+def test_measures_and_markers_as_bls_publishes_them(parsed: SpecialRequest) -> None:
+    """What the loader enforces is what every real file shows: the 15 required measures
+    present, each marker only in its columns (# wages; * wages and MEAN_PRSE; ** employment
+    columns; ~ none), no value negative, no percentile at or above an inclusive cap."""
+    e = parsed.estimates
+    assert set(REQUIRED_MEASURES) <= set(e.measure)
+    for measure, notes in e.dropna(subset="footnote_codes").groupby("measure").footnote_codes:
+        assert {m for m, where in MARKER_MEASURES.items() if measure in where} >= set(notes)
+    ok = e[e.status == "ok"]
+    assert not ok.value.str.startswith("-").any()
+    assert e[e.status == "top_coded"].top_code_threshold.notna().all()
+
+
+@pytest.mark.parametrize("parsed", list(FILES), indirect=True)
+def test_soc_version_is_the_time_series_rule(parsed: SpecialRequest) -> None:
+    year = parsed.reference_year
+    assert set(parsed.occupations.soc_version) == {Vintage(year, f"May {year}").soc_version}
+    assert set(parsed.occupations.level) <= {"total", "major", "minor", "broad", "detailed"}
 
 
 @pytest.mark.parametrize("parsed", [f for f in NATIONAL if FILES[f] >= 2017], indirect=True)

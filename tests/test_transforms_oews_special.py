@@ -18,6 +18,7 @@ from oews_special_fixtures import (
     ROWS_2023,
     national_2023_zip,
     write_descriptions,
+    write_sheets,
     write_workbook,
     zip_of,
 )
@@ -25,6 +26,7 @@ from oews_special_fixtures import (
 from bls_refresh.errors import ValidationError
 from transforms import oews_special
 from transforms.detect import OLE2_MAGIC, detect
+from transforms.oews import Vintage
 from transforms.oews_special import KNOWN_TOP_CODES, parse_special, stage_special
 
 BASE = dict(zip(HEADER_2023, ROWS_2023[1], strict=True))  # 29-2072, every value published
@@ -104,6 +106,54 @@ def test_no_measure_column_fails_showing_the_header(tmp_path: Path) -> None:
     assert "['OCC_CODE', 'OCC_TITLE', 'O_GROUP']" in err.value.detail
 
 
+@pytest.mark.parametrize(
+    ("renamed", "missing"),
+    [
+        ({"TOT_EMP": "TOTAL_EMP"}, "['TOT_EMP']"),
+        ({"H_MEDIAN": "H_PCT50", "A_MEDIAN": "A_PCT50"}, "['H_MEDIAN', 'A_MEDIAN']"),
+        ({"MEAN_PRSE": "WAGE_PRSE"}, "['MEAN_PRSE']"),
+    ],
+)
+def test_a_renamed_measure_column_fails_showing_the_header(
+    tmp_path: Path, renamed: dict[str, str], missing: str
+) -> None:
+    # Every real file (2012–2025) has these 15 measures; a renamed one would drop the whole
+    # measure for the year behind a drift note.
+    header = [renamed.get(h, h) for h in HEADER_2023]
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", header, ROWS_2023)
+    with pytest.raises(ValidationError, match="required columns") as err:
+        parse_special(path)
+    assert f"missing measure columns {missing}" in err.value.detail
+    assert f"not recognised {sorted(renamed.values(), key=header.index)}" in err.value.detail
+    assert "header found: ['AREA', 'AREA_TITLE'" in err.value.detail
+
+
+def test_jobs_per_1000_and_location_quotient_are_optional(tmp_path: Path) -> None:
+    # national files 2012–2018 have neither column
+    parsed = parse_special(
+        write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, ROWS_2023)
+    )
+    assert set(parsed.estimates.measure) == set(oews_special.MEASURES) - {
+        "jobs_per_1000",
+        "location_quotient",
+    }
+
+
+def test_drift_of_several_data_sheets_in_one_workbook_is_merged(tmp_path: Path) -> None:
+    first = [*HEADER_2023, "NEW_A"]
+    second = [*HEADER_2023, "NEW_B", "NEW_A"]
+    path = write_sheets(
+        tmp_path / "national_M2023_dl.xlsx",
+        {
+            "part 1": (first, [[*r, 1] for r in ROWS_2023[:2]]),
+            "part 2": (second, [[*r, 2, 1] for r in ROWS_2023[2:]]),
+        },
+    )
+    parsed = parse_special(path)
+    assert parsed.schema_drift == {"national_M2023_dl.xlsx": ["NEW_A", "NEW_B"]}
+    assert set(parsed.estimates.soc_code) == {r[8] for r in ROWS_2023}
+
+
 # --------------------------------------------------------------------------- duplicates
 
 
@@ -149,20 +199,39 @@ def test_blank_cells_are_not_applicable_never_zero(tmp_path: Path) -> None:
 
 
 def test_markers_become_statuses(tmp_path: Path) -> None:
-    rows = rows_for(
-        HEADER_2023,
-        {"TOT_EMP": "**", "EMP_PRSE": "**", "H_MEAN": "*", "A_MEAN": "*", "MEAN_PRSE": "~"},
+    # Each marker where BLS uses it (every real file): ** in employment columns, * in wage
+    # columns and MEAN_PRSE. (This test used to put ~ in MEAN_PRSE; no real file has ~ in a
+    # loaded column, so it now fails: test_a_marker_where_bls_never_uses_it_fails.)
+    header = [*HEADER_2023[:13], "JOBS_1000", "LOC_QUOTIENT", *HEADER_2023[13:]]
+    rows = [
+        [*r[:13], "**", "**", *r[13:]]
+        for r in rows_for(
+            HEADER_2023,
+            {"TOT_EMP": "**", "EMP_PRSE": "**", "H_MEAN": "*", "A_MEAN": "*", "MEAN_PRSE": "*"},
+        )
+    ]
+    parsed = parse_special(write_workbook(tmp_path / "national_M2023_dl.xlsx", header, rows))
+    measures = (
+        "employment",
+        "employment_prse",
+        "jobs_per_1000",
+        "location_quotient",
+        "hourly_mean",
+        "annual_mean",
+        "mean_prse",
     )
-    parsed = parse_special(write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows))
     got = {
         m: (value(parsed, "29-2072", m)["status"], value(parsed, "29-2072", m)["footnote_codes"])
-        for m in ("employment", "hourly_mean", "annual_mean", "mean_prse")
+        for m in measures
     }
     assert got == {
         "employment": ("suppressed", "**"),
+        "employment_prse": ("suppressed", "**"),
+        "jobs_per_1000": ("suppressed", "**"),
+        "location_quotient": ("suppressed", "**"),
         "hourly_mean": ("suppressed", "*"),
         "annual_mean": ("suppressed", "*"),
-        "mean_prse": ("suppressed", "~"),
+        "mean_prse": ("suppressed", "*"),
     }
 
 
@@ -205,6 +274,119 @@ def test_text_that_is_no_number_nor_marker_fails(tmp_path: Path) -> None:
     assert err.value.examples == ["national_M2023_dl.xlsx row 2 29-2072 annual_mean='n/a'"]
 
 
+@pytest.mark.parametrize(
+    ("column", "marker", "shown"),
+    [
+        ("TOT_EMP", "#", "employment='#'"),  # used to be top_coded with a NaN threshold
+        ("EMP_PRSE", "*", "employment_prse='*'"),
+        ("H_MEAN", "**", "hourly_mean='**'"),
+        ("A_PCT90", "**", "annual_p90='**'"),
+        ("MEAN_PRSE", "#", "mean_prse='#'"),
+        ("MEAN_PRSE", "~", "mean_prse='~'"),
+        ("H_MEDIAN", "~", "hourly_median='~'"),
+    ],
+)
+def test_a_marker_where_bls_never_uses_it_fails(
+    tmp_path: Path, column: str, marker: str, shown: str
+) -> None:
+    rows = rows_for(HEADER_2023, {column: marker})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="BLS markers only where BLS uses them") as err:
+        parse_special(path)
+    assert err.value.examples == [f"national_M2023_dl.xlsx row 2 29-2072 {shown}"]
+
+
+def test_every_hash_has_a_threshold(tmp_path: Path) -> None:
+    parsed = parse_special(national_2023_zip(tmp_path))
+    top = parsed.estimates[parsed.estimates.footnote_codes == "#"]
+    assert len(top) == 10 and (top.status == "top_coded").all()
+    assert top.top_code_threshold.notna().all()
+
+
+@pytest.mark.parametrize("cell", ["1,2,3", "12,34", "1,,234", ",123", "1234,567", "1,234.5,6"])
+def test_commas_other_than_thousands_grouping_fail(tmp_path: Path, cell: str) -> None:
+    rows = rows_for(HEADER_2023, {"TOT_EMP": cell})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="BLS markers") as err:
+        parse_special(path)
+    assert err.value.examples == [f"national_M2023_dl.xlsx row 2 29-2072 employment={cell!r}"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "digits"), [("1,234", "1234"), ("1,234,567", "1234567"), ("12,345.5", "12345.5")]
+)
+def test_thousands_grouping_is_read(tmp_path: Path, cell: str, digits: str) -> None:
+    rows = rows_for(HEADER_2023, {"TOT_EMP": cell})
+    parsed = parse_special(write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows))
+    assert value(parsed, "29-2072", "employment")[["value", "status"]].tolist() == [digits, "ok"]
+
+
+def test_negative_values_fail_naming_the_cells(tmp_path: Path) -> None:
+    rows = rows_for(HEADER_2023, {"TOT_EMP": -5, "A_MEAN": "-1"})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="not negative") as err:
+        parse_special(path)
+    assert err.value.examples == [
+        "national_M2023_dl.xlsx row 2 29-2072 employment='-5'",
+        "national_M2023_dl.xlsx row 2 29-2072 annual_mean='-1'",
+    ]
+
+
+@pytest.mark.parametrize("cell", ["summary", "Detailed occupation"])
+def test_unknown_o_group_fails_naming_it(tmp_path: Path, cell: str) -> None:
+    rows = rows_for(HEADER_2023, {"O_GROUP": cell})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="known O_GROUP") as err:
+        parse_special(path)
+    assert repr(cell.lower()) in err.value.detail
+    assert err.value.examples == [f"national_M2023_dl.xlsx row 2 29-2072 O_GROUP={cell!r}"]
+
+
+def test_blank_o_group_in_a_file_with_the_column_fails(tmp_path: Path) -> None:
+    rows = rows_for(HEADER_2023, {"O_GROUP": None})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="known O_GROUP") as err:
+        parse_special(path)
+    assert err.value.examples == ["national_M2023_dl.xlsx row 2 29-2072 O_GROUP=''"]
+
+
+def test_detail_is_detailed(tmp_path: Path) -> None:
+    rows = rows_for(HEADER_2023, {"O_GROUP": "detail"})  # 2012–2014 files (README)
+    parsed = parse_special(write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows))
+    assert parsed.occupations["level"].tolist() == ["detailed"]
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "shown"),
+    [("ANNUAL", "Yes", "'Yes'"), ("HOURLY", 1, "'1'"), ("ANNUAL", "FALSE", "'FALSE'")],
+)
+def test_annual_and_hourly_flags_other_than_true_fail(
+    tmp_path: Path, column: str, cell: object, shown: str
+) -> None:
+    rows = rows_for(HEADER_2023, {column: cell})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match=f"{column} is TRUE or blank") as err:
+        parse_special(path)
+    assert err.value.examples == [f"national_M2023_dl.xlsx row 2 29-2072 {column}={shown}"]
+
+
+def test_annual_flag_as_a_boolean_cell_or_lower_case_is_true(tmp_path: Path) -> None:
+    hourly = dict.fromkeys([c for c in HEADER_2023 if c.startswith("H_")], "*")
+    rows = rows_for(
+        HEADER_2023,
+        {"OCC_CODE": "25-2021", "ANNUAL": True, **hourly},
+        {"OCC_CODE": "25-2022", "ANNUAL": "true", **hourly},
+    )
+    parsed = parse_special(write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows))
+    for code in ("25-2021", "25-2022"):
+        assert value(parsed, code, "hourly_median")["status"] == "annual_only"
+
+
+def test_status_codes_have_names() -> None:
+    assert [s.name.lower() for s in oews_special.Status] == list(oews_special.STATUSES)
+    assert oews_special.STATUSES[oews_special.Status.TOP_CODED] == "top_coded"
+
+
 # --------------------------------------------------------------------------- top code
 
 
@@ -242,6 +424,44 @@ def test_a_published_wage_above_the_cap_fails(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="published wages below the top code") as err:
         parse_special(path)
     assert err.value.examples == ["11-1011 annual_p90=250000 > $239,200"]
+
+
+def test_a_percentile_at_an_inclusive_cap_fails(tmp_path: Path) -> None:
+    # "# = a wage equal to or greater than $115.00 per hour or $239,200 per year": a
+    # published 239200 contradicts it (no real file with # has one).
+    rows = [*ROWS_2023, *rows_for(HEADER_2023, {"OCC_CODE": "11-1011", "A_PCT90": 239_200})]
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="published wages below the top code") as err:
+        parse_special(path)
+    assert err.value.examples == [
+        "11-1011 annual_p90=239200 = $239,200 (# means 'equal to or greater than')"
+    ]
+
+
+def test_a_percentile_at_a_greater_than_cap_is_published(tmp_path: Path) -> None:
+    # 2012–2014: "# = a wage greater than $90.00 per hour": $90.00 itself is published.
+    legend = [
+        ["May {year} OES Estimates"],
+        ["#", "= indicates a wage greater than $90.00 per hour or $187,200 per year"],
+    ]
+    rows = [*ROWS_2023, *rows_for(HEADER_2023, {"OCC_CODE": "11-1011", "H_PCT90": 90})]
+    path = write_workbook(
+        tmp_path / "national_M2013_dl.xlsx", HEADER_2023, rows, 2013, descriptions=legend
+    )
+    parsed = parse_special(path)
+    assert value(parsed, "11-1011", "hourly_p90")[["value", "status"]].tolist() == ["90", "ok"]
+
+
+def test_documented_cap_is_inclusive_from_2015(tmp_path: Path) -> None:
+    rows = [*ROWS_2023, *rows_for(HEADER_2023, {"OCC_CODE": "11-1011", "H_PCT90": 100})]
+    path = write_workbook(
+        tmp_path / "nat4d_M2016_owner_dl.xlsx", HEADER_2023, rows, 2016, descriptions=None
+    )
+    with pytest.raises(ValidationError, match="published wages below the top code") as err:
+        parse_special(path)
+    assert err.value.examples == [
+        "11-1011 hourly_p90=100 = $100.00 (# means 'equal to or greater than')"
+    ]
 
 
 def test_a_mean_above_the_cap_is_published(tmp_path: Path) -> None:
@@ -326,6 +546,37 @@ def test_no_year_anywhere_fails(tmp_path: Path) -> None:
     )
     with pytest.raises(ValidationError, match=r"one May reference year.*found none"):
         parse_special(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet", "year"),
+    [("national_M2011_dl.xlsx", None, 2011), ("national.xlsx", "national_may2003_dl", 2003)],
+)
+def test_years_before_2012_are_refused(
+    tmp_path: Path, name: str, sheet: str | None, year: int
+) -> None:
+    path = write_workbook(
+        tmp_path / name, HEADER_2023, ROWS_2023, year, sheet=sheet, descriptions=None
+    )
+    with pytest.raises(ValidationError, match="May 2012 or later") as err:
+        parse_special(path)
+    assert err.value.detail == (
+        f"May {year}: special-request files before May 2012 use layouts and SOC versions "
+        "this version does not load"
+    )
+
+
+def test_soc_version_is_the_time_series_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for year in (2012, 2018, 2019, 2020, 2021, 2023):
+        path = write_workbook(tmp_path / f"national_M{year}_dl.xlsx", HEADER_2023, ROWS_2023, year)
+        versions = set(parse_special(path).occupations.soc_version)
+        assert versions == {Vintage(year, f"May {year}").soc_version}
+    # one rule: the special-request reader asks transforms.oews.Vintage
+    monkeypatch.setattr(Vintage, "soc_version", property(lambda self: f"rule {self.label}"))
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, ROWS_2023)
+    assert set(parse_special(path).occupations.soc_version) == {"rule May 2023"}
 
 
 # --------------------------------------------------------------------------- areas, ownership
@@ -416,6 +667,36 @@ def test_unknown_ownership_fails_naming_it(
     with pytest.raises(ValidationError, match="known ownership") as err:
         parse_special(path)
     assert shown in err.value.detail
+
+
+@pytest.mark.parametrize("column", ["OWN_CODE", "OWNERSHIP"])
+def test_blank_ownership_fails_naming_the_row(tmp_path: Path, column: str) -> None:
+    # no real file leaves OWN_CODE (2019 on) or OWNERSHIP (nat4d 2016–2018) blank
+    header = [h for h in HEADER_2023 if h != "OWN_CODE"] + [column]
+    rows = [
+        [*r, own]
+        for r, own in zip(
+            rows_for(header[:-1], {}, {"OCC_CODE": "11-1011"}), [1235, None], strict=True
+        )
+    ]
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", header, rows)
+    with pytest.raises(ValidationError, match=f"{column} is given") as err:
+        parse_special(path)
+    assert err.value.examples == ["national_M2023_dl.xlsx row 3 11-1011"]
+
+
+@pytest.mark.parametrize(
+    ("area", "area_type", "shown"),
+    [("06", 1, "AREA '06' with AREA_TYPE '1'"), ("99", 2, "AREA '99' with AREA_TYPE '2'")],
+)
+def test_national_area_type_needs_area_99(
+    tmp_path: Path, area: str, area_type: int, shown: str
+) -> None:
+    rows = rows_for(HEADER_2023, {}, {"OCC_CODE": "11-1011", "AREA": area, "AREA_TYPE": area_type})
+    path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="AREA 99 is AREA_TYPE 1") as err:
+        parse_special(path)
+    assert err.value.examples == [f"national_M2023_dl.xlsx row 3 11-1011: {shown}"]
 
 
 def test_occupations_have_an_empty_description(tmp_path: Path) -> None:

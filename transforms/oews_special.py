@@ -7,55 +7,76 @@ the workbook (2019 on), and as loose workbooks. Columns are read by name
 (:func:`transforms.columns.by_name`): upper or lower case, wherever they stand, ``GROUP`` /
 ``OCC_GROUP`` / ``O_GROUP``, ``LOC_Q`` / ``LOC_QUOTIENT``, ``H_WPCT10`` / ``H_PCT10``. Columns we
 know and do not load (``PCT_TOTAL``, ``PCT_RPT``, ``PRIM_STATE``, ``ST``) are ignored; a header
-cell nobody knows is schema drift (reported, the load goes on); a missing ``OCC_CODE``,
-``OCC_TITLE`` or every measure fails, showing the header found.
+cell nobody knows is schema drift (reported, the load goes on; several data sheets of one
+workbook give one merged entry). A missing ``OCC_CODE``, ``OCC_TITLE`` or any of the 15
+measures every real file has (:data:`REQUIRED_MEASURES`: ``TOT_EMP``, ``EMP_PRSE``, the means,
+``MEAN_PRSE``, the ten percentiles) fails, showing the header found: a renamed ``TOTAL_EMP`` or
+``H_PCT50`` would otherwise drop the measure for the year behind a drift note. ``JOBS_1000`` and
+``LOC_QUOTIENT`` are optional (national files 2012–2018 have neither).
 
 Reference year: from the content only (member, workbook and sheet names such as
 ``national_M2012_dl``, ``nat4d_M2016_owner_dl``, ``state_M2012_dl``, and the Field Descriptions
-title "May 2016 OES Estimates"); every source must name the same year.
+title "May 2016 OES Estimates"); every source must name the same year, May 2012 or later
+(earlier files use other layouts and SOC 2000 or the 2010 hybrid: refused, not guessed at). The
+SOC version is the time series' rule, :attr:`transforms.oews.Vintage.soc_version`.
 
 Cells → ``value`` (the exact digits as published, as text; the lake casts to DECIMAL) and
-``status``:
+``status``. Every OEWS measure is ≥ 0: a negative number fails, naming the cells. A number
+written with commas must group thousands (``1,234``, ``12,345.5``); ``1,2,3`` fails. Each BLS
+marker is accepted only in the columns where the real files (2012–2025) use it; elsewhere it
+fails, naming the cells:
 
 * a number → ``ok``;
-* ``*`` (wage not available), ``**`` (employment not available) → ``suppressed``;
-* ``~`` → ``suppressed``. BLS's legend defines it for PCT_RPT (under 0.5 % of establishments
-  report the occupation), a column we do not load; no loaded column of any real file holds
-  one, and should one appear there it means no usable estimate;
-* ``#`` → ``top_coded`` with ``top_code_threshold`` = the hourly cap for hourly measures, the
-  annual cap for annual ones;
+* ``*`` (wage not available) in a wage column or ``MEAN_PRSE`` → ``suppressed``;
+* ``**`` (employment not available) in ``TOT_EMP``, ``EMP_PRSE``, ``JOBS_1000``,
+  ``LOC_QUOTIENT`` → ``suppressed``;
+* ``#`` in a wage column (means and percentiles) → ``top_coded`` with ``top_code_threshold`` =
+  the hourly cap for hourly measures, the annual cap for annual ones (never NaN);
+* ``~`` nowhere: BLS's legend defines it for ``PCT_RPT`` (under 0.5 % of establishments report
+  the occupation), a column we do not load, and no loaded column of any real file holds one;
 * blank → ``not_applicable`` (e.g. ``JOBS_1000`` and ``LOC_QUOTIENT`` in national files from
   2019: "only available for the state and MSA estimates"), never zero, never dropped;
 * a ``*`` or blank hourly wage on a row with ``ANNUAL`` = TRUE → ``annual_only`` (teachers,
   pilots: BLS releases only annual wages); an absent annual wage on a row with ``HOURLY`` =
   TRUE → ``hourly_only`` (actors, dancers). The marker stays in ``footnote_codes``.
+  ``ANNUAL`` / ``HOURLY`` hold ``TRUE`` or nothing in every real file; ``true`` and an Excel
+  boolean TRUE read the same, anything else (``Yes``, ``1``, ``FALSE``) fails.
 
 Top code: the ``$NN.NN per hour or $NNN,NNN per year`` text of that year's field descriptions;
 a file without them (the nat4d workbooks up to 2018) falls back to :data:`KNOWN_TOP_CODES`.
-When the file holds a ``#`` the cap is in force and no published wage may exceed it (a
-printed cap that contradicts the data fails the load; so does a ``#`` with no cap known). May
-2025 prints the legend but no ``#``: every wage is published, none is checked against it.
+When the file holds a ``#`` the cap is in force and no published percentile may exceed it; where
+the legend says "equal to or greater than" (2015 on; 2012–2014 print "greater than") none may
+equal it either (no real file with ``#`` has one). A printed cap that contradicts the data fails
+the load; so does a ``#`` with no cap known. May 2025 prints the legend but no ``#``: every wage
+is published, none is checked against it.
+
+Occupation groups: ``O_GROUP`` is ``total``, ``major``, ``minor``, ``broad``, ``detailed`` (or
+``detail``, 2012–2014); anything else, blank included, fails naming the value. A file without the
+column (none of the real ones) reads every code as ``detailed``.
 
 Duplicates: from May 2017 BLS lists codes it publishes only at the broad level twice (13-1020
 as ``broad`` and as ``detailed``, same values). Rows with one key (area, industry, ownership,
 occupation) whose values all agree become one row, its occupation level ``detailed``; rows
 that disagree fail the load, naming both.
 
-Areas: ``AREA`` 99 / type 1 → ``0000000`` (N); a state or territory (type 2/3, or a 1–2 digit
-FIPS code in a file without ``AREA_TYPE``, e.g. ``state_M2012_dl``) → ``SS00000`` (S), named
-from ``AREA_TITLE`` or ``STATE``; metro / nonmetro (type 4/6, or a longer code) → 7 digits (M).
-The postal ``ST`` column is known and not loaded (the FIPS code carries the state).
+Areas: ``AREA`` 99 / type 1 → ``0000000`` (N); type 1 with another ``AREA``, or ``AREA`` 99 with
+another type, fails naming the row. A state or territory (type 2/3, or a 1–2 digit FIPS code in
+a file without ``AREA_TYPE``, e.g. ``state_M2012_dl``) → ``SS00000`` (S), named from
+``AREA_TITLE`` or ``STATE``; metro / nonmetro (type 4/6, or a longer code) → 7 digits (M). The
+postal ``ST`` column is known and not loaded (the FIPS code carries the state).
 
 Industries: the 6-digit code form the time series uses (``000000``, ``611100``, sectors
 ``62--63``); a 4-digit NAICS written short (``6111``) is padded on the right. Ownership is its
 own column: cross-industry private rows become ``000001`` (the time series' code for them);
 industry rows keep their NAICS code (the time series' ownership-suffixed ``611105`` is the
-pair ``611100`` + ``private`` here).
+pair ``611100`` + ``private`` here). A file without ownership columns is ``all``; a blank
+``OWN_CODE`` or ``OWNERSHIP`` cell fails naming the row (no real file leaves one blank).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import io
 import itertools
 import re
@@ -73,9 +94,11 @@ from python_calamine import CalamineWorkbook
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, by_name, normalise
+from transforms.oews import Vintage
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here, not in memory
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls workbook
+FIRST_YEAR = 2012  # earlier files: other layouts, SOC 2000 / the 2010 hybrid
 
 # measure → the normalised header spellings BLS has used for it
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -96,6 +119,18 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "annual_median": ("a_median",),
     "annual_p75": ("a_pct75", "a_wpct75"),
     "annual_p90": ("a_pct90", "a_wpct90"),
+}
+# Every real file (national 2012–2025, state 2012, nat4d 2016–2019) has all but these two.
+OPTIONAL_MEASURES = ("jobs_per_1000", "location_quotient")
+REQUIRED_MEASURES = tuple(m for m in MEASURES if m not in OPTIONAL_MEASURES)
+EMPLOYMENT_MEASURES = ("employment", "employment_prse", "jobs_per_1000", "location_quotient")
+WAGE_MEASURES = tuple(m for m in MEASURES if m.startswith(("hourly_", "annual_")))
+# marker → the measures it may stand in: where the real files (2012–2025) use it
+MARKER_MEASURES: dict[str, frozenset[str]] = {
+    "#": frozenset(WAGE_MEASURES),
+    "*": frozenset({*WAGE_MEASURES, "mean_prse"}),
+    "**": frozenset(EMPLOYMENT_MEASURES),
+    "~": frozenset(),  # only PCT_RPT, not loaded
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "occ_code": ("occ_code",),
@@ -126,6 +161,7 @@ KNOWN_TOP_CODES: dict[int, tuple[Decimal, Decimal]] = {
     **{y: (Decimal("100.00"), Decimal("208000")) for y in range(2016, 2022)},
     **{y: (Decimal("115.00"), Decimal("239200")) for y in range(2022, 2026)},
 }
+INCLUSIVE_CAP_FROM = 2015  # the first year whose # includes the cap itself
 
 # OWN_CODE (2019 on) and OWNERSHIP text (up to 2018) → one vocabulary. The codes and their
 # wording are BLS's field descriptions ("1= Federal Government; 2= State Government; …").
@@ -163,6 +199,20 @@ OWNERSHIP_TEXTS: dict[str, str] = {
     "all": "all",
 }
 
+
+class Status(enum.IntEnum):
+    """An estimate's status; the value indexes :data:`STATUSES` (the names the lake stores)."""
+
+    OK = 0
+    SUPPRESSED = 1
+    TOP_CODED = 2
+    NOT_APPLICABLE = 3
+    ANNUAL_ONLY = 4
+    HOURLY_ONLY = 5
+
+
+STATUSES = tuple(s.name.lower() for s in Status)
+
 _LEVELS = {
     "total": "total",
     "major": "major",
@@ -172,8 +222,12 @@ _LEVELS = {
     "detail": "detailed",
 }
 _AREA_TYPES = {"1": "N", "2": "S", "3": "S", "4": "M", "6": "M"}
-_MARKERS = ("*", "**", "#", "~")
-_NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_MARKERS = tuple(MARKER_MEASURES)
+# a number as BLS writes it: thousands grouped (1,234 / 12,345.5) or plain (1234, 0.1, 1e-05)
+_NUMBER = (
+    r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+    r"|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
+)
 _SOC = r"\d{2}-\d{4}"
 
 _TOP_TEXT = re.compile(
@@ -181,7 +235,7 @@ _TOP_TEXT = re.compile(
     re.IGNORECASE,
 )
 # "national_M2012_dl", "nat4d_M2016_owner_dl", "Nat4d_owner_M2019_dl", "all_data_M_2023",
-# "national_may2003_dl", "All May 2023 data"
+# "national_may2003_dl" (read, then refused as before May 2012), "All May 2023 data"
 _NAME_YEAR = re.compile(r"(?:^|[_\s])(?:may|m)[\s_]?((?:19|20)\d{2})(?![0-9])", re.IGNORECASE)
 _TITLE_YEAR = re.compile(r"^\s*May\s+((?:19|20)\d{2})\b", re.IGNORECASE)  # "May 2016 OES …"
 _FIELD_DESCRIPTIONS = re.compile(r"field[\s_]*desc", re.IGNORECASE)
@@ -216,6 +270,13 @@ class _Sheet:
     columns: Columns
     frame: pd.DataFrame  # canonical column names, object cells, header row dropped
     first_row: int  # spreadsheet row number of the frame's first row
+
+
+@dataclasses.dataclass(frozen=True)
+class _TopCode:
+    cap: tuple[Decimal, Decimal]  # (hourly, annual)
+    source: str  # "printed" / "documented"
+    inclusive: bool  # "equal to or greater than" (2015 on), not "greater than" (2012–2014)
 
 
 # --------------------------------------------------------------------------- reading
@@ -305,8 +366,9 @@ def _data_sheets(
             rows = data.to_python(skip_empty_area=False)
             where = f"{label}: {book.name}" if zipped else label
             columns = _match(rows[at], where)
-            if columns.unknown:
-                drift[where] = list(columns.unknown)
+            if columns.unknown:  # a workbook's sheets: one entry, every new cell once
+                seen = drift.setdefault(where, [])
+                seen += [c for c in columns.unknown if c not in seen]
             body = pd.DataFrame(rows[at + 1 :], dtype=object)
             frame = pd.DataFrame(
                 {
@@ -327,12 +389,20 @@ def _data_sheets(
 def _match(header: list[object], where: str) -> Columns:
     optional = {**DESCRIPTORS, **MEASURES}
     columns = by_name(header, where, required=REQUIRED, optional=optional, ignored=IGNORED)
+    shown = [str(c).strip() for c in header if str(c).strip()]
     if not any(m in columns for m in MEASURES):
-        shown = [str(c).strip() for c in header if str(c).strip()]
         raise ValidationError(
             where,
             "required columns",
             f"no employment or wage column (TOT_EMP, A_MEAN, H_MEDIAN, …); header found: {shown}",
+        )
+    missing = [MEASURES[m][0].upper() for m in REQUIRED_MEASURES if m not in columns]
+    if missing:
+        raise ValidationError(
+            where,
+            "required columns",
+            f"missing measure columns {missing}; not recognised {columns.unknown}; "
+            f"header found: {shown}",
         )
     return columns
 
@@ -381,23 +451,44 @@ def _year(
     return next(iter(seen))
 
 
+def _supported(year: int, label: str) -> int:
+    if year < FIRST_YEAR:
+        raise ValidationError(
+            label,
+            f"a reference year of May {FIRST_YEAR} or later",
+            f"May {year}: special-request files before May {FIRST_YEAR} use layouts and SOC "
+            "versions this version does not load",
+        )
+    return year
+
+
 def _printed_top_code(
     label: str, descriptions: list[tuple[str, list[str]]]
-) -> tuple[Decimal, Decimal] | None:
-    printed: dict[tuple[Decimal, Decimal], str] = {}
+) -> tuple[tuple[Decimal, Decimal], bool] | None:
+    """The cap the legend prints, and whether it is inclusive ("equal to or greater than")."""
+    printed: dict[tuple[Decimal, Decimal], tuple[str, bool]] = {}
     for where, cells in descriptions:
         for cell in cells:
             if "#" in cell and (m := _TOP_TEXT.search(cell)):
                 cap = (Decimal(m.group(1).replace(",", "")), Decimal(m.group(2).replace(",", "")))
-                printed.setdefault(cap, where)
+                printed.setdefault(cap, (where, "equal" in cell.lower()))
     if len(printed) > 1:
         raise ValidationError(
             label,
             "one top code",
             "the field descriptions print different caps: "
-            + "; ".join(f"${h}/hour, ${a}/year in {w}" for (h, a), w in printed.items()),
+            + "; ".join(f"${h}/hour, ${a}/year in {w}" for (h, a), (w, _) in printed.items()),
         )
-    return next(iter(printed), None)
+    return next(((cap, inclusive) for cap, (_, inclusive) in printed.items()), None)
+
+
+def _top_code(label: str, descriptions: list[tuple[str, list[str]]], year: int) -> _TopCode | None:
+    """The cap printed in the file, else the one documented for the year, else none."""
+    if printed := _printed_top_code(label, descriptions):
+        return _TopCode(printed[0], "printed", printed[1])
+    if year in KNOWN_TOP_CODES:
+        return _TopCode(KNOWN_TOP_CODES[year], "documented", year >= INCLUSIVE_CAP_FROM)
+    return None
 
 
 # --------------------------------------------------------------------------- cells
@@ -411,7 +502,9 @@ def _text(column: pd.Series) -> pd.Series:
 
     A number cell (a double in the workbook) reads as its shortest round-trip digits, without
     a trailing '.0': the double 0.1 reads '0.1', never 0.1000000000000000055; 1235.0 reads
-    '1235' (Excel stores codes such as OWN_CODE or AREA as numbers at times).
+    '1235' (Excel stores codes such as OWN_CODE or AREA as numbers at times). This is not
+    :func:`transforms.columns.normalise` (which lower-cases, drops footnote marks and turns
+    only whole floats into integers, one Python call per cell): a value must keep its digits.
     """
     cells = column.to_numpy(dtype=object)
     kinds = np.fromiter(
@@ -447,24 +540,113 @@ def _number_text(text: pd.Series) -> pd.Series:
 
 @dataclasses.dataclass(frozen=True)
 class _Cells:
-    text: pd.Series  # canonical: digits, a marker or ''
+    text: pd.Series  # canonical digits, a marker, '' or the cell as found (unreadable)
     number: pd.Series  # bool: a number
     marker: pd.Series  # bool: * ** # ~
     blank: pd.Series  # bool: empty
 
+    def rows(self, keep: pd.Series) -> _Cells:
+        return _Cells(self.text[keep], self.number[keep], self.marker[keep], self.blank[keep])
+
 
 def _cells(column: pd.Series) -> _Cells:
     raw = _text(column)
-    numeric = raw.str.replace(",", "", regex=False).str.fullmatch(_NUMBER)
+    numeric = raw.str.fullmatch(_NUMBER)
     if numeric.any() and (raw[numeric].str.contains(r"[,eE]", regex=True)).any():
         raw = raw.where(~numeric, _number_text(raw.where(numeric, "0")))
     return _Cells(raw, numeric, raw.isin(_MARKERS), raw == "")
 
 
+def _where(raw: pd.DataFrame, soc: pd.Series, bad: pd.Series) -> list[str]:
+    """'member row N code' of each flagged row (the start of an example)."""
+    return [
+        f"{w} row {r} {c}"
+        for w, r, c in zip(raw["_where"][bad], raw["_row"][bad], soc[bad], strict=True)
+    ]
+
+
+def _cell_examples(
+    raw: pd.DataFrame, soc: pd.Series, column: str, cells: pd.Series, bad: pd.Series
+) -> list[str]:
+    return [f"{at} {column}={t!r}" for at, t in zip(_where(raw, soc, bad), cells[bad], strict=True)]
+
+
+# measure → the markers it may hold
+_MARKERS_OF = {m: [k for k, where in MARKER_MEASURES.items() if m in where] for m in MEASURES}
+_CELL_CHECKS = (
+    (
+        "values are numbers, blanks or BLS markers (*, **, #, ~)",
+        "cells that are no number (commas only grouping thousands: 1,234), blank or marker",
+        lambda m, c: ~(c.number | c.marker | c.blank),
+    ),
+    (
+        "OEWS measures are not negative",
+        "negative numbers (every OEWS measure is ≥ 0)",
+        lambda m, c: c.number & c.text.str.startswith("-"),
+    ),
+    (
+        "BLS markers only where BLS uses them",
+        "markers out of place (# only in wage columns; * in wage columns and MEAN_PRSE; ** in "
+        "TOT_EMP, EMP_PRSE, JOBS_1000, LOC_QUOTIENT; ~ in no loaded column)",
+        lambda m, c: c.marker & ~c.text.isin(_MARKERS_OF[m]),
+    ),
+)
+
+
+def _check_cells(raw: pd.DataFrame, soc: pd.Series, cells: dict[str, _Cells], label: str) -> None:
+    """Every measure cell is a number ≥ 0 in exact notation, a blank, or a marker BLS uses in
+    that column; otherwise fail, naming the cells."""
+    for check, what, flagged in _CELL_CHECKS:
+        bad = []
+        for m, c in cells.items():
+            mask = flagged(m, c)
+            if mask.any():
+                bad += _cell_examples(raw, soc, m, c.text, mask)
+        if bad:
+            raise ValidationError(label, check, f"{len(bad)} cells: {what}", bad)
+
+
 # --------------------------------------------------------------------------- keys
 
 
-def _area_keys(frame: pd.DataFrame, label: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _levels(raw: pd.DataFrame, soc: pd.Series, label: str) -> pd.Series:
+    """O_GROUP lower-cased, one of :data:`_LEVELS` on every row ('' without the column)."""
+    if "o_group" not in raw:
+        return pd.Series([""] * len(raw), index=raw.index)
+    given = _text(raw["o_group"])
+    group = given.str.lower()
+    bad = ~group.isin(list(_LEVELS))
+    if bad.any():
+        raise ValidationError(
+            label,
+            "known O_GROUP",
+            f"O_GROUP {sorted(set(group[bad]))} (known: {', '.join(_LEVELS)})",
+            _cell_examples(raw, soc, "O_GROUP", given, bad),
+        )
+    return group
+
+
+def _flag(raw: pd.DataFrame, soc: pd.Series, column: str, label: str) -> pd.Series:
+    """ANNUAL / HOURLY: TRUE (any case, or an Excel boolean) or blank; else fail."""
+    if column not in raw:
+        return pd.Series(False, index=raw.index)
+    given = _text(raw[column])
+    upper = given.str.upper()
+    bad = ~upper.isin(["TRUE", ""])
+    name = column.upper()
+    if bad.any():
+        raise ValidationError(
+            label,
+            f"{name} is TRUE or blank",
+            f"{int(bad.sum())} rows hold {sorted(set(given[bad]))}",
+            _cell_examples(raw, soc, name, given, bad),
+        )
+    return upper == "TRUE"
+
+
+def _area_keys(
+    frame: pd.DataFrame, soc: pd.Series, label: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(area_code, area type N/S/M, name) per row."""
     n = len(frame)
     area = _code(frame["area"]) if "area" in frame else pd.Series([""] * n, index=frame.index)
@@ -478,6 +660,7 @@ def _area_keys(frame: pd.DataFrame, label: str) -> tuple[pd.Series, pd.Series, p
                 f"AREA_TYPE {unknown} (known: 1 U.S., 2 state, 3 territory, 4 MSA, 6 nonmetro)",
             )
         types = kind.map(_AREA_TYPES)
+        _check_national(frame, soc, area, kind, types == "N", label)
     else:  # older state and metro files: the code's length says which
         types = pd.Series(
             np.select(
@@ -506,22 +689,44 @@ def _area_keys(frame: pd.DataFrame, label: str) -> tuple[pd.Series, pd.Series, p
     return codes, types, name
 
 
-def _ownership(frame: pd.DataFrame, label: str) -> pd.Series:
+def _check_national(
+    frame: pd.DataFrame,
+    soc: pd.Series,
+    area: pd.Series,
+    kind: pd.Series,
+    national: pd.Series,
+    label: str,
+) -> None:
+    """AREA_TYPE 1 (the U.S.) goes with AREA 99 and only with it."""
+    bad = national != (area == "99")
+    if bad.any():
+        raise ValidationError(
+            label,
+            "AREA 99 is AREA_TYPE 1 (the U.S.)",
+            f"{int(bad.sum())} rows pair the U.S. code or type with another",
+            [
+                f"{at}: AREA {a!r} with AREA_TYPE {k!r}"
+                for at, a, k in zip(_where(frame, soc, bad), area[bad], kind[bad], strict=True)
+            ],
+        )
+
+
+def _ownership(frame: pd.DataFrame, soc: pd.Series, label: str) -> pd.Series:
+    """One ownership per row from OWN_CODE and/or OWNERSHIP; ``all`` without either column."""
     n = len(frame)
     result = pd.Series(["all"] * n, index=frame.index, dtype=object)
     mapped: list[pd.Series] = []
     if "own_code" in frame:
         code = _code(frame["own_code"])
-        by_code = code.map({c: "all" if c == "" else OWNERSHIP_CODES.get(c) for c in code.unique()})
+        _blank_ownership(frame, soc, "OWN_CODE", code, label)
+        by_code = code.map({c: OWNERSHIP_CODES.get(c) for c in code.unique()})
         _unknown_ownership(label, "OWN_CODE", code, by_code)
         mapped.append(by_code)
     if "ownership" in frame:
         text = _code(frame["ownership"])
+        _blank_ownership(frame, soc, "OWNERSHIP", text, label)
         by_text = text.map(
-            {
-                t: "all" if t == "" else OWNERSHIP_CODES.get(t, OWNERSHIP_TEXTS.get(normalise(t)))
-                for t in text.unique()
-            }
+            {t: OWNERSHIP_CODES.get(t, OWNERSHIP_TEXTS.get(normalise(t))) for t in text.unique()}
         )
         _unknown_ownership(label, "OWNERSHIP", text, by_text)
         mapped.append(by_text)
@@ -539,6 +744,21 @@ def _ownership(frame: pd.DataFrame, label: str) -> pd.Series:
             ],
         )
     return mapped[0] if mapped else result
+
+
+def _blank_ownership(
+    frame: pd.DataFrame, soc: pd.Series, column: str, given: pd.Series, label: str
+) -> None:
+    """A blank cell in an ownership column is no ownership we could name (it used to read as
+    ``all``); no real file leaves one blank."""
+    blank = given == ""
+    if blank.any():
+        raise ValidationError(
+            label,
+            f"{column} is given on every row",
+            f"{int(blank.sum())} rows leave {column} blank",
+            _where(frame, soc, blank),
+        )
 
 
 def _unknown_ownership(label: str, column: str, given: pd.Series, mapped: pd.Series) -> None:
@@ -600,11 +820,32 @@ def parse_special(path: Path, label: str | None = None) -> SpecialRequest:
     books, zipped = _workbooks(path, label)
     sheets, drift = _data_sheets(books, label, zipped)
     descriptions = _description_texts(books)
-    year = _year(label, path, books, sheets, descriptions, zipped)
-    printed = _printed_top_code(label, descriptions)
-    top = printed or KNOWN_TOP_CODES.get(year)
-    source = "printed" if printed else ("documented" if top else None)
+    year = _supported(_year(label, path, books, sheets, descriptions, zipped), label)
+    top = _top_code(label, descriptions, year)
 
+    raw = _stacked(sheets, label, zipped)
+    measures = [m for m in MEASURES if m in raw.columns]
+    raw, soc, cells = _table_rows(raw, measures, label)
+    _check_cells(raw, soc, cells, label)
+    rows = _keyed_rows(raw, soc, cells, label)
+    rows = _collapse_duplicates(rows, raw, measures, label).reset_index(drop=True)
+    _check_top_codes(rows, measures, top, year, label)
+
+    return SpecialRequest(
+        year,
+        ", ".join(sorted({s.member for s in sheets})),
+        _estimates(rows, measures, top, year, label),
+        _occupations(rows, year),
+        _areas(rows),
+        _industries(rows),
+        drift,
+        top.cap if top else None,
+        top.source if top else None,
+    )
+
+
+def _stacked(sheets: list[_Sheet], label: str, zipped: bool) -> pd.DataFrame:
+    """Every data sheet's rows in one frame, with where each came from (member, row)."""
     frames = []
     for sheet in sheets:
         frame = sheet.frame.copy()
@@ -612,18 +853,23 @@ def parse_special(path: Path, label: str | None = None) -> SpecialRequest:
         frame["_row"] = np.arange(sheet.first_row, sheet.first_row + len(frame))
         frames.append(frame)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    raw = raw.reset_index(drop=True)
-    measures = [m for m in MEASURES if m in raw.columns]
+    return raw.reset_index(drop=True)
 
+
+def _table_rows(
+    raw: pd.DataFrame, measures: list[str], label: str
+) -> tuple[pd.DataFrame, pd.Series, dict[str, _Cells]]:
+    """The rows of the table (padding and footnote lines under it dropped), their SOC codes
+    (checked) and their measure cells."""
     soc = _code(raw["occ_code"])
     cells = {m: _cells(raw[m]) for m in measures}
     empty = pd.Series(True, index=raw.index)
-    for m in measures:
-        empty &= cells[m].blank
+    for c in cells.values():
+        empty &= c.blank
     # A row with neither code nor values is padding (or a footnote line under the table).
     keep = ~((soc == "") & empty)
-    if not soc[keep].str.fullmatch(_SOC).all():
-        bad = keep & ~soc.str.fullmatch(_SOC)
+    bad = keep & ~soc.str.fullmatch(_SOC)
+    if bad.any():
         raise ValidationError(
             label,
             "OCC_CODE is a SOC code (NN-NNNN)",
@@ -633,110 +879,33 @@ def parse_special(path: Path, label: str | None = None) -> SpecialRequest:
                 for w, r, c in zip(raw["_where"][bad], raw["_row"][bad], soc[bad], strict=True)
             ],
         )
-    raw, soc = raw[keep], soc[keep]
-    cells = {
-        m: _Cells(c.text[keep], c.number[keep], c.marker[keep], c.blank[keep])
-        for m, c in cells.items()
-    }
+    return raw[keep], soc[keep], {m: c.rows(keep) for m, c in cells.items()}
 
-    bad_cells = []
-    for m in measures:
-        odd = ~(cells[m].number | cells[m].marker | cells[m].blank)
-        bad_cells += [
-            f"{w} row {r} {code} {m}={t!r}"
-            for w, r, code, t in zip(
-                raw["_where"][odd], raw["_row"][odd], soc[odd], cells[m].text[odd], strict=True
-            )
-        ]
-    if bad_cells:
-        raise ValidationError(
-            label,
-            "values are numbers, blanks or BLS markers (*, **, #, ~)",
-            f"{len(bad_cells)} cells",
-            bad_cells,
-        )
 
-    ownership = _ownership(raw, label)
-    area_code, area_type, area_name = _area_keys(raw, label)
+def _keyed_rows(
+    raw: pd.DataFrame, soc: pd.Series, cells: dict[str, _Cells], label: str
+) -> pd.DataFrame:
+    """One row per table row: its keys (area, industry, ownership, occupation), what the
+    estimates need of the row (group, ANNUAL, HOURLY) and the canonical measure cells."""
+    ownership = _ownership(raw, soc, label)
+    area_code, area_type, area_name = _area_keys(raw, soc, label)
     industry_code, industry_name, industry_level = _industry_keys(raw, ownership)
-    title = _text(raw["occ_title"])
-    group = (
-        _text(raw["o_group"]).str.lower()
-        if "o_group" in raw
-        else pd.Series([""] * len(raw), index=raw.index)
-    )
-    never = pd.Series(False, index=raw.index)
-    annual = _text(raw["annual"]).str.upper() == "TRUE" if "annual" in raw else never
-    hourly = _text(raw["hourly"]).str.upper() == "TRUE" if "hourly" in raw else never
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "area_code": area_code,
             "industry_code": industry_code,
             "ownership": ownership,
             "soc_code": soc,
-            "title": title,
-            "group": group,
-            "annual": annual,
-            "hourly": hourly,
+            "title": _text(raw["occ_title"]),
+            "group": _levels(raw, soc, label),
+            "annual": _flag(raw, soc, "annual", label),
+            "hourly": _flag(raw, soc, "hourly", label),
             "area_type": area_type,
             "area_name": area_name,
             "industry_name": industry_name,
             "industry_level": industry_level,
-            **{m: cells[m].text for m in measures},
+            **{m: c.text for m, c in cells.items()},
         }
-    )
-    rows = _collapse_duplicates(rows, raw, measures, label).reset_index(drop=True)
-
-    top_coded_any = any((rows[m] == "#").any() for m in measures)
-    if top_coded_any and top is None:
-        sample = [
-            f"{code} {m}=#" for m in measures for code in rows["soc_code"][rows[m] == "#"].head(3)
-        ]
-        raise ValidationError(
-            label,
-            "a top code for every #",
-            f"# but no cap known for May {year}: the file prints none and none is documented",
-            sample,
-        )
-    if top_coded_any and top is not None:
-        _check_caps(rows, measures, top, source or "", year, label)
-
-    estimates = _estimates(rows, measures, top, year)
-    occupations = _occupations(rows, year)
-    areas = (
-        pd.DataFrame(
-            {
-                "area_code": rows["area_code"],
-                "area_type": rows["area_type"],
-                "state_code": rows["area_code"].str[:2].where(rows["area_type"] == "S", None),
-                "name": rows["area_name"],
-            }
-        )
-        .drop_duplicates("area_code")
-        .reset_index(drop=True)
-    )
-    industries = (
-        pd.DataFrame(
-            {
-                "industry_code": rows["industry_code"],
-                "name": rows["industry_name"],
-                "level": rows["industry_level"].astype("int64"),
-                "sort_sequence": 0,
-            }
-        )
-        .drop_duplicates("industry_code")
-        .reset_index(drop=True)
-    )
-    return SpecialRequest(
-        year,
-        ", ".join(sorted({s.member for s in sheets})),
-        estimates,
-        occupations,
-        areas,
-        industries,
-        drift,
-        top,
-        source,
     )
 
 
@@ -782,84 +951,138 @@ def _collapse_duplicates(
     return rows[~rows.duplicated(key, keep="first")]
 
 
-def _check_caps(
-    rows: pd.DataFrame,
-    measures: list[str],
-    top: tuple[Decimal, Decimal],
-    source: str,
-    year: int,
-    label: str,
+# --------------------------------------------------------------------------- top code
+
+
+def _check_top_codes(
+    rows: pd.DataFrame, measures: list[str], top: _TopCode | None, year: int, label: str
 ) -> None:
-    """With # in force, no published percentile wage may exceed the cap (a printed cap that
-    does not fit the data, or a wrong documented one, is caught here). Means are not checked:
-    a mean above the cap is published (May 2023 29-1022 hourly mean $160.73, cap $115)."""
-    over = []
+    """A ``#`` needs a known cap; with one in force the published percentiles must fit it."""
+    top_coded = [m for m in measures if (rows[m] == "#").any()]
+    if not top_coded:
+        return  # no # (May 2025): the cap is not in force, nothing to check
+    if top is None:
+        sample = [
+            f"{code} {m}=#" for m in top_coded for code in rows["soc_code"][rows[m] == "#"].head(3)
+        ]
+        raise ValidationError(
+            label,
+            "a top code for every #",
+            f"# but no cap known for May {year}: the file prints none and none is documented",
+            sample,
+        )
+    _check_caps(rows, measures, top, year, label)
+
+
+def _check_caps(
+    rows: pd.DataFrame, measures: list[str], top: _TopCode, year: int, label: str
+) -> None:
+    """With # in force, no published percentile wage may exceed the cap, nor equal it where
+    # means "equal to or greater than" (a printed cap that does not fit the data, or a wrong
+    documented one, is caught here). Means are not checked: a mean above the cap is
+    published (May 2023 29-1022 hourly mean $160.73, cap $115)."""
+    wrong = []
     for m in measures:
-        if not m.startswith(("hourly_", "annual_")) or m.endswith("_mean"):
+        if m not in WAGE_MEASURES or m.endswith("_mean"):
             continue  # a mean may exceed the cap: BLS prints it unless it is # itself
-        unit = 0 if m.startswith("hourly_") else 1
+        cap = top.cap[0] if m.startswith("hourly_") else top.cap[1]
         text = rows[m]
         published = ~(text.isin(_MARKERS) | (text == ""))
-        values = text.where(published, "0").astype("float64")
-        above = published & (values > float(top[unit]))
+        values = pd.Series(  # Arrow's cast: a tenth of the time of Series.astype
+            pc.cast(pa.array(text.where(published, "0")), pa.float64()), index=text.index
+        )
+        above = published & (values > float(cap))
+        at = published & (values == float(cap)) & top.inclusive
         for code, value in zip(rows["soc_code"][above], text[above], strict=True):
-            over.append(f"{code} {m}={value} > ${top[unit]:,}")
-    if over:
+            wrong.append(f"{code} {m}={value} > ${cap:,}")
+        for code, value in zip(rows["soc_code"][at], text[at], strict=True):
+            wrong.append(f"{code} {m}={value} = ${cap:,} (# means 'equal to or greater than')")
+    if wrong:
         documented = KNOWN_TOP_CODES.get(year)
         raise ValidationError(
             label,
             "published wages below the top code",
-            f"{len(over)} published wages exceed the {source} cap of ${top[0]}/hour, "
-            f"${top[1]:,}/year for May {year}"
+            f"{len(wrong)} published wages exceed (or, the cap being inclusive, equal) the "
+            f"{top.source} cap of ${top.cap[0]}/hour, ${top.cap[1]:,}/year for May {year}"
             + (
                 f" (documented: ${documented[0]}/hour, ${documented[1]:,}/year)"
                 if documented
                 else ""
             ),
-            over,
+            wrong,
         )
 
 
-STATUSES = ("ok", "suppressed", "top_coded", "not_applicable", "annual_only", "hourly_only")
+# --------------------------------------------------------------------------- tables
+
+
 _KEYS = ("area_type", "area_code", "industry_code", "ownership", "soc_code")
+
+
+def _statuses(text: pd.Series, measure: str, annual: np.ndarray, hourly: np.ndarray) -> np.ndarray:
+    """One :class:`Status` per cell of one measure."""
+    blank = (text == "").to_numpy(dtype=bool)
+    number = ~(blank | text.isin(_MARKERS).to_numpy(dtype=bool))
+    absent = blank | (text == "*").to_numpy(dtype=bool)
+    if measure.startswith("hourly_"):  # no hourly wage for an annual-only occupation
+        only, only_status = annual & absent, Status.ANNUAL_ONLY
+    elif measure.startswith("annual_"):
+        only, only_status = hourly & absent, Status.HOURLY_ONLY
+    else:
+        only, only_status = np.zeros(len(text), dtype=bool), Status.SUPPRESSED
+    top_coded = (text == "#").to_numpy(dtype=bool)
+    return np.select(
+        [number, only, blank, top_coded],
+        [Status.OK, only_status, Status.NOT_APPLICABLE, Status.TOP_CODED],
+        default=Status.SUPPRESSED,
+    ).astype(np.int8)
+
+
+def _thresholds(status: np.ndarray, measure: str, top: _TopCode | None, label: str) -> np.ndarray:
+    """The cap of each top-coded cell (hourly or annual), NaN for every other cell."""
+    top_coded = status == Status.TOP_CODED
+    if not top_coded.any():
+        return np.full(len(status), np.nan)
+    if top is None or measure not in WAGE_MEASURES:  # the checks above rule this out
+        raise ValidationError(label, "a top code for every #", f"# in {measure} without a cap")
+    cap = top.cap[0] if measure.startswith("hourly_") else top.cap[1]
+    return np.where(top_coded, float(cap), np.nan)
 
 
 def _estimates(
     rows: pd.DataFrame,
     measures: list[str],
-    top: tuple[Decimal, Decimal] | None,
+    top: _TopCode | None,
     year: int,
+    label: str,
 ) -> pd.DataFrame:
     """One row per (row, measure), built column-wise (no Python loop over cells)."""
-    n = len(rows)
-    never = np.zeros(n, dtype=bool)
     annual = rows["annual"].to_numpy(dtype=bool)
     hourly = rows["hourly"].to_numpy(dtype=bool)
     values, notes, statuses, thresholds = [], [], [], []
     for m in measures:
         text = rows[m]
-        blank = (text == "").to_numpy(dtype=bool)
-        number = ~(blank | text.isin(_MARKERS).to_numpy(dtype=bool))
-        absent = blank | (text == "*").to_numpy(dtype=bool)
-        if m.startswith("hourly_"):
-            only, only_status = annual & absent, 4
-        elif m.startswith("annual_"):
-            only, only_status = hourly & absent, 5
-        else:
-            only, only_status = never, 1
-        top_coded = (text == "#").to_numpy(dtype=bool)
-        status = np.select(
-            [number, only, blank, top_coded], [0, only_status, 3, 2], default=1
-        ).astype(np.int8)
-        cap = np.nan
-        if top is not None and m.startswith("hourly_"):
-            cap = float(top[0])
-        elif top is not None and m.startswith("annual_"):
-            cap = float(top[1])
-        values.append(text.where(number))
-        notes.append(text.where(~number & ~blank))
+        status = _statuses(text, m, annual, hourly)
+        published = status == Status.OK
+        values.append(text.where(published))
+        notes.append(text.where(~published & (text != "")))
         statuses.append(status)
-        thresholds.append(np.where(status == 2, cap, np.nan))
+        thresholds.append(_thresholds(status, m, top, label))
+    return _long_frame(rows, measures, year, values, notes, statuses, thresholds)
+
+
+def _long_frame(
+    rows: pd.DataFrame,
+    measures: list[str],
+    year: int,
+    values: list[pd.Series],
+    notes: list[pd.Series],
+    statuses: list[np.ndarray],
+    thresholds: list[np.ndarray],
+) -> pd.DataFrame:
+    """The estimates table: the row keys repeated once per measure beside each measure's
+    cells."""
+    n = len(rows)
     keys = {k: _repeated(rows[k], len(measures)) for k in _KEYS}
     return pd.DataFrame(
         {
@@ -894,8 +1117,7 @@ def _repeated(column: pd.Series, times: int) -> pd.Series:
 
 
 def _occupations(rows: pd.DataFrame, year: int) -> pd.DataFrame:
-    soc_version = "2018" if year >= 2021 else ("2018-hybrid" if year >= 2019 else "2010")
-    level = rows["group"].map(_LEVELS).fillna("detailed")
+    level = rows["group"].map(_LEVELS).fillna("detailed")  # no O_GROUP column: detailed
     level = level.where(rows["soc_code"] != "00-0000", "total")
     published_detailed = set(rows["soc_code"][level == "detailed"])
     first = ~rows["soc_code"].duplicated()
@@ -904,12 +1126,42 @@ def _occupations(rows: pd.DataFrame, year: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "soc_code": occ["soc_code"].to_numpy(),
-            "soc_version": soc_version,
+            "soc_version": Vintage(year, f"May {year}").soc_version,
             "title": occ["title"].to_numpy(),
             "level": level.to_numpy(),
             "sort_sequence": np.arange(len(occ), dtype="int64"),
             "description": pd.array([None] * len(occ), dtype="string"),
         }
+    )
+
+
+def _areas(rows: pd.DataFrame) -> pd.DataFrame:
+    return (
+        pd.DataFrame(
+            {
+                "area_code": rows["area_code"],
+                "area_type": rows["area_type"],
+                "state_code": rows["area_code"].str[:2].where(rows["area_type"] == "S", None),
+                "name": rows["area_name"],
+            }
+        )
+        .drop_duplicates("area_code")
+        .reset_index(drop=True)
+    )
+
+
+def _industries(rows: pd.DataFrame) -> pd.DataFrame:
+    return (
+        pd.DataFrame(
+            {
+                "industry_code": rows["industry_code"],
+                "name": rows["industry_name"],
+                "level": rows["industry_level"].astype("int64"),
+                "sort_sequence": 0,
+            }
+        )
+        .drop_duplicates("industry_code")
+        .reset_index(drop=True)
     )
 
 
