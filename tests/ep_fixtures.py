@@ -3,14 +3,16 @@
 Two layouts, as described in ``shared/bls-reference/FORMATS.md`` §4.2:
 
 - the current one (2024–34): sheets ``Index``, ``Table 1.1``, ``Table 1.2``; Table 1.2 has a
-  title row, one header row (spelled exactly as in the real August 2025 file), indented titles,
-  ``—`` for n/a, a top-coded wage and four footnote/source rows;
+  title row, one header row (spelled exactly as in the real August 2025 file), ten real rows
+  whose indentation is their depth among the codes present (``code_levels``),
+  ``—`` for n/a, top-coded wages and four footnote/source rows;
 - the 2014–24 one (December 2015): Table 1.2 with employment and change under a two-row
-  header, and Table 1.7 with wages, openings, education, experience and training;
+  header, and Table 1.7 with the self-employed share, wages, openings, education,
+  experience and training;
 - a 2010–20 workbook in the layout of 2016–26 … 2019–29 (first issue): Table 1.2 with a title
   row and three header rows and Table 1.7 with two, written with merged cells as BLS does
   (``2010 National Employment Matrix title and code`` merged over columns A–B), titles not
-  indented, openings a ten-year total as up to 2014–24.
+  indented, openings a ten-year total as up to 2014–24, the self-employed share in 1.7.
 
 Tests take a copy of the rows (``current_rows()``, ``table_1_2_2014()``, …), break what they
 mean to break (``set_cell``, ``drop_code``) and write the workbook into their ``tmp_path``.
@@ -67,6 +69,10 @@ CURRENT_OCCUPATIONS: list[Row] = [
      0.9, 3.4, NA, 2.2, 44810.0, "Bachelor's degree", "Less than 5 years", "None", NA],
     ["  Healthcare practitioners and technical occupations", "29-0000", "Summary",
      10067.5, 10794.4, 5.9, 6.2, 726.9, 7.2, 2.4, 634.9, 83090.0, NA, NA, NA, NA],
+    ["    Healthcare diagnosing or treating practitioners", "29-1000", "Summary", 6715.1,
+     7241.6, 4.0, 4.1, 526.4, 7.8, 3.1, 363.3, 101370.0, NA, NA, NA, NA],
+    ["      Physicians", "29-1210", "Summary", 785.6, 807.7, 0.5, 0.5, 22.1, 2.8, 4.2, 22.3,
+     ">=$239,200", NA, NA, NA, NA],
     ["        Anesthesiologists", "29-1211", "Line item", 45.3, 46.7, 0.0, 0.0,
      1.4, 3.2, 4.7, 1.3, ">=$239,200", "Doctoral or professional degree", "None",
      "Internship/residency", "OOH Content"],
@@ -146,6 +152,11 @@ def write_current_workbook(
 # $37,110, postsecondary nondegree award). Every other 2014–24 cell below (the other rows,
 # distributions, openings, the other wages and characteristics) is reconstructed for the
 # layout, consistent with itself, not copied from the real workbook.
+#
+# Table 1.7 carries ``Percent self employed, 2014`` between the change and the openings:
+# FORMATS.md §4.2 reads the real 2014–24 Table 1.7 by position (3–4 employment, 6 percent
+# change, 8 openings, 10 education), the positions of the real 2016–26 Table 1.7, whose
+# column 7 is the self-employed share and 9 the wage. The shares below are reconstructed.
 
 TITLE_1_2_2014 = "Table 1.2 Employment by detailed occupation, 2014 and projected 2024"
 UNITS_2014 = "(Numbers in thousands)"
@@ -189,26 +200,27 @@ HEADER_1_7_2014: tuple[Row, Row] = (
         "",
         "Employment change, 2014-24",
         "",
+        "Percent self employed, 2014",
         "Job openings due to growth and replacement needs, 2014-24",
         "Median annual wage, 2015(1)",
         "Typical education needed for entry",
         "Work experience in a related occupation",
         "Typical on-the-job training needed to attain competency in the occupation",
     ],
-    ["", "", "", "2014", "2024", "Number", "Percent", "", "", "", "", ""],
+    ["", "", "", "2014", "2024", "Number", "Percent", "", "", "", "", "", ""],
 )
 # Openings here are totals over the decade (growth plus replacement needs), not annual.
 OCCUPATIONS_1_7_2014: list[Row] = [
-    ["Total, all occupations", "00-0000", "Summary", 150539.9, 160328.8, 9788.9, 6.5,
+    ["Total, all occupations", "00-0000", "Summary", 150539.9, 160328.8, 9788.9, 6.5, 6.4,
      46506.7, 36200.0, NA, NA, NA],
     ["  Healthcare practitioners and technical occupations", "29-0000", "Summary",
-     8236.5, 9505.6, 1269.1, 15.4, 2794.9, 63420.0, NA, NA, NA],
-    ["    Registered nurses", "29-1141", "Line item", 2751.0, 3190.3, 439.3, 16.0,
+     8236.5, 9505.6, 1269.1, 15.4, 3.5, 2794.9, 63420.0, NA, NA, NA],
+    ["    Registered nurses", "29-1141", "Line item", 2751.0, 3190.3, 439.3, 16.0, 0.8,
      1088.4, 67490.0, "Bachelor's degree", "None", "None"],
     ["    Health technologists and technicians", "29-2000", "Summary", 3125.6, 3619.0,
-     493.4, 15.8, 1143.3, 42160.0, NA, NA, NA],
+     493.4, 15.8, 0.6, 1143.3, 42160.0, NA, NA, NA],
     ["      Medical records and health information technicians", "29-2071", "Line item",
-     188.6, 217.6, 29.0, 15.4, 75.4, 37110.0, "Postsecondary nondegree award", "None",
+     188.6, 217.6, 29.0, 15.4, 0.1, 75.4, 37110.0, "Postsecondary nondegree award", "None",
      "None"],
 ]  # fmt: skip
 FOOTNOTES_1_7_2014: list[Row] = [
@@ -330,43 +342,43 @@ TITLE_1_7_2010 = (
 )
 HEADER_1_7_2010: tuple[Row, Row] = (
     ["2010 National Employment Matrix title and code", "", "Occupation\ntype", "Employment",
-     "", "Employment change, 2010-20", "",
+     "", "Employment change, 2010-20", "", "Percent self employed, 2010",
      "Job openings due to growth and replacements, 2010-20", "Median annual wage, 2010(1)",
      "Typical education needed for entry", "Work experience in a related occupation",
      "Typical on-the-job training needed to attain competency in the occupation"],
-    ["", "", "", 2010, 2020, "Number", "Percent", "", "", "", "", ""],
+    ["", "", "", 2010, 2020, "Number", "Percent", "", "", "", "", "", ""],
 )  # fmt: skip
 MERGES_1_7_2010_HEADER: list[MergeRange] = [
-    (0, 0, 0, 11),
+    (0, 0, 0, 12),
     (1, 0, 2, 1),
     (1, 2, 2, 2),
     (1, 3, 1, 4),
     (1, 5, 1, 6),
-    *[(1, j, 2, j) for j in range(7, 12)],
+    *[(1, j, 2, j) for j in range(7, 13)],
 ]
 OCCUPATIONS_1_7_2010: list[Row] = [
-    ["Total, all occupations", "00-0000", "Summary", 143068.2, 163537.1, 20468.9, 14.3,
+    ["Total, all occupations", "00-0000", "Summary", 143068.2, 163537.1, 20468.9, 14.3, 6.9,
      54787.4, 33840.0, NA, NA, NA],
-    ["Management occupations", "11-0000", "Summary", 8861.5, 9498.2, 636.7, 7.2, 2549.6,
-     91440.0, NA, NA, NA],
-    ["Top executives", "11-1000", "Summary", 2337.2, 2460.3, 123.1, 5.3, 742.6, 101250.0,
-     NA, NA, NA],
-    ["Chief executives", "11-1011", "Line item", 367.9, 384.1, 16.2, 4.4, 103.0, 165080.0,
-     "Bachelor's degree", "5 years or more", "None"],
+    ["Management occupations", "11-0000", "Summary", 8861.5, 9498.2, 636.7, 7.2, 17.9,
+     2549.6, 91440.0, NA, NA, NA],
+    ["Top executives", "11-1000", "Summary", 2337.2, 2460.3, 123.1, 5.3, 3.6, 742.6,
+     101250.0, NA, NA, NA],
+    ["Chief executives", "11-1011", "Line item", 367.9, 384.1, 16.2, 4.4, 20.6, 103.0,
+     165080.0, "Bachelor's degree", "5 years or more", "None"],
     ["Healthcare practitioners and technical occupations", "29-0000", "Summary", 7799.1,
-     9597.0, 1797.9, 23.1, 3085.0, 60230.0, NA, NA, NA],
+     9597.0, 1797.9, 23.1, 3.9, 3085.0, 60230.0, NA, NA, NA],
     ["Health diagnosing and treating practitioners", "29-1000", "Summary", 4888.3, 6067.6,
-     1179.3, 24.1, 1968.4, 74740.0, NA, NA, NA],
-    ["Physicians and surgeons", "29-1060", "Summary", 691.0, 859.3, 168.3, 24.4, 261.6, NA,
-     NA, NA, NA],
-    ["Anesthesiologists", "29-1061", "Line item", 32.1, 39.9, 7.8, 24.3, 12.0, ">=$166,400",
-     "Doctoral or professional degree", "None", "Internship/residency"],
-    ["Registered nurses", "29-1141", "Line item", 2737.4, 3449.3, 711.9, 26.0, 1207.4,
+     1179.3, 24.1, 5.1, 1968.4, 74740.0, NA, NA, NA],
+    ["Physicians and surgeons", "29-1060", "Summary", 691.0, 859.3, 168.3, 24.4, 12.4, 261.6,
+     NA, NA, NA, NA],
+    ["Anesthesiologists", "29-1061", "Line item", 32.1, 39.9, 7.8, 24.3, 12.4, 12.0,
+     ">=$166,400", "Doctoral or professional degree", "None", "Internship/residency"],
+    ["Registered nurses", "29-1141", "Line item", 2737.4, 3449.3, 711.9, 26.0, 0.8, 1207.4,
      64690.0, "Associate's degree", "None", "None"],
     ["Health technologists and technicians", "29-2000", "Summary", 2910.8, 3529.4, 618.6,
-     21.3, 1076.7, 38600.0, NA, NA, NA],
+     21.3, 0.9, 1076.7, 38600.0, NA, NA, NA],
     ["Medical records and health information technicians", "29-2071", "Line item", 179.5,
-     217.1, 37.6, 20.9, 71.7, 32350.0, "Postsecondary non-degree award", "None", "None"],
+     217.1, 37.6, 20.9, 0.1, 71.7, 32350.0, "Postsecondary non-degree award", "None", "None"],
 ]  # fmt: skip
 FOOTNOTES_1_7_2010: list[Row] = [
     ["Footnotes:"],
@@ -414,7 +426,7 @@ def write_2010_workbook(
     }
     merges = {
         "Table 1.2": _row_merges(sheets["Table 1.2"], MERGES_1_2_2010, 9),
-        "Table 1.7": _row_merges(sheets["Table 1.7"], MERGES_1_7_2010_HEADER, 12),
+        "Table 1.7": _row_merges(sheets["Table 1.7"], MERGES_1_7_2010_HEADER, 13),
     }
     return write_workbook(path, sheets, merges if merged else None)
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from ep_fixtures import write_workbook
+from python_calamine import CalamineWorkbook
 
+from bls_refresh.errors import ValidationError
 from transforms.projections import Projections, code_levels, parse_workbook
 
 
@@ -236,3 +240,20 @@ def test_flat_2021_31_levels_as_2022_32_prints_them(real: Path) -> None:
     assert set(flat.index) == set(printed.index)
     pd.testing.assert_series_equal(flat["level"], printed.loc[flat.index, "level"])
     assert not flat["title"].str.startswith(" ").any()
+
+
+def test_note_inside_the_real_data_fails(real: Path, tmp_path: Path) -> None:
+    # The real 2024-34 Table 1.2 with a footnote line at row 10: it used to end the table
+    # there and load the 7 occupations above it of the 1,113.
+    path = (real / "../ep/occupation_2024-34.xlsx").resolve()
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Table 1.2").to_python()
+    rows.insert(9, ["(1) footnote"])
+    above = sum(1 for r in rows[:9] if re.fullmatch(r"\d{2}-\d{4}", str(r[1])))
+    with pytest.raises(ValidationError) as caught:
+        parse_workbook(write_workbook(tmp_path / "o.xlsx", {"Table 1.2": rows}))
+    error = caught.value
+    assert error.check == "occupation rows after the footnotes"
+    assert "row 10 ('(1) footnote')" in error.detail
+    assert f"{1_113 - above} rows below" in error.detail  # every occupation below the note

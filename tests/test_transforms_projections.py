@@ -33,6 +33,7 @@ from bls_refresh.staging import StagedLoad
 from transforms.projections import (
     COLUMNS,
     Projections,
+    _decimal,
     code_levels,
     combine_header,
     parse_workbook,
@@ -174,6 +175,8 @@ def test_current_layout_levels(current: Path) -> None:
         "11-1000": 2,
         "11-1031": 3,
         "29-0000": 1,
+        "29-1000": 2,
+        "29-1210": 3,
         "29-1211": 4,
         "29-2000": 2,
         "29-2072": 3,
@@ -242,7 +245,7 @@ def test_2014_total(layout_2014: Projections) -> None:
 def test_2014_openings_are_not_annual(layout_2014: Projections) -> None:
     # Table 1.7's openings are a ten-year total (growth + replacements), not an annual average.
     assert layout_2014.frame["openings_annual"].isna().all()
-    assert layout_2014.frame["self_employed_pct"].isna().all()
+    assert row_of(layout_2014, "29-2071")["self_employed_pct"] == 0.1  # from Table 1.7
 
 
 def test_2014_numeric_year_subheaders(tmp_path: Path) -> None:
@@ -262,7 +265,7 @@ def test_2014_code_missing_from_table_1_7(tmp_path: Path) -> None:
     # Every column Table 1.7 would have given is null and named (it was the wage only, while
     # education, experience and training were null too and not listed).
     assert row["not_available"] == (
-        "openings_total, median_annual_wage, education, experience, training"
+        "openings_total, self_employed_pct, median_annual_wage, education, experience, training"
     )
     assert row[["education", "experience", "training"]].isna().all()
     assert row["employment_base"] == 8_236_500
@@ -502,11 +505,13 @@ def test_openings_total_and_annual_never_mixed(tmp_path: Path, layout_2014: Proj
     current = parse_workbook(write_current_workbook(tmp_path / "current.xlsx"))
     assert row_of(current, "29-2072")["openings_annual"] == 14_200
     assert current.frame["openings_total"].isna().all()
-    # Both in one file: each to its own column.
+    # Both in one file: which one the cycle publishes would be a guess, so it fails.
     header = "Job openings due to growth and replacements, 2024-34"
     rows = insert_column(current_rows(), OPENINGS + 1, header, {"29-2072": 142.0})
-    both = row_of(parse_workbook(write_current_workbook(tmp_path / "both.xlsx", rows)), "29-2072")
-    assert (both["openings_annual"], both["openings_total"]) == (14_200, 142_000)
+    error = rejected(write_current_workbook(tmp_path / "both.xlsx", rows))
+    assert error.check == "one openings column"
+    assert "Occupational openings, 2024–34 annual average" in error.detail
+    assert header in error.detail
 
 
 @pytest.mark.parametrize(
@@ -555,8 +560,8 @@ def test_tables_1_2_and_1_7_disagreeing_percent_fail(tmp_path: Path) -> None:
 
 
 def test_table_1_7_code_not_in_table_1_2_is_ignored(tmp_path: Path) -> None:
-    extra = ["Extra occupation", "29-9999", "Line item", 1.0, 1.1, 0.1, 10.0, 0.5, 30000.0,
-             NA, NA, NA]  # fmt: skip
+    extra = ["Extra occupation", "29-9999", "Line item", 1.0, 1.1, 0.1, 10.0, 5.0, 0.5,
+             30000.0, NA, NA, NA]  # fmt: skip
     table_1_7 = table_1_7_2014([*occupations_1_7_2014(), extra])
     parsed = parse_workbook(write_2014_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
     assert "29-9999" not in set(parsed.frame["soc_code"])
@@ -729,3 +734,267 @@ def test_stage_projections_rejects_without_writing(tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         stage_projections(path, out, release_id="r", sources={})
     assert not (out / "projections.parquet").exists()
+
+
+# --- the table ends only where the occupations end ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "inserted",
+    [["(1) footnote"], ["Healthcare occupations"], ["Note: see the technical notes"]],
+    ids=["footnote", "one-cell subheading", "note"],
+)
+def test_reject_note_inside_the_data(tmp_path: Path, inserted: list[object]) -> None:
+    # A note or a one-cell line between occupations used to end the table there: every row
+    # below it was silently dropped.
+    occupations = current_occupations()
+    occupations.insert(3, inserted)  # sheet row 6: title, header, three occupations, then it
+    error = rejected(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    assert error.check == "occupation rows after the footnotes"
+    assert error.file == "o.xlsx [Table 1.2]"
+    assert "row 6" in error.detail
+    assert str(inserted[0]) in error.detail
+    assert error.examples[0].startswith("Legislators | 11-1031")
+    assert len(error.examples) == 5
+
+
+def test_reject_note_inside_table_1_7(tmp_path: Path) -> None:
+    occupations = occupations_1_7_2014()
+    occupations.insert(2, ["(1) Wages are for May 2015"])
+    table_1_7 = table_1_7_2014(occupations)
+    error = rejected(write_2014_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
+    assert error.check == "occupation rows after the footnotes"
+    assert error.file == "o.xlsx [Table 1.7]"
+    assert "row 7" in error.detail
+
+
+def test_footnotes_after_the_last_occupation_end_the_table(current: Path) -> None:
+    parsed = parse_workbook(current)
+    assert list(parsed.frame["soc_code"]) == [r[CODE] for r in CURRENT_OCCUPATIONS]
+
+
+# --- every column we publish must be found --------------------------------------------------
+
+EDUCATION, EXPERIENCE, TRAINING = 12, 13, 14
+
+
+@pytest.mark.parametrize(
+    ("column", "renamed", "check", "missing"),
+    [
+        (OPENINGS, "Occupational openings, annual average, 2024–34", "one openings column",
+         "openings"),
+        (SELF_EMPLOYED, "Self-employed, percent, 2024", "required columns", "self_employed_pct"),
+        (WAGE, "Median yearly wage, dollars, 2024[1]", "median wage column",
+         "median_annual_wage"),
+        (EDUCATION, "Education typically needed for entry", "required columns", "education"),
+        (EXPERIENCE, "Related work experience", "required columns", "experience"),
+        (TRAINING, "Typical training needed to attain competency", "required columns",
+         "training"),
+    ],
+)  # fmt: skip
+def test_reject_renamed_published_column(
+    tmp_path: Path, column: int, renamed: str, check: str, missing: str
+) -> None:
+    # Each used to be loaded as null for every row, with only a drift note.
+    rows = current_rows()
+    rows[1][column] = renamed
+    error = rejected(write_current_workbook(tmp_path / "occupation.xlsx", rows))
+    assert error.check == check
+    assert missing in error.detail
+    assert f"not recognised ['{renamed}']" in error.detail
+    assert "header found" in error.detail
+    assert "Employment, 2024" in error.detail  # the whole header, as found
+
+
+@pytest.mark.parametrize(
+    ("column", "renamed", "check", "missing"),
+    [
+        (7, "Self employed workers, 2014", "required columns", "self_employed_pct"),
+        (8, "Job openings, 2014-24", "one openings column", "openings"),
+        (10, "Entry-level education", "required columns", "education"),
+    ],
+)
+def test_reject_renamed_table_1_7_column(
+    tmp_path: Path, column: int, renamed: str, check: str, missing: str
+) -> None:
+    table_1_7 = table_1_7_2014()
+    table_1_7[2][column] = renamed  # the group row of the two header rows
+    error = rejected(write_2014_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
+    assert error.check == check
+    assert missing in error.detail
+    assert renamed in error.detail
+    assert "Table 1.7" in error.detail  # the header found, per table
+
+
+def test_reject_renamed_wage_in_table_1_7(tmp_path: Path) -> None:
+    table_1_7 = table_1_7_2014()
+    table_1_7[2][9] = "Wage, 2015"
+    error = rejected(write_2014_workbook(tmp_path / "o.xlsx", table_1_7=table_1_7))
+    assert error.check == "required columns"
+    assert "median_annual_wage" in error.detail
+    assert "Wage, 2015" in error.detail
+
+
+# --- levels come from the codes ------------------------------------------------------------
+
+
+def test_stray_leading_space_in_flat_titles_keeps_levels(tmp_path: Path) -> None:
+    # One title with a leading space used to switch the whole sheet to indentation: level 0.
+    table_1_2 = table_1_2_2010(
+        set_cell([list(r) for r in table_1_2_2010()[4:-1]], "11-1011", 0, " Chief executives")
+    )
+    parsed = parse_workbook(write_2010_workbook(tmp_path / "o.xlsx", table_1_2=table_1_2))
+    codes = list(parsed.frame["soc_code"])
+    assert list(parsed.frame["level"]) == code_levels(codes)
+    levels = dict(zip(codes, parsed.frame["level"], strict=True))
+    assert (levels["00-0000"], levels["11-1011"], levels["29-1061"]) == (0, 3, 4)
+    assert row_of(parsed, "11-1011")["title"] == "Chief executives"
+
+
+def test_an_indented_table_without_some_groups_keeps_bls_levels(tmp_path: Path) -> None:
+    # Without the groups 29-1000 and 29-1210, Anesthesiologists are still printed 8 spaces in
+    # (level 4), though only two of their ancestors are rows of this table: where BLS indents,
+    # its indentation is the level (a sample workbook holds only some group rows).
+    occupations = drop_code(drop_code(current_occupations(), "29-1000"), "29-1210")
+    parsed = parse_workbook(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    assert row_of(parsed, "29-1211")["level"] == 4
+    assert row_of(parsed, "29-2072")["level"] == 3
+
+
+# --- cells: numbers exactly as published ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "field", "value"),
+    [
+        (OPENINGS, "openings_annual", "NaN"),
+        (SELF_EMPLOYED, "self_employed_pct", "nan"),
+        (CHANGE_PCT, "employment_change_pct", "inf"),
+        (EMP_BASE, "employment_base", True),
+        (EMP_TARGET, "employment_target", "2.086e2"),
+        (WAGE, "median_annual_wage", ">=$239,200 (2)"),
+        (WAGE, "median_annual_wage", "about $50,000"),
+    ],
+)
+def test_reject_cell_that_is_not_a_number(
+    tmp_path: Path, column: int, field: str, value: object
+) -> None:
+    occupations = set_cell(current_occupations(), "29-2072", column, value)  # type: ignore[arg-type]
+    error = rejected(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    assert error.check == "numbers or '—'"
+    assert error.examples == [f"29-2072 {field}={value!r}"]
+
+
+def test_not_a_number_is_never_a_float() -> None:
+    for value in (float("nan"), float("inf"), float("-inf"), True, False, "NaN", "Infinity"):
+        with pytest.raises(ValueError):
+            _decimal(value)
+    assert _decimal(" — ") is None and _decimal("–") is None and _decimal("") is None
+
+
+def test_numeric_strings_and_dashes_are_read(tmp_path: Path) -> None:
+    occupations = set_cell(current_occupations(), "29-2072", OPENINGS, " 14.2 ")
+    set_cell(occupations, "29-2000", EMP_BASE, "3,205.6")
+    set_cell(occupations, "29-2072", WAGE, "$50,250")
+    set_cell(occupations, "29-1210", WAGE, " >= $239,200 ")
+    set_cell(occupations, "29-2072", SELF_EMPLOYED, "–")
+    parsed = parse_workbook(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    row = row_of(parsed, "29-2072")
+    assert (row["openings_annual"], row["median_annual_wage"]) == (14_200, 50_250)
+    assert pd.isna(row["self_employed_pct"]) and row["not_available"] == "self_employed_pct"
+    assert row_of(parsed, "29-2000")["employment_base"] == 3_205_600
+    assert row_of(parsed, "29-1210")["median_wage_top_code"] == 239_200
+
+
+@pytest.mark.parametrize(
+    ("column", "field", "value"),
+    [
+        (EMP_BASE, "employment_base", 194.84),  # 194,840 persons: a digit BLS never printed
+        (OPENINGS, "openings_annual", 14.25),
+        (CHANGE_PCT, "employment_change_pct", 7.12),
+        (SELF_EMPLOYED, "self_employed_pct", 0.85),
+        (WAGE, "median_annual_wage", 24.16),  # was rounded to $24
+        (WAGE, "median_annual_wage", "50,250.5"),
+    ],
+)
+def test_reject_more_digits_than_bls_prints(
+    tmp_path: Path, column: int, field: str, value: object
+) -> None:
+    occupations = set_cell(current_occupations(), "29-2072", column, value)  # type: ignore[arg-type]
+    error = rejected(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    assert error.check == "published precision"
+    assert error.examples == [f"29-2072 {field}={value!r}"]
+
+
+def test_thousands_scale_exactly(tmp_path: Path) -> None:
+    # 309.4 thousand is 309,400 persons; 0.1 thousand is 100 (float arithmetic is not used).
+    occupations = set_cell(current_occupations(), "11-1031", EMP_BASE, 27.7)
+    set_cell(occupations, "11-1031", OPENINGS, 0.1)
+    parsed = parse_workbook(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    row = row_of(parsed, "11-1031")
+    assert (row["employment_base"], row["openings_annual"]) == (27_700, 100)
+    assert row_of(parsed, "00-0000")["employment_target"] == 175_167_900
+
+
+# --- ranges ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        (EMP_BASE, -194.8, "29-2072 employment_base=-194800"),
+        (EMP_TARGET, -0.1, "29-2072 employment_target=-100"),
+        (OPENINGS, -14.2, "29-2072 openings_annual=-14200"),
+        (SELF_EMPLOYED, 100.1, "29-2072 self_employed_pct=100.1"),
+        (SELF_EMPLOYED, -0.1, "29-2072 self_employed_pct=-0.1"),
+        (WAGE, 0.0, "29-2072 median_annual_wage=0"),
+        (WAGE, -50250.0, "29-2072 median_annual_wage=-50250"),
+    ],
+)
+def test_reject_value_out_of_range(tmp_path: Path, column: int, value: float, shown: str) -> None:
+    occupations = set_cell(current_occupations(), "29-2072", column, value)
+    error = rejected(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    assert error.check == "values in range"
+    assert error.examples == [shown]
+
+
+def test_employment_may_fall(tmp_path: Path) -> None:
+    occupations = set_cell(current_occupations(), "29-2072", EMP_TARGET, 181.0)
+    set_cell(occupations, "29-2072", CHANGE, -13.8)
+    set_cell(occupations, "29-2072", CHANGE_PCT, -7.1)
+    parsed = parse_workbook(write_current_workbook(tmp_path / "o.xlsx", occupations=occupations))
+    row = row_of(parsed, "29-2072")
+    assert (row["employment_change"], row["employment_change_pct"]) == (-13_800, -7.1)
+
+
+# --- the code column and the header block ---------------------------------------------------
+
+
+def test_reject_code_column_without_codes(tmp_path: Path) -> None:
+    # Title and code headers swapped: the column read as the code holds titles. This used to
+    # fail as "codes repeat", or not at all.
+    rows = current_rows()
+    rows[1][0], rows[1][1] = rows[1][1], rows[1][0]
+    error = rejected(write_current_workbook(tmp_path / "o.xlsx", rows))
+    assert error.check == "code column holds SOC codes"
+    assert "'2024 National Employment Matrix code'" in error.detail
+    assert error.examples[:2] == ["'Total, all occupations'", "'Management occupations'"]
+
+
+def test_units_row_of_two_cells_above_the_header(tmp_path: Path) -> None:
+    # A units line with two filled cells used to be merged into every column name.
+    rows = current_rows()
+    rows.insert(1, ["(Numbers in thousands)", "", "", "", "", "", "", "", "", "", "", "(Dollars)"])
+    parsed = parse_workbook(write_current_workbook(tmp_path / "o.xlsx", rows))
+    assert parsed.schema_drift == {}
+    row = row_of(parsed, "29-2072")
+    assert (row["employment_base"], row["median_annual_wage"]) == (194_800, 50_250)
+    assert parsed.wage_year == 2024
+
+
+def test_units_row_above_a_two_row_header(tmp_path: Path) -> None:
+    table_1_2 = table_1_2_2014()
+    table_1_2[1] = ["(Numbers in thousands)", "", "", "Employment", "", "Percent"]
+    parsed = parse_workbook(write_2014_workbook(tmp_path / "o.xlsx", table_1_2=table_1_2))
+    assert row_of(parsed, "29-2071")["employment_target"] == 217_600
+    assert parsed.schema_drift == {}
