@@ -75,15 +75,21 @@ def test_external_links_are_never_followed(tmp_path: Path) -> None:
         "Employment, 2034",
         "Employment change, numeric, 2024–34",
         "Employment change, percent, 2024–34",
+        "Percent self employed, 2024",
+        "Occupational openings, 2024–34 annual average",
+        "Typical education needed for entry",
+        "Work experience in a related occupation",
+        "Typical on-the-job training needed to attain competency in the occupation",
         "Median annual wage, dollars, 2024[1]",
     ]
     for j, name in enumerate(header):
         sheet.write(1, j, name)
     row = ["Total, all occupations", "00-0000", "Summary", 169956.1, 175167.9, 5211.8, 3.1]
+    row += [5.8, 18863.3, "—", "—", "—"]
     for j, value in enumerate(row):
         sheet.write(2, j, value)
     # The saved value is 49500; the formula names a file on another machine.
-    sheet.write_formula(2, 7, "='\\\\evil-host\\share\\[x.xlsx]S'!A1", None, 49500)
+    sheet.write_formula(2, 12, "='\\\\evil-host\\share\\[x.xlsx]S'!A1", None, 49500)
     sheet.write(3, 0, "Source: Employment Projections program, U.S. Bureau of Labor Statistics")
     book.close()
     parsed = parse_workbook(path)
