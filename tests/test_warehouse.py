@@ -475,3 +475,18 @@ def test_cells_from_the_transform_equal_the_warehouse_s(paths: DataPaths, mirror
     ).fetchall()
     assert len(by_transform) == 179  # the mirror's series groups (README of sample_mirror)
     assert by_transform == by_warehouse
+
+
+def test_release_ids_from_the_catalog_equal_the_releases_table(
+    paths: DataPaths, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lake.release_ids(paths) == []
+    first = release(paths, mirror / OE_DIR)
+    bump_value(mirror / OE_DIR)
+    second = release(paths, mirror / OE_DIR)
+    with lake.connect(paths, read_only=True) as con:
+        recorded = [r["release_id"] for r in lake.releases(con)]
+    assert lake.release_ids(paths) == recorded == [first.release_id, second.release_id]
+    # A catalog in another format version is read through DuckLake, with the same answer.
+    monkeypatch.setattr(lake, "CATALOG_VERSION", "0.0-unknown")
+    assert lake.release_ids(paths) == recorded

@@ -6,8 +6,10 @@ the release. Extensions load from the pinned pip packages, never from the networ
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from bls_refresh import staging
 from bls_refresh.paths import DataPaths
 
 EXTENSIONS = ("ducklake", "sqlite_scanner")
+CATALOG_VERSION = "1.0"  # the DuckLake catalog format whose tables release_ids() reads
 
 # The analysts' contract (DESIGN.md). Order of columns is the order in published parquet.
 TABLES: dict[str, dict[str, str]] = {
@@ -283,6 +286,35 @@ def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
             release[column] = json.loads(record.get(column) or "{}")
         out.append(release)
     return out
+
+
+def release_ids(paths: DataPaths) -> list[str]:
+    """Every release id, oldest first, read straight from the SQLite catalog.
+
+    A release is the snapshot whose commit message is ``release <id>`` (written in the same
+    transaction as its data), and DuckLake's catalog format keeps commit messages in
+    ``ducklake_snapshot_changes``: reading them with sqlite3 costs a millisecond, where a
+    DuckDB connection costs 0.2 s (it verifies two extension signatures). A catalog of
+    another format version is read through DuckLake instead.
+    """
+    if not paths.catalog.exists():
+        return []
+    uri = f"{paths.catalog.resolve().as_uri()}?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            version = db.execute(
+                "SELECT value FROM ducklake_metadata WHERE key = 'version'"
+            ).fetchone()
+            if version is not None and version[0] == CATALOG_VERSION:
+                rows = db.execute(
+                    "SELECT substr(commit_message, 9) FROM ducklake_snapshot_changes "
+                    "WHERE commit_message LIKE 'release %' ORDER BY snapshot_id"
+                ).fetchall()
+                return [r[0] for r in rows]
+    except sqlite3.Error:
+        pass  # not readable as we expect: ask DuckLake
+    with connect(paths, read_only=True) as con:
+        return [str(r["release_id"]) for r in releases(con)]
 
 
 def snapshot_of(con: duckdb.DuckDBPyConnection, release_id: str) -> int | None:

@@ -62,11 +62,7 @@ def next_release_id(existing: list[str], today: date) -> str:
 
 
 def plan_release_id(paths: DataPaths, today: date | None = None) -> str:
-    existing: list[str] = []
-    if paths.catalog.exists():
-        with lake.connect(paths, read_only=True) as con:
-            existing = [str(r["release_id"]) for r in lake.releases(con)]
-    return next_release_id(existing, today or datetime.now(UTC).date())
+    return next_release_id(lake.release_ids(paths), today or datetime.now(UTC).date())
 
 
 def _check_yields(previous: dict[str, object] | None, staged: StagedLoad) -> None:
