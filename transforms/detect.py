@@ -13,6 +13,8 @@ from bls_refresh.errors import ValidationError
 from transforms.columns import normalise
 from transforms.flatfile import FlatSchema, header_of
 from transforms.oews import SCHEMAS
+from transforms.workbook import CHECK as WORKBOOK_LIMITS
+from transforms.workbook import check_workbook
 
 # Recognised but not needed for a load (matched by their columns, like the loaded files).
 OEWS_IGNORED: dict[str, FlatSchema] = {
@@ -104,6 +106,14 @@ def _detect_zip(path: Path) -> Detected:
 
 
 def _detect_workbook(path: Path) -> Detected:
+    # Sizes checked before calamine allocates anything: a workbook bomb is refused here,
+    # by the same guard as every reader (transforms.workbook), with its own message.
+    try:
+        check_workbook(path, path.name)
+    except ValidationError as exc:
+        if exc.check == WORKBOOK_LIMITS:
+            raise
+        raise _refuse(path, f"an unreadable workbook ({exc.detail})") from exc
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,13 @@ from bls_refresh.staging import (
     stage_frame,
     stamp,
 )
-from transforms.flatfile import FlatSchema, columns_of, read_flat_file, require_unique
+from transforms.flatfile import (
+    FlatSchema,
+    columns_of,
+    read_flat_file,
+    require_unique,
+    require_utf8,
+)
 from transforms.oews_series import DATATYPES, MEASURE_CODES, series_id
 
 DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
@@ -48,6 +55,9 @@ SCHEMAS: dict[str, FlatSchema] = {
         ignored=("selectable",),
     ),
 }
+# The data file's one check for "can it be read as tab-delimited UTF-8 text at all": bytes
+# that are not UTF-8 (the lookups' rule and message) or a line DuckDB cannot split.
+DATA_READABLE = "readable tab-delimited file"
 FOOTNOTE_TOP_CODED = "5"
 FOOTNOTE_NOT_RELEASED = "8"
 
@@ -457,6 +467,11 @@ class StagedEstimates:
     cells: Path | None = None  # digests per cell (bls_refresh.staging.cells_sql), as parquet
 
 
+def data_label(data_path: Path) -> str:
+    """How messages name the data file (a raw-store copy is named by its sha256)."""
+    return data_path.name if data_path.name.startswith("oe.") else "oe.data.0.Current"
+
+
 def stage_estimates(
     data_path: Path,
     lookups: OewsLookups,
@@ -465,13 +480,20 @@ def stage_estimates(
     release_id: str,
     memory_limit: str = "512MB",
     threads: int | None = None,
+    utf8_checked: bool = False,
 ) -> StagedEstimates:
     """Stream ``oe.data.0.Current`` into a validated parquet file of ``oews_estimates`` rows.
 
     Raises ValidationError (naming the file, the check and a few rows) and removes the
-    staged file if any check fails.
+    staged file if any check fails. ``utf8_checked``: the caller already ran
+    :func:`require_utf8` on the file (``stage_oews`` runs it beside the lookups).
     """
-    label = data_path.name if data_path.name.startswith("oe.") else "oe.data.0.Current"
+    label = data_label(data_path)
+    # The lookups' decoding rule, before DuckDB sees a byte: its CSV reader accepts some
+    # invalid UTF-8 silently and fails on other bytes with an internal error (DuckDB 1.5.5).
+    # A leading UTF-8 BOM is fine: the header line (BOM included) is skipped by name below.
+    if not utf8_checked:
+        require_utf8(data_path, label, check=DATA_READABLE)
     raw = RawData.of(data_path, label)
     con = _engine(memory_limit, threads)
     try:
@@ -495,9 +517,7 @@ def stage_estimates(
                 },
             )
         except duckdb.Error as exc:
-            raise ValidationError(
-                label, "readable tab-delimited file", str(exc).splitlines()[0]
-            ) from exc
+            raise ValidationError(label, DATA_READABLE, str(exc).splitlines()[0]) from exc
         try:
             return _check_staged(con, raw, label, out_path, lookups)
         except ValidationError:
@@ -760,27 +780,41 @@ def stage_oews(
 ) -> StagedLoad:
     """Parse and validate one OEWS release from its raw files; stage every table as parquet."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    lookups = parse_lookups(files)
+    data = files["oe.data.0.Current"]
+    # The data file's UTF-8 check reads all 330 MB (about 0.07 s, mostly reads that release
+    # the GIL): it runs while the lookups are parsed instead of adding to the load. A lookup
+    # that fails is reported first (small files first, as they are fetched).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        utf8 = pool.submit(require_utf8, data, data_label(data), check=DATA_READABLE)
+        lookups = parse_lookups(files)
+        utf8.result()
     vintage = lookups.vintage
     estimates = stage_estimates(
-        files["oe.data.0.Current"],
+        data,
         lookups,
         out_dir / "oews_estimates.parquet",
         release_id=release_id,
         memory_limit=memory_limit,
+        utf8_checked=True,
     )
     year = vintage.reference_year
     footnotes = lookups.footnotes.assign(reference_year=year)
+    # Lookups are upserted by code, never replaced wholesale: a code this file no longer
+    # lists keeps its row (earlier years' estimates, from the time series or from
+    # special-request files, still name it), and which name a code keeps when several
+    # sources give one is the load's rule (warehouse.load: time series first, then the
+    # newest year).
     tables = [
-        stage_frame(frame, name, out_dir, release_id, replaces)
-        for name, frame, replaces in (
-            ("occupations", lookups.occupations, {"soc_version": vintage.soc_version}),
-            ("areas", lookups.areas, {}),
-            ("industries", lookups.industries, {}),
+        stage_frame(frame, name, out_dir, release_id, replaces, upsert=upsert)
+        for name, frame, replaces, upsert in (
+            ("occupations", lookups.occupations, {"soc_version": vintage.soc_version}, True),
+            ("areas", lookups.areas, {}, True),
+            ("industries", lookups.industries, {}, True),
             (
                 "oews_footnotes",
                 footnotes[["reference_year", "footnote_code", "footnote_text"]],
                 {"reference_year": year},
+                False,
             ),
         )
     ]

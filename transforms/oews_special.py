@@ -77,7 +77,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import io
 import itertools
 import re
 import zipfile
@@ -95,6 +94,7 @@ from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, by_name, normalise
 from transforms.oews import Vintage
+from transforms.workbook import open_workbook
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here, not in memory
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls workbook
@@ -283,14 +283,9 @@ class _TopCode:
 
 
 def _open_book(data: bytes | Path, label: str, name: str) -> CalamineWorkbook:
-    try:
-        if isinstance(data, Path):
-            return CalamineWorkbook.from_path(str(data))
-        return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types
-        raise ValidationError(
-            label, "readable workbook", f"{name}: {type(exc).__name__}: {exc}"
-        ) from exc
+    """A workbook (the file, or a zip member's bytes), its sizes checked before calamine
+    allocates anything (transforms.workbook)."""
+    return open_workbook(data, label, name=None if name == label else name)
 
 
 def _workbooks(path: Path, label: str) -> tuple[list[_Book], bool]:
@@ -1189,6 +1184,9 @@ def stage_special(
     year = parsed.reference_year
     # A year comes in several files (national, state, metro, by industry and ownership), so
     # a file replaces the estimates it holds, by key, and never the other files' estimates.
+    # Its occupation, area and industry names are upserted too, and the load keeps only
+    # those no better source has given (warehouse.load.name_rank: the time-series lookups
+    # first, then the newest year): an older workbook's "U.S." never relabels "National".
     tables = [
         stage_frame(frame, name, out_dir, release_id, replaces, upsert=upsert)
         for name, frame, replaces, upsert in (

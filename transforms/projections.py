@@ -97,6 +97,7 @@ from python_calamine import CalamineWorkbook
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, Spelling, by_name, normalise
+from transforms.workbook import open_workbook
 
 NOT_AVAILABLE = "—"
 _DASHES = (NOT_AVAILABLE, "–", "-")  # what BLS prints for not available
@@ -598,12 +599,8 @@ def _require(tables: Sequence[_Table], label: str) -> None:
 
 
 def _open(path: Path, label: str) -> CalamineWorkbook:
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for non-xlsx input
-        raise ValidationError(
-            label, "readable xlsx workbook", f"{type(exc).__name__}: {exc}"
-        ) from exc
+    # Sizes checked before calamine allocates anything (transforms.workbook).
+    return open_workbook(path, label, check="readable xlsx workbook")
 
 
 def _tables(book: CalamineWorkbook, label: str) -> list[_Table]:

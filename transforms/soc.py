@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from bls_refresh.errors import ValidationError
 from bls_refresh.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, by_name, normalise
+from transforms.workbook import open_workbook
 
 SOC = re.compile(r"^\d{2}-\d{4}$")
 _MARK = re.compile(r"\s*\(#+\)\s*$")
@@ -44,12 +44,8 @@ class Crosswalk:
 
 def parse_crosswalk(path: Path, label: str | None = None) -> Crosswalk:
     label = label or path.name
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:
-        raise ValidationError(
-            label, "readable xlsx workbook", f"{type(exc).__name__}: {exc}"
-        ) from exc
+    # Sizes checked before calamine allocates anything (transforms.workbook).
+    book = open_workbook(path, label, check="readable xlsx workbook")
     for sheet in book.sheet_names:
         rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         for i, row in enumerate(rows[:30]):
