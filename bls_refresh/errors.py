@@ -37,3 +37,39 @@ class ValidationError(PipelineError):
 
 class LockHeldError(PipelineError):
     """Another refresh holds the lock on the data directory."""
+
+
+class CatalogError(PipelineError):
+    """The warehouse catalog cannot be used as it is (unreadable, damaged, or missing while
+    releases exist). It is never deleted or replaced when it may hold a release."""
+
+    def __init__(self, message: str, *, catalog: str) -> None:
+        super().__init__(message)
+        self.catalog = catalog
+
+
+class AnalystFileError(PipelineError):
+    """``latest`` points at a published release, but ``bls.duckdb`` could not be rebuilt to
+    match it (e.g. the disk filled up). The release itself is complete and published."""
+
+    def __init__(
+        self, release_id: str | None, analyst_db: str, cause: str, shows: str | None
+    ) -> None:
+        self.release_id = release_id
+        self.analyst_db = analyst_db
+        self.cause = cause
+        self.shows = shows  # the release the old analyst file still shows, if any
+        if release_id is None:
+            head = f"{analyst_db} could not be rebuilt: {cause};"
+        else:
+            head = (
+                f"Release {release_id} is published and latest → {release_id}, but "
+                f"{analyst_db} could not be rebuilt: {cause}. Its bundle, figures.json and "
+                f"`bls-refresh figure` already serve {release_id};"
+            )
+        still = f"release {shows}" if shows else "no usable release"
+        super().__init__(
+            f"{head} the analyst file still shows {still} (its half-written copy was removed). "
+            "Once the cause is fixed, the next `bls-refresh run` or `ingest` rebuilds it, or "
+            "`bls-refresh verify --repair` does so now."
+        )

@@ -1,4 +1,12 @@
-"""Where everything lives under the data directory (``--data-dir`` / ``BLS_DATA_DIR``)."""
+"""Where everything lives under the data directory (``--data-dir`` / ``BLS_DATA_DIR``).
+
+This is the one place that knows the layout, and every path below is derived from ``root``
+at run time: nothing in the data dir depends on where it was created, so the whole folder can
+be moved or copied. Two things record absolute paths and are re-derived here when the root
+changes: the DuckLake catalog's ``data_path`` (every attach overrides it with
+``lake_data_path``) and the views of ``bls.duckdb`` (rebuilt by the next run, ``ingest``,
+``rollback`` or ``verify --repair``).
+"""
 
 from __future__ import annotations
 
@@ -30,9 +38,34 @@ class DataPaths:
     def catalog(self) -> Path:
         return self.warehouse / "catalog.sqlite"
 
+    def catalog_sidecars(self) -> list[Path]:
+        """SQLite's files beside the catalog (an interrupted write leaves ``-journal``)."""
+        return [self.catalog.with_name(self.catalog.name + s) for s in ("-journal", "-wal", "-shm")]
+
+    def catalog_tmp(self, tag: str) -> Path:
+        """Where a new catalog is initialised before it is renamed to ``catalog``."""
+        return self.warehouse / f".catalog-{tag}.sqlite.tmp"
+
+    def catalog_tmps(self) -> list[Path]:
+        """Catalogs (and their SQLite sidecars) a killed creation left behind."""
+        if not self.warehouse.is_dir():
+            return []
+        return sorted(self.warehouse.glob(".catalog-*.sqlite.tmp*"))
+
     @property
     def lake_files(self) -> Path:
         return self.warehouse / "files"
+
+    @property
+    def lake_data_path(self) -> str:
+        """The DuckLake ``DATA_PATH`` of this data dir (a folder: DuckLake wants the slash)."""
+        return str(self.lake_files) + "/"
+
+    def lake_table_dir(self, table: str, schema: str = "main") -> Path:
+        """DuckLake's default folder of a table. A file added from exactly this folder is
+        recorded relative to the data path (so it moves with the data dir); from anywhere
+        else DuckLake records its absolute path."""
+        return self.lake_files / schema / table
 
     @property
     def staging(self) -> Path:
@@ -46,9 +79,35 @@ class DataPaths:
     def latest(self) -> Path:
         return self.published / "latest"
 
+    def bundle(self, release_id: str) -> Path:
+        return self.published / release_id
+
+    def bundles(self) -> list[Path]:
+        """Every complete release bundle (one with its ``datapackage.json``), by name."""
+        if not self.published.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.published.iterdir()
+            if not p.name.startswith(".")
+            and p.name != "latest"
+            and not p.is_symlink()
+            and (p / "datapackage.json").is_file()
+        )
+
     @property
     def analyst_db(self) -> Path:
         return self.root / "bls.duckdb"
+
+    @property
+    def analyst_db_tmp(self) -> Path:
+        """The analyst file being rebuilt; renamed over ``analyst_db`` when complete."""
+        return self.root / ".bls.duckdb.tmp"
+
+    def analyst_db_tmps(self) -> list[Path]:
+        """The rebuild's temporary file and DuckDB's write-ahead log beside it."""
+        tmp = self.analyst_db_tmp
+        return [tmp, tmp.with_name(tmp.name + ".wal")]
 
     @property
     def lock(self) -> Path:

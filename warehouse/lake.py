@@ -7,16 +7,22 @@ the release. Extensions load from the pinned pip packages, never from the networ
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
+import os
+import signal
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
 from bls_refresh import staging
+from bls_refresh.errors import CatalogError
 from bls_refresh.paths import DataPaths
 
 EXTENSIONS = ("ducklake", "sqlite_scanner")
@@ -207,30 +213,269 @@ def _sql_str(text: str | Path) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+def crash_point(name: str) -> None:
+    """Fault injection for the crash tests: die here (SIGKILL, no cleanup) when asked to."""
+    if os.environ.get("BLS_FAULT_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- the catalog file ----------------------------------------------------------------------------
+
+# What every DuckLake catalog holds once its creation committed (and release_ids() reads).
+_CATALOG_TABLES = frozenset(
+    {
+        "ducklake_metadata",
+        "ducklake_snapshot",
+        "ducklake_snapshot_changes",
+        "ducklake_schema",
+        "ducklake_table",
+        "ducklake_data_file",
+    }
+)
+_RELEASE_COMMITS = (
+    "SELECT count(*) FROM ducklake_snapshot_changes WHERE commit_message LIKE 'release %'"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogState:
+    """What ``catalog.sqlite`` is, read with sqlite3 alone (no DuckLake, no writes).
+
+    ``half-created``: DuckLake's creation never committed (a run killed while creating the
+    catalog with an earlier version); it provably holds no release and may be recreated.
+    ``unreadable``: anything else that is not a usable catalog; it is kept as it is.
+    """
+
+    kind: Literal["missing", "ready", "half-created", "unreadable"]
+    detail: str = ""
+    releases: int = 0  # release commits found (0 unless the catalog is readable)
+
+
+def catalog_state(paths: DataPaths) -> CatalogState:
+    catalog = paths.catalog
+    if not catalog.exists():
+        return CatalogState("missing")
+    if not catalog.is_file():
+        return CatalogState("unreadable", "it is not a file")
+    if catalog.stat().st_size == 0:
+        return CatalogState("half-created", "it is an empty file")
+    try:
+        uri = f"{catalog.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            tables = {
+                r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            releases = (
+                db.execute(_RELEASE_COMMITS).fetchone()[0]
+                if "ducklake_snapshot_changes" in tables
+                else 0
+            )
+            meta: dict[str, str] = (
+                dict(db.execute("SELECT key, value FROM ducklake_metadata").fetchall())
+                if "ducklake_metadata" in tables
+                else {}
+            )
+            snapshots = (
+                db.execute("SELECT count(*) FROM ducklake_snapshot").fetchone()[0]
+                if "ducklake_snapshot" in tables
+                else 0
+            )
+    except sqlite3.Error as exc:
+        journal = [p.name for p in paths.catalog_sidecars() if p.exists()]
+        left = f"; an interrupted write left {journal[0]}" if journal else ""
+        return CatalogState("unreadable", f"SQLite says: {exc}{left}")
+    lacking = sorted(_CATALOG_TABLES - tables) + [
+        f"ducklake_metadata.{key}" for key in ("version", "data_path") if key not in meta
+    ]
+    if not snapshots and "ducklake_snapshot" in tables:
+        lacking.append("its first snapshot")
+    if not lacking:
+        return CatalogState("ready", releases=releases)
+    what = "no DuckLake tables" if not tables else f"it lacks {', '.join(lacking)}"
+    if releases or paths.bundles():
+        # Releases were made from it: damaged, not half-created. Never recreate it.
+        return CatalogState("unreadable", f"{what}, yet releases were made", releases)
+    return CatalogState("half-created", what)
+
+
+def catalog_problem(paths: DataPaths, state: CatalogState) -> str:
+    """What a person reads about a catalog that is not ``ready``: what, what is kept, what to do."""
+    where = paths.catalog
+    if state.kind == "missing":
+        bundles = paths.bundles()
+        if bundles:
+            return (
+                f"the warehouse catalog {where} is missing, but {paths.published} holds "
+                f"{len(bundles)} release(s) made from it ({bundles[-1].name} the newest). The "
+                "bundles still serve `bls-refresh figure`, `figures` and bls.duckdb, but no new "
+                "release can be made: a new catalog would restart the release history. Restore "
+                "the warehouse/ folder from a backup of this data dir (or move published/ "
+                "aside to start a new history)."
+            )
+        return f"no release in {paths.root} yet: run `bls-refresh demo` or `bls-refresh run` first."
+    if state.kind == "half-created":
+        return (
+            f"the warehouse catalog {where} was left half-created ({state.detail}) by a run "
+            "killed while creating it; it holds no release. The next `bls-refresh run` or "
+            "`ingest` recreates it (`bls-refresh verify --repair` removes it now)."
+        )
+    return (
+        f"the warehouse catalog {where} cannot be used ({state.detail}); it is kept as it is. "
+        "If a run was killed while writing it, `bls-refresh verify --repair` lets SQLite roll "
+        "the interrupted write back; if it still cannot be read, restore the warehouse/ folder "
+        "from a backup of this data dir (the published bundles are not affected)."
+    )
+
+
+def _roll_back_interrupted_write(paths: DataPaths) -> None:
+    """A killed writer leaves ``catalog.sqlite-journal`` (a "hot journal"): read-only opens
+    then fail ("attempt to write a readonly database") until a writer rolls it back. Opening
+    the catalog for writing does exactly that, as SQLite's own recovery. Caller holds the
+    refresh lock, so no writer is running."""
+    if not paths.catalog.is_file() or not any(p.exists() for p in paths.catalog_sidecars()):
+        return
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(paths.catalog)) as db,
+    ):
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def repair_catalog(paths: DataPaths) -> list[str]:
+    """What every run does first, under the refresh lock: undo what a killed catalog write
+    left. Returns what was done, for the log. Raises CatalogError for a catalog that cannot be
+    used and may hold releases (it is kept)."""
+    done: list[str] = []
+    for leftover in paths.catalog_tmps():  # a creation killed before its rename
+        leftover.unlink(missing_ok=True)
+        done.append(f"removed {leftover.name}, left by a run killed while creating the catalog")
+    _roll_back_interrupted_write(paths)
+    state = catalog_state(paths)
+    if state.kind == "half-created":
+        # Provably no release in it (and none published): recreating loses nothing.
+        for path in [paths.catalog, *paths.catalog_sidecars()]:
+            path.unlink(missing_ok=True)
+        done.append(f"removed the half-created catalog {paths.catalog} ({state.detail})")
+    elif state.kind == "unreadable" or (state.kind == "missing" and paths.bundles()):
+        # Kept as it is: it may hold releases (or they exist, and their history is gone).
+        raise CatalogError(catalog_problem(paths, state), catalog=str(paths.catalog))
+    return done
+
+
+def _create_catalog(paths: DataPaths) -> None:
+    """A new, empty catalog, created atomically: DuckLake initialises it under a temporary
+    name and it is renamed into place complete, so ``catalog.sqlite`` exists only whole. A
+    run killed meanwhile leaves a ``.catalog-*`` file the next run removes."""
+    bundles = paths.bundles()
+    if bundles:
+        raise CatalogError(
+            catalog_problem(paths, CatalogState("missing")), catalog=str(paths.catalog)
+        )
+    paths.lake_files.mkdir(parents=True, exist_ok=True)
+    tmp = paths.catalog_tmp(f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        con = new_engine()
+        try:
+            con.execute(
+                f"ATTACH {_sql_str('ducklake:sqlite:' + str(tmp))} AS lake "
+                f"(DATA_PATH {_sql_str(paths.lake_data_path)})"
+            )
+            crash_point("creating_catalog")
+            con.execute("DETACH lake")
+        finally:
+            con.close()
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, paths.catalog)
+        _fsync_dir(paths.warehouse)
+    finally:
+        for path in paths.catalog_tmps():
+            if path.name.startswith(tmp.name):
+                path.unlink(missing_ok=True)
+
+
+def ensure_catalog(paths: DataPaths) -> None:
+    """The writer's catalog: repaired or created as needed. Caller holds the refresh lock."""
+    repair_catalog(paths)
+    if not paths.catalog.exists():
+        _create_catalog(paths)
+
+
+def _attach(con: duckdb.DuckDBPyConnection, paths: DataPaths, *, read_only: bool) -> None:
+    """Attach the lake at this data dir's location. The catalog records the absolute data
+    path it was created with; OVERRIDE_DATA_PATH makes every connection read and write the
+    files where the data dir is now (after a move or a copy), never where it was."""
+    options = [
+        f"DATA_PATH {_sql_str(paths.lake_data_path)}",
+        "OVERRIDE_DATA_PATH true",
+    ]
+    if read_only:
+        options.insert(0, "READ_ONLY")
+    con.execute(
+        f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake ({', '.join(options)})"
+    )
+
+
 @contextmanager
 def connect(paths: DataPaths, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection with the lake attached as ``lake``.
 
-    A writer's ATTACH creates the catalog on first use; the writer then creates the tables
-    with ``ensure_schema`` inside its own transaction.
+    A writer (which holds the refresh lock) first repairs or atomically creates the catalog
+    (``ensure_catalog``); it then creates the tables with ``ensure_schema`` inside its own
+    transaction. A reader needs a catalog that is ``ready``.
     """
+    if read_only:
+        state = catalog_state(paths)
+        if state.kind == "missing":
+            raise FileNotFoundError(f"no warehouse at {paths.warehouse}; run a refresh first")
+        if state.kind != "ready":
+            raise CatalogError(catalog_problem(paths, state), catalog=str(paths.catalog))
+    else:
+        ensure_catalog(paths)
+        paths.lake_files.mkdir(parents=True, exist_ok=True)
     con = new_engine()
     try:
-        if read_only:
-            if not paths.catalog.exists():
-                raise FileNotFoundError(f"no warehouse at {paths.warehouse}; run a refresh first")
-            con.execute(
-                f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake (READ_ONLY)"
-            )
-        else:
-            paths.lake_files.mkdir(parents=True, exist_ok=True)
-            con.execute(
-                f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake "
-                f"(DATA_PATH {_sql_str(str(paths.lake_files) + '/')})"
-            )
+        _attach(con, paths, read_only=read_only)
         yield con
     finally:
         con.close()
+
+
+def data_files(paths: DataPaths) -> tuple[list[Path], list[str]]:
+    """Every parquet file the catalog names (live or of an earlier snapshot), resolved where
+    the data dir is now; and the paths it records as absolute (which would not move)."""
+    uri = f"{paths.catalog.resolve().as_uri()}?mode=ro"
+    base = paths.lake_files
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        schemas = {
+            sid: (base / p if rel else Path(p))
+            for sid, p, rel in db.execute(
+                "SELECT schema_id, path, path_is_relative FROM ducklake_schema"
+            )
+        }
+        tables: dict[int, Path] = {}
+        for tid, sid, p, rel in db.execute(
+            "SELECT table_id, schema_id, path, path_is_relative FROM ducklake_table"
+        ):
+            tables[tid] = schemas.get(sid, base) / p if rel else Path(p)
+        files: list[Path] = []
+        absolute: list[str] = []
+        for kind in ("ducklake_data_file", "ducklake_delete_file"):
+            for tid, p, rel in db.execute(f"SELECT table_id, path, path_is_relative FROM {kind}"):
+                if rel:
+                    files.append(tables.get(tid, base) / p)
+                else:
+                    files.append(Path(p))
+                    absolute.append(p)
+    return files, absolute
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -302,8 +547,11 @@ def release_ids(paths: DataPaths) -> list[str]:
     DuckDB connection costs 0.02 s (it loads two extensions). A catalog of
     another format version is read through DuckLake instead.
     """
-    if not paths.catalog.exists():
-        return []
+    state = catalog_state(paths)
+    if state.kind in ("missing", "half-created"):
+        return []  # a half-created catalog holds no release (the next writer recreates it)
+    if state.kind != "ready":
+        raise CatalogError(catalog_problem(paths, state), catalog=str(paths.catalog))
     uri = f"{paths.catalog.resolve().as_uri()}?mode=ro"
     try:
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:

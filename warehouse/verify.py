@@ -1,4 +1,6 @@
-"""Audit: re-hash every raw file and every published bundle against its manifest."""
+"""Audit: re-hash every raw file and every published bundle against its manifest, and check
+that the warehouse catalog, ``latest`` and the analyst file fit together where the data dir
+is now (it may have been moved or copied)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,43 @@ import os
 
 from bls_refresh.paths import DataPaths
 from extractors.rawstore import RawStore, sha256_file
+from warehouse import lake, publish
+
+
+class Problem(str):
+    """One thing wrong, as a person reads it; ``label`` is how ``bls-refresh verify`` tags it."""
+
+    label = "PROBLEM"
+
+
+class Mismatch(Problem):
+    """A file whose bytes differ from what its manifest (or its name) says."""
+
+    label = "MISMATCH"
+
+
+REPAIR = "`bls-refresh verify --repair` (or the next `bls-refresh run` or `ingest`)"
 
 
 def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
-    """(problems, summary lines). No problems means every byte is what its manifest says."""
+    """(problems, summary lines). No problems means every byte is what its manifest says, and
+    the catalog, the bundles, ``latest`` and ``bls.duckdb`` agree with one another here."""
+    root = paths.root
+    if not root.exists():
+        return [
+            Problem(
+                f"data directory {root} does not exist: nothing to verify. Pass --data-dir (or "
+                "set BLS_DATA_DIR) to the folder `bls-refresh run` wrote, or make one with "
+                "`bls-refresh demo`."
+            )
+        ], []
+    if not root.is_dir():
+        return [
+            Problem(
+                f"{root} is not a directory: nothing to verify. Pass --data-dir (or set "
+                "BLS_DATA_DIR) to the folder `bls-refresh run` wrote."
+            )
+        ], []
     problems: list[str] = []
     summary: list[str] = []
     store = RawStore(paths.raw) if paths.raw.exists() else None
@@ -19,10 +54,12 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
         for path in objects:
             digest = sha256_file(path)
             if digest != path.name:
-                problems.append(f"raw object {path}: content sha256 {digest} differs from its name")
+                problems.append(
+                    Mismatch(f"raw object {path}: content sha256 {digest} differs from its name")
+                )
         referenced = {r.sha256 for r in store.rows() if r.status == 200}
         missing = sorted(h for h in referenced if not store.object_path(h).exists())
-        problems += [f"raw manifest names {h} but the object is missing" for h in missing]
+        problems += [Mismatch(f"raw manifest names {h} but the object is missing") for h in missing]
         summary.append(f"raw store: {len(objects)} objects re-hashed, {len(referenced)} referenced")
     bundles = (
         sorted(
@@ -36,22 +73,118 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
     for bundle in bundles:
         package_file = bundle / "datapackage.json"
         if not package_file.exists():
-            problems.append(f"bundle {bundle.name}: no datapackage.json (incomplete)")
+            problems.append(Mismatch(f"bundle {bundle.name}: no datapackage.json (incomplete)"))
             continue
         package = json.loads(package_file.read_text(encoding="utf-8"))
         for resource in package["resources"]:
             file = bundle / resource["path"]
             if not file.exists():
-                problems.append(f"bundle {bundle.name}: {resource['path']} is missing")
+                problems.append(Mismatch(f"bundle {bundle.name}: {resource['path']} is missing"))
             elif sha256_file(file) != resource["sha256"]:
                 problems.append(
-                    f"bundle {bundle.name}: {resource['path']} does not match its sha256 "
-                    "in datapackage.json"
+                    Mismatch(
+                        f"bundle {bundle.name}: {resource['path']} does not match its sha256 "
+                        "in datapackage.json"
+                    )
                 )
         summary.append(f"bundle {bundle.name}: {len(package['resources'])} resources re-hashed")
+    if paths.published.is_dir():
+        for half in sorted(paths.published.glob(".tmp-*")):
+            summary.append(
+                f"published/{half.name}: a bundle an interrupted run left half-written (not "
+                f"published); {REPAIR} removes it and publishes the release"
+            )
+    complete = [b.name for b in paths.bundles()]
+    problems += _catalog(paths, complete, summary)
     if paths.latest.is_symlink():
         target = os.readlink(paths.latest)
         if not (paths.published / target / "datapackage.json").exists():
-            problems.append(f"latest points at {target}, which is not a complete bundle")
+            problems.append(
+                Problem(
+                    f"latest points at {target}, which is not a complete bundle; "
+                    f"`bls-refresh rollback RELEASE` points it at a complete one"
+                )
+            )
         summary.append(f"latest → {target}")
+    elif complete:
+        problems.append(
+            Problem(f"{paths.latest} is missing; {REPAIR} points it at the newest release")
+        )
+    problems += _analyst_db(paths, summary)
+    if not problems and not complete:
+        committed = lake.release_ids(paths) if lake.catalog_state(paths).kind == "ready" else []
+        problems.append(
+            Problem(
+                f"no release is published in {root} yet; release {committed[-1]} is committed "
+                f"in the warehouse and {REPAIR} publishes it"
+            )
+            if committed
+            else Problem(lake.catalog_problem(paths, lake.CatalogState("missing")))
+        )
     return problems, summary
+
+
+def _catalog(paths: DataPaths, bundles: list[str], summary: list[str]) -> list[str]:
+    """The catalog is usable, knows every bundle, and names only files that exist here."""
+    state = lake.catalog_state(paths)
+    for leftover in paths.catalog_tmps():
+        summary.append(
+            f"warehouse: {leftover.name} was left by a run killed while creating the catalog; "
+            "the next run removes it"
+        )
+    if state.kind == "missing":
+        if bundles:  # the releases' history is gone: say so, whatever else holds
+            return [Problem(lake.catalog_problem(paths, state))]
+        return []
+    if state.kind != "ready":
+        return [Problem(lake.catalog_problem(paths, state))]
+    problems: list[str] = []
+    ids = lake.release_ids(paths)
+    unknown = [b for b in bundles if b not in ids]
+    problems += [
+        Problem(
+            f"bundle {b} is not a release of the warehouse catalog {paths.catalog} (which "
+            f"holds {', '.join(ids) or 'no release'}): the catalog was replaced or comes "
+            "from another data dir; restore the warehouse/ folder that made these bundles"
+        )
+        for b in unknown
+    ]
+    pending = [r for r in ids if r not in bundles]
+    if pending:  # a crash between commit and publish: recovery's job, not damage
+        summary.append(
+            f"warehouse: release(s) {', '.join(pending)} committed but not published yet; "
+            f"{REPAIR} publishes them"
+        )
+    files, absolute = lake.data_files(paths)
+    absent = [f for f in files if not f.exists()]
+    if absent:
+        problems.append(
+            Problem(
+                f"the warehouse catalog names {len(absent)} data file(s) that do not exist, "
+                f"e.g. {absent[0]}"
+                + (
+                    " (recorded by absolute path: the data dir was moved since)"
+                    if str(absent[0]) in absolute
+                    else ""
+                )
+                + "; restore the warehouse/ folder from a backup of this data dir"
+            )
+        )
+    summary.append(
+        f"warehouse: {len(ids)} release(s), {len(files)} data files present"
+        + (f" ({len(absolute)} recorded by absolute path)" if absolute else "")
+    )
+    return problems
+
+
+def _analyst_db(paths: DataPaths, summary: list[str]) -> list[str]:
+    found = publish.analyst_db_problems(paths)
+    busy = [p for p in found if p.startswith(publish.ANALYST_DB_BUSY)]
+    for note in busy:
+        summary.append(f"analyst file not checked: {note.removeprefix(publish.ANALYST_DB_BUSY)}")
+    problems = [p for p in found if p not in busy]
+    if problems:
+        return [Problem(f"{p}; {REPAIR} rebuilds it") for p in problems]
+    if paths.analyst_db.exists() and not busy:
+        summary.append(f"analyst file {paths.analyst_db.name}: views of this data dir")
+    return []
