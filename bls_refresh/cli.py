@@ -1,7 +1,9 @@
 """``bls-refresh``: the one command people run.
 
 Read-only commands must start fast, so Prefect (and the flow modules) are imported only by
-the commands that run a flow.
+the commands that run a flow. Every command reports a failure the same way (``fail``): one
+paragraph on stderr, plain text, never wrapped or read as markup, and no traceback unless
+``--debug`` was given.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import importlib.abc
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bls_refresh.errors import PipelineError
+from bls_refresh.errors import AnalystFileError, PipelineError
 from bls_refresh.paths import DataPaths
 
 app = typer.Typer(
@@ -26,9 +29,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: Rich's boxes cut option names at 80 columns when output is not a terminal.
+    rich_markup_mode=None,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MIRROR = REPO_ROOT / "sample_mirror"
@@ -41,6 +46,43 @@ DataDirOption = Annotated[
         "--data-dir", help="Where raw files, warehouse and releases live.", envvar="BLS_DATA_DIR"
     ),
 ]
+AllowRowCountOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-row-count-change",
+        help="Accept a row count more than 20% away from the previous release.",
+    ),
+]
+
+_debug = False
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Show Prefect's log on the terminal and the traceback of a failure."
+        ),
+    ] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+def _say(stream: Any, text: str) -> None:
+    """Text as it is: no markup, no wrapping (a path or a header line stays whole)."""
+    stream.write(text if text.endswith("\n") else text + "\n")
+    stream.flush()
+
+
+def fail(message: str, code: int = 1, exc: BaseException | None = None) -> typer.Exit:
+    """Print one failure paragraph (with the traceback only under --debug); the caller raises
+    the returned Exit."""
+    if _debug and exc is not None:
+        traceback.print_exception(exc, file=sys.stderr)
+    _say(sys.stderr, message)
+    return typer.Exit(code)
 
 
 def _quiet_prefect() -> None:
@@ -58,19 +100,26 @@ def _run_refresh(
     allow_row_count_change: bool,
     only: list[str] | None = None,
 ) -> None:
+    """Check what can be checked without Prefect (in a second), then run the flow."""
+    from extractors.reach import check_reachable
+    from extractors.source import Source
+
     paths = DataPaths.resolve(data_dir)
     unknown = [k for k in only or [] if k not in SOURCE_KINDS]
     if unknown:
-        raise _fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(SOURCE_KINDS)}.")
+        raise fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(SOURCE_KINDS)}.", 2)
     contact = os.environ.get("BLS_CONTACT_EMAIL")
-    if source is None:
-        from extractors.http import require_contact
+    try:
+        src = Source.from_arg(source)
+        if src.is_real_bls:
+            from extractors.http import require_contact
 
-        try:
             require_contact(contact)  # refuse before Prefect even starts
-        except PipelineError as exc:
-            err.print(f"[bold red]Refusing to run:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        check_reachable(src, list(only or SOURCE_KINDS))
+    except PipelineError as exc:
+        raise fail(f"Refusing to run: {exc}", 1, exc) from None
+    except FileNotFoundError as exc:
+        raise fail(f"Refusing to run: {exc}", 2, exc) from None
 
     def call() -> RefreshOutcomeLike:
         from flows.refresh import refresh  # Prefect loads here, and only here
@@ -86,24 +135,49 @@ def _run_refresh(
     _run_flow(paths, call)
 
 
+def _latest(paths: DataPaths) -> str | None:
+    return os.readlink(paths.latest) if paths.latest.is_symlink() else None
+
+
 def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
-    _quiet_prefect()
+    """Run a flow with its log in the data dir; print the outcome, or one failure paragraph."""
+    from bls_refresh import prefect_runtime
+
+    log = prefect_runtime.configure_logging(paths, debug=_debug)
+    before = _latest(paths)
     try:
+        prefect_runtime.use_local_api(paths)
         outcome = call()
-    except Exception as exc:  # the message, not a traceback: Prefect's log has the traceback
-        cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
-        err.print(f"[bold red]Refresh failed:[/] {cause}", highlight=False)
-        latest = os.readlink(paths.latest) if paths.latest.is_symlink() else None
-        err.print(
-            f"Nothing was published; latest is still {latest}."
-            if latest
-            else "Nothing was published.",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
-    out.print(outcome.message, highlight=False)
-    _summary(paths, outcome.release_id, outcome.vintages, outcome.row_counts)
+    except Exception as exc:  # the message, not a traceback: the log file has the traceback
+        raise fail(_failure_paragraph(paths, exc, before, log), 1, exc) from None
+    for line in getattr(outcome, "recovered", []):
+        _say(sys.stdout, f"Recovered: {line}")
+    if not outcome.changed:
+        _say(sys.stdout, outcome.message)
+        if outcome.release_id:
+            _say(sys.stdout, f"Latest:        {paths.latest} → {_latest(paths)}")
+    else:
+        _say(sys.stdout, outcome.message)
+        _summary(paths, outcome.release_id, outcome.vintages, outcome.row_counts)
     _drift(getattr(outcome, "schema_drift", {}))
+
+
+def _failure_paragraph(paths: DataPaths, exc: BaseException, before: str | None, log: Path) -> str:
+    cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+    lines = [f"Refresh failed: {cause}"]
+    after = _latest(paths)
+    if isinstance(exc, AnalystFileError):
+        pass  # its message says what was published and what still shows the old release
+    elif after != before:
+        # Published, then failed in a later step (e.g. the analyst file): say what is true.
+        lines.append(f"Release {after} was published and latest → {after} before the failure.")
+    elif after:
+        lines.append(f"Nothing was published; latest is still {after}.")
+    else:
+        lines.append("Nothing was published.")
+    hint = f"Full log: {log}" + ("" if _debug else " (or run again with --debug)")
+    lines.append(hint)
+    return "\n".join(lines)
 
 
 def _drift(drift: dict[str, list[str]]) -> None:
@@ -112,9 +186,9 @@ def _drift(drift: dict[str, list[str]]) -> None:
         return
     from transforms.columns import drift_note
 
-    out.print("[bold yellow]Schema drift[/] (loaded without these columns):", highlight=False)
+    _say(sys.stdout, "Schema drift (loaded without these columns):")
     for file, columns in sorted(drift.items()):
-        out.print(f"  {drift_note(file, columns)}", highlight=False, markup=False, soft_wrap=True)
+        _say(sys.stdout, f"  {drift_note(file, columns)}")
 
 
 def _summary(
@@ -128,41 +202,40 @@ def _summary(
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     out.print(table)
-    for kind, vintage in sorted(vintages.items()):
-        out.print(f"{kind.upper()} vintage: {vintage}", highlight=False)
-    out.print(f"Bundle:        {paths.published / release_id}", highlight=False)
-    out.print(f"Latest:        {paths.latest}", highlight=False)
-    out.print(
+    lines = [f"{kind.upper()} vintage: {vintage}" for kind, vintage in sorted(vintages.items())]
+    lines += [
+        f"Bundle:        {paths.published / release_id}",
+        f"Latest:        {paths.latest}",
         f"Analyst file:  {paths.analyst_db}  (open it with DuckDB: FROM oews_estimates)",
-        highlight=False,
-        soft_wrap=True,
-    )
-    out.print(
         f"Figures:       {paths.published / release_id / 'figures.json'}  "
         "(or: bls-refresh figure 29-2072 annual_median)",
-        highlight=False,
-        soft_wrap=True,
-    )
+    ]
+    _say(sys.stdout, "\n".join(lines))
 
 
 @app.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Files downloaded by hand from BLS.")],
     data_dir: DataDirOption = None,
-    allow_row_count_change: Annotated[
-        bool,
-        typer.Option(help="Accept a row count more than 20% away from the previous release."),
-    ] = False,
+    allow_row_count_change: AllowRowCountOption = False,
 ) -> None:
-    """Load hand-downloaded files: an EP occupation.xlsx (any cycle from 2014-24 on) or OEWS
-    flat files. Kind and vintage are read from the content, not the file name."""
+    """Load files downloaded by hand from BLS.
+
+    An EP occupation.xlsx (any cycle from 2010-20 on), OEWS flat files, or OEWS
+    special-request zips and workbooks. Kind and vintage are read from the content, not the
+    file name."""
     paths = DataPaths.resolve(data_dir)
+    for file in files:  # before Prefect starts: a typo costs a second, not twenty
+        if not file.expanduser().exists():
+            raise fail(f"No such file: {file}", 2)
+        if not file.expanduser().is_file():
+            raise fail(f"Not a file: {file}", 2)
 
     def call() -> RefreshOutcomeLike:
         from flows.ingest import ingest as ingest_flow
 
         return ingest_flow(
-            files=[str(f.resolve()) for f in files],
+            files=[str(f.expanduser().absolute()) for f in files],
             data_dir=str(paths.root),
             allow_row_count_change=allow_row_count_change,
         )
@@ -171,12 +244,15 @@ def ingest(
 
 
 @app.command()
-def demo(data_dir: DataDirOption = None) -> None:
-    """Full refresh from the bundled sample mirror (offline) into ./data."""
+def demo(
+    data_dir: DataDirOption = None, allow_row_count_change: AllowRowCountOption = False
+) -> None:
+    """Full refresh from the bundled sample mirror (offline).
+
+    Writes into ./data (or --data-dir), like `run --source sample_mirror`."""
     if not SAMPLE_MIRROR.is_dir():
-        err.print(f"The sample mirror is missing at {SAMPLE_MIRROR}.")
-        raise typer.Exit(2)
-    _run_refresh(data_dir, str(SAMPLE_MIRROR), allow_row_count_change=False)
+        raise fail(f"The sample mirror is missing at {SAMPLE_MIRROR}.", 2)
+    _run_refresh(data_dir, str(SAMPLE_MIRROR), allow_row_count_change)
 
 
 @app.command()
@@ -189,10 +265,7 @@ def run(
         ),
     ] = None,
     data_dir: DataDirOption = None,
-    allow_row_count_change: Annotated[
-        bool,
-        typer.Option(help="Accept a row count more than 20% away from the previous release."),
-    ] = False,
+    allow_row_count_change: AllowRowCountOption = False,
     only: Annotated[
         list[str] | None,
         typer.Option(
@@ -201,7 +274,9 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Refresh from BLS (needs BLS_CONTACT_EMAIL) or from a mirror (--source)."""
+    """Refresh from BLS, or from a mirror (--source).
+
+    The real BLS hosts need a contact address in the User-Agent: set BLS_CONTACT_EMAIL."""
     _run_refresh(data_dir, source, allow_row_count_change, only)
 
 
@@ -221,8 +296,8 @@ def _read_only() -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(message, highlight=False, markup=False, soft_wrap=True)
-    return typer.Exit(code)
+    """A usage or lookup error (exit 2 unless told otherwise), reported like every failure."""
+    return fail(message, code)
 
 
 @app.command()
@@ -239,7 +314,7 @@ def figure(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """One published figure with its reference period and source, as a writer prints it."""
+    """One figure as a writer prints it, with reference and source."""
     _read_only()
     from bls_refresh.figures import FigureError, Selection, get_figure
 
@@ -264,7 +339,7 @@ def figures(
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Render the content team's figure definitions (figures.yaml) to JSON."""
+    """Render the content team's figures (figures.yaml) to JSON."""
     _read_only()
     from bls_refresh.figures import FigureError, ReleaseReader, load_spec, render, resolve_release
 
@@ -277,8 +352,14 @@ def figures(
         raise _fail(exc.line(), exc.code) from None
     text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
     if out_file:
-        out_file.write_text(text, encoding="utf-8")
-        out.print(f"Wrote {len(rendered)} figures of release {release_id} to {out_file}")
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = out_file.with_name(f".{out_file.name}.tmp")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, out_file)  # a reader never sees half a file
+        except OSError as exc:
+            raise _fail(f"Cannot write {out_file}: {exc.strerror or exc}", 1) from None
+        _say(sys.stdout, f"Wrote {len(rendered)} figures of release {release_id} to {out_file}")
     else:
         sys.stdout.write(text)
 
@@ -317,7 +398,9 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """What changed between two releases: rows per table and the figures of figures.yaml."""
+    """What changed between two releases.
+
+    Rows per table, changed values, and the figures of figures.yaml."""
     _read_only()
     from bls_refresh.figures import FigureError, published_ids, release_order, resolve_release
     from warehouse.diff import diff_bundles, diff_markdown
@@ -334,6 +417,13 @@ def diff(
         old_id, old_bundle = resolve_release(paths, old)
     except FigureError as exc:
         raise _fail(exc.line(), exc.code) from None
+    if old_id == new_id:
+        raise _fail(f"Both releases are {old_id}: nothing to compare.")
+    if release_order(old_id) > release_order(new_id):
+        raise _fail(
+            f"{old_id} is newer than {new_id}; diff takes the older release first: "
+            f"bls-refresh diff {new_id} {old_id}"
+        )
     result = diff_bundles(old_bundle, new_bundle)
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
@@ -344,15 +434,45 @@ def diff(
 
 
 @app.command()
-def verify(data_dir: DataDirOption = None) -> None:
-    """Re-hash every raw file and published bundle against its manifest; exit 1 on a mismatch."""
+def verify(
+    data_dir: DataDirOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First repair what every run repairs before fetching (under the refresh "
+            "lock; nothing is fetched or deleted that holds a release): publish committed "
+            "releases, move latest forward, recreate a half-created catalog, rebuild "
+            "bls.duckdb for this data dir (e.g. after moving or copying it).",
+        ),
+    ] = False,
+) -> None:
+    """Check every file of the data dir against its manifest.
+
+    Re-hashes every raw file and published bundle, and checks that the catalog, latest and
+    bls.duckdb fit this data dir; exit 1 on any problem."""
     from warehouse.verify import verify as run_verify
 
-    problems, summary = run_verify(DataPaths.resolve(data_dir))
+    paths = DataPaths.resolve(data_dir)
+    if repair and paths.root.is_dir():
+        from bls_refresh.lock import refresh_lock
+        from warehouse.publish import recover
+
+        try:
+            with refresh_lock(paths):
+                done = recover(paths)
+        except Exception as exc:  # one paragraph, not a traceback
+            cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+            err.print(f"Repair failed: {cause}", highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        for line in done.lines() or ["Repair: nothing needed repair."]:
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+    problems, summary = run_verify(paths)
     for line in summary:
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
     for problem in problems:
-        err.print(f"MISMATCH {problem}", highlight=False, markup=False)
+        label = getattr(problem, "label", "MISMATCH")
+        err.print(f"{label} {problem}", highlight=False, markup=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     out.print("All files match their manifests.")
@@ -360,38 +480,135 @@ def verify(data_dir: DataDirOption = None) -> None:
 
 @app.command()
 def rollback(
-    release: Annotated[str, typer.Argument(help="An earlier, published release id.")],
+    release: Annotated[str | None, typer.Argument(help="An earlier, published release id.")] = None,
+    undo: Annotated[
+        bool,
+        typer.Option("--undo", help="Point latest at the newest release again (undo a rollback)."),
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Point latest back at an earlier release (a pointer move; nothing is deleted)."""
+    """Point latest back at an earlier release (nothing is deleted)."""
+    from bls_refresh.figures import published_ids, release_order
     from bls_refresh.lock import refresh_lock
-    from warehouse.publish import rollback as run_rollback
+    from warehouse import publish
 
+    if (release is None) == (not undo):
+        raise _fail("Give either a release id to roll back to, or --undo.")
     paths = DataPaths.resolve(data_dir)
     try:
         with refresh_lock(paths):
-            run_rollback(paths, release)
-    except KeyError as exc:
-        raise _fail(str(exc).strip("'")) from None
+            ids = published_ids(paths)
+            if not ids:
+                raise _fail(f"No published release in {paths.published}.")
+            current = _latest(paths)
+            if undo:
+                (paths.published / publish.ROLLBACK_PIN).unlink(missing_ok=True)
+                publish.switch_latest(paths, ids[-1])
+                publish.write_analyst_db(paths)
+                _say(sys.stdout, f"latest → {ids[-1]} (the newest release).")
+                return
+            assert release is not None
+            if release not in ids:
+                raise _fail(f"release {release} has no complete bundle in {paths.published}")
+            if current is not None and release_order(release) >= release_order(current):
+                raise _fail(
+                    f"{release} is not earlier than latest ({current}): rollback only moves "
+                    "latest back. To return to the newest release: bls-refresh rollback --undo"
+                )
+            publish.rollback(paths, release)
     except PipelineError as exc:
-        raise _fail(str(exc), 1) from None
-    out.print(f"latest → {release}; the next new release moves it forward again.")
+        raise fail(str(exc), 1, exc) from None
+    _say(sys.stdout, f"latest → {release}; the next new release moves it forward again.")
 
 
 @app.command()
-def serve() -> None:
-    """Run the scheduled deployments of prefect.yaml in this process (Ctrl-C to stop)."""
-    _quiet_prefect()
-    from flows.deployments import serve_deployments
+def serve(
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            metavar="PATH",
+            help="Deployment spec to serve (default: prefect.yaml of this checkout).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Mirror folder or URL for every deployment, instead of the spec's 'source' "
+            "parameter (default: the real BLS hosts)."
+        ),
+    ] = None,
+    data_dir: DataDirOption = None,
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="Run every SECONDS instead of the spec's schedules; the first run comes one "
+            "interval after the start.",
+        ),
+    ] = None,
+) -> None:
+    """Run the scheduled refreshes of prefect.yaml until stopped.
 
-    serve_deployments(REPO_ROOT / "prefect.yaml")
+    Each deployment runs the refresh flow on the cron schedule and in the timezone the spec
+    gives it (oews-weekly: Mondays 06:30 America/New_York), one run at a time. A schedule that
+    is malformed refuses the start with one line. Schedules need a Prefect server: serve uses
+    the one of PREFECT_API_URL, or starts `prefect server start` on a free local port for as
+    long as it serves. Stop it with Ctrl-C or SIGTERM: a run in progress is cancelled and
+    publishes nothing, the schedules are paused, and serve's own server stops with it.
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Unlike `run`, serve is watched from its console: keep Prefect's INFO lines (each run
+    # starting and finishing) unless the user chose another level.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    from bls_refresh.errors import ConfigError
+    from flows import deployments
+
+    overrides: dict[str, str] = {}
+    if source is not None:
+        overrides["source"] = source
+    if data_dir is not None:
+        overrides["data_dir"] = str(data_dir)
+    try:
+        served = deployments.served_deployments(
+            spec or REPO_ROOT / "prefect.yaml", overrides=overrides, interval=interval
+        )
+        runnable = deployments.runner_deployments(served)
+    except deployments.SpecError as exc:
+        raise fail(f"Refusing to serve: {exc}", 2, exc) from None
+    from extractors.http import require_contact
+
+    for d in served:
+        if d.parameters.get("source"):
+            continue
+        try:  # BLS would refuse every scheduled run: say so now, not on Monday
+            require_contact(d.parameters.get("contact") or os.environ.get("BLS_CONTACT_EMAIL"))
+        except PipelineError as exc:
+            raise fail(f"Refusing to run: {exc}", 1, exc) from None
+
+    def say(line: str) -> None:
+        _say(sys.stdout, line)
+
+    for d in served:
+        source_of = d.parameters.get("source") or "BLS"
+        data_of = d.parameters["data_dir"]
+        say(f"{d.name}: {d.describe_schedules()}; data dir {data_of}; source {source_of}")
+    try:
+        with deployments.prefect_api(deployments.server_log_path(), say):
+            deployments.serve_deployments(runnable)
+    except ConfigError as exc:
+        raise fail(f"Cannot serve: {exc}", 1, exc) from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Prefect's runner took over
+        pass
+    say("serve stopped.")
 
 
 def main() -> None:
     try:
         app()
     except PipelineError as exc:  # pragma: no cover - commands handle their own
-        err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        _say(sys.stderr, f"Error: {exc}")
         sys.exit(1)
 
 

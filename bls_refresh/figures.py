@@ -270,11 +270,43 @@ def _unknown_soc(reader: ReleaseReader, soc: str) -> FigureError:
     )
 
 
-def figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
+def check_selection(sel: Selection) -> None:
+    """Refuse a selection that names options its measure does not take (an ignored option
+    would print a figure for something the writer did not ask for)."""
     if sel.measure not in MEASURES:
         raise FigureError(
             f"Unknown measure {sel.measure!r}.", _closest(sel.measure, list(MEASURES))
         )
+    if sel.year is not None and not 1000 <= sel.year <= 9999:
+        raise FigureError(
+            f"--year {sel.year} is not a May reference year; choose the year with --year "
+            "(e.g. --year 2024)."
+        )
+    if sel.measure in PROJECTION_MEASURES:
+        ignored = [
+            option
+            for option, given in (
+                (f"--year {sel.year}", sel.year is not None),
+                (f"--area {sel.area}", sel.area != "national"),
+                (f"--industry {sel.industry}", sel.industry != ALL_INDUSTRIES),
+            )
+            if given
+        ]
+        if ignored:
+            raise FigureError(
+                f"{sel.measure} is an Employment Projections measure (national, all "
+                f"industries, by cycle): {', '.join(ignored)} does not apply; choose the "
+                "cycle with --cycle (e.g. --cycle 2024-34)."
+            )
+    elif sel.cycle is not None:
+        raise FigureError(
+            f"{sel.measure} is an OEWS measure (by May reference year): --cycle {sel.cycle} "
+            "does not apply; choose the year with --year (e.g. --year 2024)."
+        )
+
+
+def figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
+    check_selection(sel)
     if sel.measure in PROJECTION_MEASURES:
         return _projection_figure(reader, sel)
     return _oews_figure(reader, sel)
@@ -297,7 +329,7 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
             f"No OEWS estimate of {sel.measure} for {sel.soc} in area {area_code}, "
             f"industry {industry_code} in release {reader.release_id}."
         )
-    year = sel.year or years[-1]
+    year = sel.year if sel.year is not None else years[-1]
     if year not in years:
         raise FigureError(f"No May {year} estimate for this selection.", [str(y) for y in years])
     row = reader.rows(f"SELECT * {base} AND reference_year = ?", [*params, year])[0]

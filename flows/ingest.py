@@ -42,7 +42,15 @@ def store_and_detect(data_dir: str, files: list[str]) -> dict[str, dict[str, dic
             if not path.is_file():
                 raise ValidationError(str(path), "file exists", "no such file")
             stored = fetcher.fetch(str(path), "any")
-            found = detect(stored.path)
+            try:
+                found = detect(stored.path)
+            except ValidationError as exc:  # named by its raw-store path: say which file it is
+                raise ValidationError(
+                    str(path),
+                    exc.check,
+                    f"{exc.detail} (kept for inspection as {stored.path})",
+                    exc.examples,
+                ) from exc
             logger.info("%s: %s (%s)", path.name, found.name, found.kind)
             if found.kind == "ignored":
                 logger.warning("%s is %s, %s: skipped", path.name, found.name, found.note)
@@ -57,6 +65,7 @@ def store_and_detect(data_dir: str, files: list[str]) -> dict[str, dict[str, dic
             group[name] = {
                 **dataclasses.asdict(stored.record),
                 "local_path": str(stored.path),
+                "given_as": str(path),
             }
     finally:
         fetcher.close()
@@ -98,10 +107,12 @@ def ingest(
     """Load hand-downloaded files (kind and vintage detected from content) as a release."""
     paths = DataPaths.resolve(data_dir)
     with refresh_lock(paths):
-        recover_unpublished(str(paths.root))
+        recovered = recover_unpublished(str(paths.root))
         found = store_and_detect(str(paths.root), files)
         if not found:
-            return unchanged_outcome(paths, "No loadable file was given")
-        return release_if_changed(
-            paths, found, allow_row_count_change, "These files are already loaded"
-        )
+            outcome = unchanged_outcome(paths, "No loadable file was given")
+        else:
+            outcome = release_if_changed(
+                paths, found, allow_row_count_change, "These files are already loaded"
+            )
+        return dataclasses.replace(outcome, recovered=recovered)

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.tasks import exponential_backoff
 
-from bls_refresh.errors import FetchError
+from bls_refresh.errors import FetchError, ValidationError
 from bls_refresh.lock import refresh_lock
 from bls_refresh.paths import DataPaths
 from bls_refresh.staging import StagedLoad
@@ -83,6 +83,8 @@ class RefreshOutcome:
     # file → columns no known column claims, in the files this run staged (whether or not
     # they made a release): the run summary names them.
     schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # What this run first put right after an interrupted one (publish.Recovery.lines()).
+    recovered: list[str] = dataclasses.field(default_factory=list)
 
 
 def _transient(task: object, task_run: object, state: object) -> bool:
@@ -101,8 +103,22 @@ def _task_retry_delay() -> list[float]:
     return exponential_backoff(backoff_factor=base)(2) if base > 0 else [0, 0]
 
 
+# Where a file sits on this machine: for the run only, never recorded in a release.
+LOCAL_KEYS = ("local_path", "given_as")
+
+
 def without_local_path(fetched: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
-    return {n: {k: v for k, v in r.items() if k != "local_path"} for n, r in fetched.items()}
+    return {n: {k: v for k, v in r.items() if k not in LOCAL_KEYS} for n, r in fetched.items()}
+
+
+def _as_given(exc: ValidationError, fetched: dict[str, dict[str, object]]) -> ValidationError:
+    """A refused file named as the user gave it (``ingest ~/Downloads/occ (2).xlsx``), not
+    only by the role it was recognised in."""
+    given = {name: str(row["given_as"]) for name, row in fetched.items() if "given_as" in row}
+    label = given.get(exc.file)
+    if label is None or Path(label).name == exc.file:
+        return exc
+    return ValidationError(f"{label} (as {exc.file})", exc.check, exc.detail, exc.examples)
 
 
 @task(
@@ -147,9 +163,15 @@ def stage(
     """Transform and validate raw files into staged parquet tables (nothing is loaded yet)."""
     paths = DataPaths(Path(data_dir))
     files = {name: Path(str(row["local_path"])) for name, row in fetched.items()}
-    staged = STAGERS[kind.split("/")[0]](
-        files, paths.staging / release_id / safe_name(kind), release_id, without_local_path(fetched)
-    )
+    try:
+        staged = STAGERS[kind.split("/")[0]](
+            files,
+            paths.staging / release_id / safe_name(kind),
+            release_id,
+            without_local_path(fetched),
+        )
+    except ValidationError as exc:
+        raise _as_given(exc, fetched) from exc
     logger = get_run_logger()
     logger.info("%s %s staged: %s", kind, staged.vintage, staged.rows())
     for file, columns in sorted(staged.schema_drift.items()):
@@ -184,13 +206,18 @@ def publish_release(data_dir: str, release_id: str) -> str:
 
 @task(name="recover-unpublished")
 def recover_unpublished(data_dir: str) -> list[str]:
+    """Put right what an interrupted run left; what was done, in words (the run summary
+    prints it: a release published now was not made by this run's downloads)."""
     paths = DataPaths(Path(data_dir))
     if paths.raw.exists():  # partial downloads of a killed run (we hold the lock)
         RawStore(paths.raw).discard_partials()
-    done = publish.publish_pending(paths)
-    if done:
-        get_run_logger().warning("published releases a previous run left unpublished: %s", done)
-    return done
+    # What a killed or failed run left (catalog, bundles, latest, analyst file), and an
+    # analyst file built before the data dir was moved or copied: see publish.recover.
+    recovery = publish.recover(paths)
+    logger = get_run_logger()
+    for line in recovery.lines():
+        logger.warning("recovery: %s", line)
+    return recovery.lines()
 
 
 def unchanged_outcome(
@@ -293,8 +320,9 @@ def refresh(
     data_dir = str(paths.root)
     contact = contact or os.environ.get("BLS_CONTACT_EMAIL")
     with refresh_lock(paths):
-        recover_unpublished(data_dir)
+        recovered = recover_unpublished(data_dir)
         fetched = {kind: fetch(kind, data_dir, source, contact) for kind in (kinds or KINDS)}
-        return release_if_changed(
+        outcome = release_if_changed(
             paths, fetched, allow_row_count_change, "Nothing changed upstream"
         )
+        return dataclasses.replace(outcome, recovered=recovered)

@@ -35,3 +35,15 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert blocks[:2] == ["bash scripts/demo.sh", "bash scripts/test.sh"]
     ci = (REPO / ".ci" / "run").read_text()
     assert "scripts/test.sh" in ci
+
+
+def test_every_command_is_in_the_readme_command_table() -> None:
+    from bls_refresh.cli import app
+
+    section = README[README.index("## Commands") :]
+    table = section[: section.index("\n\n", section.index("| command |"))]
+    documented = set(re.findall(r"`bls-refresh (\w+)", table))
+    commands = {
+        c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
+    }
+    assert commands == documented, f"commands {sorted(commands)} vs README {sorted(documented)}"

@@ -490,3 +490,107 @@ def test_release_ids_from_the_catalog_equal_the_releases_table(
     # A catalog in another format version is read through DuckLake, with the same answer.
     monkeypatch.setattr(lake, "CATALOG_VERSION", "0.0-unknown")
     assert lake.release_ids(paths) == recorded
+
+
+# -- the data dir as a whole: atomic catalog creation, relocation, the analyst file ---------------
+
+
+def _absolute_files(paths: DataPaths) -> list[str]:
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(paths.catalog)) as db:
+        return [
+            r[0]
+            for r in db.execute("SELECT path FROM ducklake_data_file WHERE NOT path_is_relative")
+        ]
+
+
+def test_a_lake_moves_with_its_data_dir(tmp_path: Path, mirror: Path) -> None:
+    """Adopted files are recorded relative to the data path, and every attach overrides the
+    absolute data path the catalog recorded at creation: the moved lake reads and writes."""
+    paths = DataPaths(tmp_path / "a" / "data")
+    first = release(paths, mirror / OE_DIR)
+    assert _absolute_files(paths) == []
+    assert not paths.catalog_tmps()  # created under a temporary name, renamed into place
+
+    moved = DataPaths(tmp_path / "b" / "data")
+    moved.root.parent.mkdir()
+    os.rename(paths.root, moved.root)
+    assert lake.release_ids(moved) == [first.release_id]
+    with lake.connect(moved, read_only=True) as con:
+        assert lake.row_counts(con) == first.row_counts  # reads the files where they are now
+    bump_value(mirror / OE_DIR)
+    second = release(moved, mirror / OE_DIR)  # a writer attach in the new place
+
+    assert second.row_counts == lake_counts(moved)
+    assert _absolute_files(moved) == []
+    assert not (tmp_path / "a" / "data").exists()  # nothing written where it was
+
+
+def test_a_half_created_catalog_is_recreated_and_a_used_one_never(
+    paths: DataPaths, mirror: Path
+) -> None:
+    from bls_refresh.errors import CatalogError
+
+    paths.warehouse.mkdir(parents=True)
+    paths.catalog.write_bytes(b"")  # DuckLake killed before its creation committed
+    paths.catalog.with_name("catalog.sqlite-journal").write_bytes(b"")
+    assert lake.catalog_state(paths).kind == "half-created"
+    assert lake.release_ids(paths) == []
+
+    made = release(paths, mirror / OE_DIR)
+
+    assert lake.release_ids(paths) == [made.release_id]
+    assert lake.catalog_state(paths).kind == "ready"
+    publish.publish(paths, made.release_id)
+
+    # Once releases exist, an unusable catalog is kept byte for byte and nothing replaces it.
+    original = paths.catalog.read_bytes()
+    paths.catalog.write_bytes(b"garbage" * 100)
+    with pytest.raises(CatalogError, match="it is kept as it is"):
+        release(paths, mirror / OE_DIR)
+    assert paths.catalog.read_bytes() == b"garbage" * 100
+    paths.catalog.unlink()
+    with pytest.raises(CatalogError, match=r"is missing, but .* holds 1 release"):
+        release(paths, mirror / OE_DIR)
+    assert not paths.catalog.exists()
+    paths.catalog.write_bytes(original)
+    assert lake.release_ids(paths) == [made.release_id]
+
+
+def test_a_failed_analyst_file_rebuild_says_what_is_published(
+    paths: DataPaths, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from bls_refresh.errors import AnalystFileError
+
+    first = release(paths, mirror / OE_DIR)
+    publish.publish(paths, first.release_id)
+    bump_value(mirror / OE_DIR)
+    second = release(paths, mirror / OE_DIR)
+
+    def full_disk(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
+        con.execute("CREATE SCHEMA half_written")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(publish, "_fill_analyst_db", full_disk)
+        with pytest.raises(AnalystFileError) as failed:
+            publish.publish(paths, second.release_id)
+
+    assert failed.value.release_id == second.release_id == os.readlink(paths.latest)
+    assert failed.value.shows == first.release_id
+    assert "No space left on device" in str(failed.value)
+    assert not [p for p in paths.analyst_db_tmps() if p.exists()]
+    assert publish.analyst_db_problems(paths) == [
+        f"{paths.analyst_db} shows {first.release_id}, but latest → {second.release_id}",
+        f"{paths.analyst_db} lacks release(s) {second.release_id}",
+    ]
+
+    done = publish.recover(paths)  # what the next run does first
+
+    assert any(line.startswith("rebuilt bls.duckdb") for line in done.lines())
+    assert publish.analyst_db_problems(paths, every_release=True) == []
+    assert publish.recover(paths).lines() == []  # and then nothing more

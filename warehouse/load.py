@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ ROW_COUNT_TOLERANCE = 0.20
 class Release:
     release_id: str
     created_at: str
+    # What the run reports: the vintage each kind was loaded at in this release (an older
+    # cycle says so), and the release's vintage for the kinds carried over.
     vintages: dict[str, str]
     row_counts: dict[str, int]
     loaded: dict[str, dict[str, int]]
@@ -30,6 +33,9 @@ class Release:
     previous: str | None
     # file → header cells no known column claims, for the sources loaded in this release
     schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # What the release records (releases.vintages, datapackage.json, `bls-refresh
+    # releases`): the newest vintage loaded so far of each kind.
+    named_vintages: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def fingerprint(sources: dict[str, dict[str, object]]) -> dict[str, str]:
@@ -65,11 +71,53 @@ def plan_release_id(paths: DataPaths, today: date | None = None) -> str:
     return next_release_id(lake.release_ids(paths), today or datetime.now(UTC).date())
 
 
-def _check_yields(previous: dict[str, object] | None, staged: StagedLoad) -> None:
-    if previous is None or staged.yields_to is None:
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def vintage_year(vintage: str) -> int | None:
+    """Where a vintage stands in time: its first year (``May 2024`` → 2024, a projections
+    cycle ``2024-34`` → its base year 2024); None for a vintage without a year."""
+    found = _YEAR.search(vintage)
+    return int(found.group(1)) if found else None
+
+
+def newest_vintage(held: str | None, loaded: str) -> str:
+    """The vintage a release names for a kind: the newer of the one it held and the one
+    just loaded. Loading an older cycle or May year (a backfill, a hand-downloaded file)
+    adds it to the tables without making it the release's vintage; the same year again
+    (a republished file) keeps the loaded text."""
+    if held is None:
+        return loaded
+    held_year, loaded_year = vintage_year(held), vintage_year(loaded)
+    if held_year is None or loaded_year is None:
+        return loaded  # no year to compare: the last load, as before
+    return held if held_year > loaded_year else loaded
+
+
+def loaded_vintage(release: dict[str, object], kind: str) -> str | None:
+    """The vintage ``release`` loaded for ``kind`` (its files' stamp), whether or not it is
+    the newest one the release names."""
+    files: dict[str, dict[str, object]] = release["sources"].get(kind, {})  # type: ignore[union-attr]
+    stamped = [str(row["vintage"]) for row in files.values() if row.get("vintage")]
+    if stamped:
+        return stamped[0]
+    return release["vintages"].get(kind)  # type: ignore[union-attr]
+
+
+def _check_yields(
+    history: list[dict[str, object]], loads: list[StagedLoad], staged: StagedLoad
+) -> None:
+    """A load that yields to another kind never writes a vintage that kind has loaded, in an
+    earlier release or in this one (not only the newest vintage the releases name)."""
+    if staged.yields_to is None:
         return
-    held = previous["vintages"].get(staged.yields_to)  # type: ignore[union-attr]
-    if held == staged.vintage:
+    held = {
+        loaded_vintage(r, staged.yields_to)
+        for r in history
+        if staged.yields_to in r["loaded"]  # type: ignore[operator]
+    }
+    held |= {s.vintage for s in loads if s.kind == staged.yields_to}
+    if staged.vintage in held:
         raise ValidationError(
             ", ".join(sorted(staged.sources)),
             f"does not overwrite the {staged.yields_to} source",
@@ -103,6 +151,114 @@ def _check_row_count(history: list[dict[str, object]], staged: StagedLoad, allow
         )
 
 
+# Lookup tables whose names several sources give: the time-series lookup files and every
+# special-request workbook (its OCC_TITLE, AREA_TITLE, NAICS_TITLE columns).
+NAME_TABLES = ("occupations", "areas", "industries")
+# Kinds whose names win over any other source's, of any year: the time-series lookups are
+# BLS's names for display ("National", "Cross-industry, Private, Federal, State, and Local
+# Government"); special-request workbooks print short labels ("U.S.", "Cross-industry").
+NAMES_FIRST = frozenset({"oews"})
+
+Rank = tuple[int, int]  # (1 for a NAMES_FIRST kind else 0, reference year): higher wins
+
+
+def name_rank(kind: str, vintage: str | None) -> Rank | None:
+    """How a load's lookup names rank against others'; None for a vintage without a year."""
+    year = vintage_year(vintage) if vintage else None
+    return None if year is None else (int(kind in NAMES_FIRST), year)
+
+
+def _release_ranks(history: list[dict[str, object]], table: str) -> dict[str, Rank]:
+    """release id → the rank of the names it wrote into ``table``: the highest among the
+    kinds it loaded into that table. (A release that loaded several such files counts
+    all its names at the highest: a name can only be held too firmly, never relabelled by
+    an older file.)"""
+    ranks: dict[str, Rank] = {}
+    for release in history:
+        loaded: dict[str, dict[str, int]] = release["loaded"]  # type: ignore[assignment]
+        found = [
+            rank
+            for kind, tables in loaded.items()
+            if table in tables
+            and (rank := name_rank(kind, loaded_vintage(release, kind))) is not None
+        ]
+        if found:
+            ranks[str(release["release_id"])] = max(found)
+    return ranks
+
+
+def _names_by_precedence(
+    con: duckdb.DuckDBPyConnection, history: list[dict[str, object]], loads: list[StagedLoad]
+) -> list[StagedLoad]:
+    """Drop the staged lookup rows whose names must not replace the ones held.
+
+    A code keeps the name of the highest-ranked source that named it (:func:`name_rank`):
+    the time-series lookups over any special-request file, then the newer reference year;
+    a reload of the same rank replaces. A staged row is kept when the lake does not have
+    its code, or has it from a source of no higher rank, and no other load of this release
+    names it with a higher rank. Only upserted tables are filtered (a table that replaces
+    its whole scope must keep every row). The staged file is rewritten beside the original.
+    """
+    ranked = [(staged, name_rank(staged.kind, staged.vintage)) for staged in loads]
+    out: list[StagedLoad] = []
+    for staged, rank in ranked:
+        if rank is None:
+            out.append(staged)
+            continue
+        tables: list[StagedTable] = []
+        for table in staged.tables:
+            if table.table not in NAME_TABLES or not table.upsert:
+                tables.append(table)
+                continue
+            held = _release_ranks(history, table.table)
+            above = {rid: r for rid, r in held.items() if r > rank}
+            rivals = [
+                t
+                for other, other_rank in ranked
+                if other is not staged and other_rank is not None and other_rank > rank
+                for t in other.tables
+                if t.table == table.table
+            ]
+            if not above and not rivals:  # the usual case: the newest source of its kind
+                tables.append(table)
+                continue
+            tables.append(_without_outranked(con, table, above, rivals))
+        out.append(dataclasses.replace(staged, tables=tables))
+    return out
+
+
+def _without_outranked(
+    con: duckdb.DuckDBPyConnection,
+    table: StagedTable,
+    above: dict[str, Rank],
+    rivals: list[StagedTable],
+) -> StagedTable:
+    """``table`` without the rows whose code the lake holds from a release in ``above``,
+    or that a higher-ranked staged table of this release (``rivals``) also holds."""
+    key = lake.PRIMARY_KEYS[table.table]
+    same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in key)
+    conditions = []
+    if above:
+        ids = ", ".join(changes.literal(rid) for rid in sorted(above))
+        # Only what the lake holds (history is never empty here: a rank came from it).
+        conditions.append(
+            f"NOT EXISTS (SELECT 1 FROM lake.{table.table} t "
+            f"WHERE t.release_id IN ({ids}) AND {same})"
+        )
+    for rival in rivals:
+        conditions.append(
+            f"NOT EXISTS (SELECT 1 FROM read_parquet({changes.sql_path(rival.path)}) t "
+            f"WHERE {same})"
+        )
+    target = table.path.with_name(f"{table.path.stem}.by-precedence.parquet")
+    con.execute(
+        f"COPY (SELECT s.* FROM read_parquet({changes.sql_path(table.path)}) s "
+        f"WHERE {' AND '.join(conditions)}) TO {changes.sql_path(target)} (FORMAT parquet)"
+    )
+    rows = con.execute(f"SELECT count(*) FROM read_parquet({changes.sql_path(target)})").fetchone()
+    return dataclasses.replace(table, path=target, rows=int(rows[0]))
+
+
 def load_release(
     paths: DataPaths,
     release_id: str,
@@ -128,8 +284,9 @@ def load_release(
             if release_id in {r["release_id"] for r in history}:
                 raise ValueError(f"release {release_id} already exists")
             for staged in loads:
-                _check_yields(previous, staged)
+                _check_yields(history, loads, staged)
                 _check_row_count(history, staged, allow_row_count_change)
+            loads = _names_by_precedence(con, history, loads)
             vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
             sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
             table_changes: dict[str, dict[str, object]] = {}
@@ -177,7 +334,9 @@ def load_release(
                         elif table.table in lake.CELL_KEYS and needed:
                             _forget_cells(con, table)
                 _record_raw_files(con, staged, release_id)
-                vintages[staged.kind] = staged.vintage
+                # The newest vintage of each kind, whatever order they were loaded in; the
+                # sources are the files this release loaded (their rows carry their vintage).
+                vintages[staged.kind] = newest_vintage(vintages.get(staged.kind), staged.vintage)
                 sources[staged.kind] = staged.sources
             counts = _counts_after(con, previous, loads, before, recount=bool(twice))
             loaded = {s.kind: s.rows() for s in loads}
@@ -207,12 +366,13 @@ def load_release(
     return Release(
         release_id=release_id,
         created_at=created_at,
-        vintages=vintages,
+        vintages={**vintages, **{staged.kind: staged.vintage for staged in loads}},
         row_counts=counts,
         loaded=loaded,
         changes=table_changes,
         previous=str(previous["release_id"]) if previous else None,
         schema_drift=drift,
+        named_vintages=vintages,
     )
 
 
@@ -286,8 +446,12 @@ def _adopt(
     con: duckdb.DuckDBPyConnection, table: str, path: Path, paths: DataPaths, adopted: list[Path]
 ) -> None:
     """Move a staged parquet file with ``table``'s exact schema into the lake's data folder
-    and register it, instead of reading and writing every row again."""
-    target = paths.lake_files / "main" / table / f"staged-{uuid.uuid4().hex}.parquet"
+    and register it, instead of reading and writing every row again.
+
+    The file goes into the table's own DuckLake folder: only there does DuckLake record it
+    relative to the data path (anywhere else by its absolute path), which is what lets the
+    data dir be moved or copied."""
+    target = paths.lake_table_dir(table) / f"staged-{uuid.uuid4().hex}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, target)
     adopted.append(target)

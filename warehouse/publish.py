@@ -10,20 +10,25 @@ run publishes whatever release the lake holds but the folder does not.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
+import re
 import shutil
-import signal
 from pathlib import Path
 
 import duckdb
 
-from bls_refresh.figures import write_figures
+from bls_refresh.errors import AnalystFileError
+from bls_refresh.figures import release_order, write_figures
 from bls_refresh.paths import DataPaths
 from extractors.rawstore import sha256_file
 from transforms.columns import drift_note
 from warehouse import lake
 from warehouse.diff import diff_bundles, diff_markdown, example_text
+from warehouse.lake import crash_point  # the crash tests' fault points (one mechanism)
+from warehouse.load import loaded_vintage
 
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 # DuckDB type → Frictionless field type.
@@ -69,7 +74,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def bundle_path(paths: DataPaths, release_id: str) -> Path:
-    return paths.published / release_id
+    return paths.bundle(release_id)
 
 
 def is_published(paths: DataPaths, release_id: str) -> bool:
@@ -190,12 +195,15 @@ def release_notes(
     prev_vintages: dict[str, str] = previous["vintages"] if previous else {}  # type: ignore[assignment]
     for kind, vintage in sorted(release["vintages"].items()):  # type: ignore[union-attr]
         was = prev_vintages.get(kind)
+        now = loaded_vintage(release, kind) if kind in loaded else None
         if kind not in loaded:
             note = "unchanged, carried over"
         elif was is None:
             note = "new in this release"
+        elif now is not None and now != vintage:
+            note = f"still the newest; this release loaded the earlier {now}"
         elif was != vintage:
-            note = f"replaces {was}"
+            note = f"newest, after {was}"  # earlier vintages stay in the tables
         else:
             note = "reloaded: BLS republished the same vintage with different bytes"
         lines.append(f"- {kind.upper()}: {vintage} ({note})")
@@ -264,12 +272,6 @@ def describe_changes(
 ROLLBACK_PIN = ".rollback"
 
 
-def crash_point(name: str) -> None:
-    """Fault injection for the crash tests: die here (SIGKILL, no cleanup) when asked to."""
-    if os.environ.get("BLS_FAULT_KILL_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def publish(paths: DataPaths, release_id: str) -> Path:
     """Write the bundle of ``release_id`` (if not already complete) and point ``latest`` at it."""
     final = bundle_path(paths, release_id)
@@ -336,26 +338,41 @@ def current_latest(paths: DataPaths) -> str | None:
 
 
 def published_releases(paths: DataPaths) -> list[str]:
-    if not paths.published.exists():
-        return []
-    return sorted(
-        p.name
-        for p in paths.published.iterdir()
-        if not p.name.startswith(".") and p.name != "latest" and (p / "datapackage.json").is_file()
-    )
+    return [p.name for p in paths.bundles()]
 
 
-def publish_pending(paths: DataPaths) -> list[str]:
-    """Recovery: publish every release the lake holds but ``published/`` lacks."""
-    if not paths.catalog.exists():
-        return []
-    with lake.connect(paths, read_only=True) as con:
-        ids = [str(r["release_id"]) for r in lake.releases(con)]
-    done: list[str] = []
+@dataclasses.dataclass
+class Recovery:
+    """What recovery did (each run does it first, under the refresh lock)."""
+
+    published: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        done = [
+            f"Published release {r}, which an interrupted run had committed but not published."
+            for r in self.published
+        ]
+        return done + self.notes
+
+
+def recover(paths: DataPaths) -> Recovery:
+    """Undo what a killed or failed run left, in order: the catalog (a half-created one is
+    recreated by the next writer; an unreadable one stops here), every release the lake holds
+    but ``published/`` lacks, half-written ``.tmp-*`` bundles, ``latest`` behind the newest
+    release, and an analyst file that is missing, half-written, or built for another state or
+    another location of the data dir. Caller holds the refresh lock."""
+    done = Recovery()
+    done.notes += lake.repair_catalog(paths)
+    for leftover in paths.analyst_db_tmps():
+        if leftover.exists():
+            leftover.unlink()
+            done.notes.append(f"removed {leftover.name}, left by an interrupted rebuild")
+    ids = lake.release_ids(paths) if paths.catalog.exists() else []
     for release_id in ids:
         if not is_published(paths, release_id):
             publish(paths, release_id)
-            done.append(release_id)
+            done.published.append(release_id)
     if paths.published.exists():
         for leftover in paths.published.glob(".tmp-*"):
             shutil.rmtree(leftover, ignore_errors=True)
@@ -365,7 +382,18 @@ def publish_pending(paths: DataPaths) -> list[str]:
     if ids and current_latest(paths) != ids[-1] and pinned is None:
         switch_latest(paths, ids[-1])
         write_analyst_db(paths)
+        done.notes.append(f"moved latest to {ids[-1]}, the newest release")
+    stale = analyst_db_problems(paths, every_release=True)
+    if stale:  # including a file it could not inspect: a rebuild is cheap (views only)
+        write_analyst_db(paths)
+        why = stale[0].removeprefix(ANALYST_DB_BUSY)
+        done.notes.append(f"rebuilt {paths.analyst_db.name} for {paths.root}: {why}")
     return done
+
+
+def publish_pending(paths: DataPaths) -> list[str]:
+    """Recovery (see ``recover``); the releases it published."""
+    return recover(paths).published
 
 
 def rollback_pin(paths: DataPaths) -> str | None:
@@ -389,35 +417,145 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _view_sql(schema: str, table: str, parquet: Path) -> str:
+    file = parquet.as_posix().replace("'", "''")
+    return f"CREATE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{file}')"
+
+
+def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
+    """The analyst file's views, over absolute paths of this data dir's bundles.
+
+    DuckDB resolves a relative path in a view against the process's working directory, not
+    the database file, so the paths are absolute, and the file is rebuilt when the data dir
+    moves (``analyst_db_problems`` notices).
+    """
+    for release_id in published_releases(paths):
+        schema = _ident(release_id)
+        con.execute(f"CREATE SCHEMA {schema}")
+        for table in lake.TABLES:
+            con.execute(_view_sql(schema, table, paths.bundle(release_id) / f"{table}.parquet"))
+    latest = current_latest(paths)
+    if latest is not None:
+        # The plain views name the release's own folder, not ``latest/``: a connection
+        # opened before a publish keeps reading one whole release, never a mix.
+        for table in lake.TABLES:
+            con.execute(_view_sql("main", table, paths.bundle(latest) / f"{table}.parquet"))
+    con.execute("CHECKPOINT")
+
+
 def write_analyst_db(paths: DataPaths) -> Path:
     """``data/bls.duckdb``: views over the latest bundle, plus one schema per release.
 
     Rebuilt in a temporary file and renamed over the old one, so an analyst who has the file
-    open keeps a consistent view and the next open sees the new one.
+    open keeps a consistent view and the next open sees the new one. If the rebuild fails
+    (a full disk), the temporary file and its WAL are removed, the old file stays, and
+    AnalystFileError says so; recovery rebuilds it on the next run.
     """
-    tmp = paths.root / ".bls.duckdb.tmp"
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    tmp = paths.analyst_db_tmp
+    for leftover in paths.analyst_db_tmps():
+        leftover.unlink(missing_ok=True)
     try:
-        for release_id in published_releases(paths):
-            schema = _ident(release_id)
-            con.execute(f"CREATE SCHEMA {schema}")
-            for table in lake.TABLES:
-                file = (
-                    (paths.published / release_id / f"{table}.parquet")
-                    .as_posix()
-                    .replace("'", "''")
-                )
-                con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{file}')")
-        latest = current_latest(paths)
-        if latest is not None:
-            # The plain views name the release's own folder, not ``latest/``: a connection
-            # opened before a publish keeps reading one whole release, never a mix.
-            for table in lake.TABLES:
-                file = (paths.published / latest / f"{table}.parquet").as_posix().replace("'", "''")
-                con.execute(f"CREATE VIEW main.{table} AS SELECT * FROM read_parquet('{file}')")
-        con.execute("CHECKPOINT")
+        con = duckdb.connect(str(tmp))
+        try:
+            _fill_analyst_db(con, paths)
+        finally:
+            con.close()
+        os.replace(tmp, paths.analyst_db)
+    except Exception as exc:
+        for leftover in paths.analyst_db_tmps():
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        shows = _analyst_db_latest(paths)
+        raise AnalystFileError(
+            current_latest(paths), str(paths.analyst_db), f"{type(exc).__name__}: {exc}", shows
+        ) from exc
+    return paths.analyst_db
+
+
+_READ_PARQUET = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
+
+
+def _analyst_db_views(paths: DataPaths) -> list[tuple[str, str, Path]]:
+    """(schema, view, parquet file) of every view in the analyst file (read-only open)."""
+    con = duckdb.connect(str(paths.analyst_db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT schema_name, view_name, sql FROM duckdb_views() "
+            "WHERE NOT internal AND database_name = current_database()"
+        ).fetchall()
     finally:
         con.close()
-    os.replace(tmp, paths.analyst_db)
-    return paths.analyst_db
+    views = []
+    for schema, view, sql in rows:
+        found = _READ_PARQUET.search(sql or "")
+        if found:
+            views.append((schema, view, Path(found.group(1).replace("''", "'"))))
+    return views
+
+
+def _analyst_db_latest(paths: DataPaths) -> str | None:
+    """The release the analyst file's plain views show (None if unknown)."""
+    try:
+        views = _analyst_db_views(paths) if paths.analyst_db.exists() else []
+    except duckdb.Error:
+        return None
+    shown = {file.parent.name for schema, _, file in views if schema == "main"}
+    return shown.pop() if len(shown) == 1 else None
+
+
+def analyst_db_problems(paths: DataPaths, *, every_release: bool = False) -> list[str]:
+    """Why ``bls.duckdb`` does not serve the current state of this data dir (empty: it does).
+
+    It must exist once a release is published, name files of this data dir (not of where the
+    folder was before a move or copy), show ``latest`` in its plain views, and hold a schema
+    for every published release up to ``latest`` (``every_release``: every published release).
+    A file another process holds open for writing cannot be inspected: that is reported as
+    ``ANALYST_DB_BUSY`` + the reason (recovery rebuilds it anyway; verify only notes it).
+    """
+    latest = current_latest(paths)
+    published = published_releases(paths)
+    name = paths.analyst_db
+    if not paths.analyst_db.exists():
+        return [f"{name} is missing"] if latest or published else []
+    try:
+        views = _analyst_db_views(paths)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "lock" in first.lower():
+            return [f"{ANALYST_DB_BUSY}{name} is open for writing in another process ({first})"]
+        return [f"{name} cannot be opened ({first})"]
+    problems: list[str] = []
+    here = paths.root.resolve()
+    roots = {
+        file.parent.parent.parent.resolve()
+        for _, _, file in views
+        if file.parent.parent.name == paths.published.name
+    }
+    elsewhere = sorted(str(r) for r in roots if r != here)
+    if elsewhere or len(roots) != (1 if views else 0):
+        problems.append(
+            f"{name} was built for the data directory {', '.join(elsewhere) or '(unknown)'}, "
+            f"not {paths.root} (the folder was moved or copied since): its views name files "
+            "there"
+        )
+    shown = {file.parent.name for schema, _, file in views if schema == "main"}
+    if latest is not None and shown != {latest}:
+        was = ", ".join(sorted(shown)) or "no release"
+        problems.append(f"{name} shows {was}, but latest → {latest}")
+    expected = [
+        r
+        for r in published
+        if every_release or latest is None or release_order(r) <= release_order(latest)
+    ]
+    schemas = {schema for schema, _, _ in views}
+    lacking = [r for r in expected if r not in schemas]
+    if lacking:
+        problems.append(f"{name} lacks release(s) {', '.join(lacking)}")
+    absent = sorted({str(f) for _, _, f in views if not f.exists()})
+    if absent and not elsewhere:
+        problems.append(f"{name} names {len(absent)} file(s) that do not exist, e.g. {absent[0]}")
+    return problems
+
+
+# Prefix of the one "problem" that is not one: the file is open for writing elsewhere.
+ANALYST_DB_BUSY = "busy: "

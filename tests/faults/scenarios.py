@@ -144,6 +144,196 @@ SCENARIOS: list[Scenario] = [
         "the next run proceeds and removes the killed run's partial download from `raw/tmp/`",
     ),
     Scenario(
+        "failure-output",
+        "one paragraph on stderr: `Refresh failed:` with the file, the check and examples, "
+        "`Nothing was published; latest is still …` and `Full log: …` (no Prefect log lines, "
+        "no traceback unless `--debug`, never wrapped)",
+        "the whole log, tracebacks included, in `data/logs/bls-refresh.log`",
+    ),
+    Scenario(
+        "markup-in-file-text",
+        "text from BLS's files exactly as written (`footnote_[word]:x:[/]` is not read as markup)",
+        CHECK_KEPT,
+    ),
+    Scenario(
+        "unreachable-source",
+        "`cannot reach …` and why (`refuses connections`, does not resolve, no answer) within "
+        "seconds, before Prefect starts",
+        "nothing changes",
+    ),
+    Scenario(
+        "ingest-missing-file",
+        "`No such file: …` at once, before Prefect starts (exit 2)",
+        "nothing changes",
+    ),
+    Scenario(
+        "ingest-unrecognised-file",
+        "the file as the user gave it, `check 'recognised file' failed`, what was expected and "
+        "`kept for inspection as` its raw-store path",
+        CHECK_KEPT,
+    ),
+    Scenario(
+        "figure-option-does-not-apply",
+        "the option that does not fit the measure (--year 0, --cycle for an OEWS measure, "
+        "--year or --area for a projections one), then `; choose the` year or cycle it "
+        "takes (exit 2)",
+        "nothing changes",
+    ),
+    Scenario(
+        "rollback-to-newer",
+        "`is not earlier than latest` and `bls-refresh rollback --undo` (exit 2)",
+        "`latest` stays where it is",
+    ),
+    Scenario(
+        "diff-same-or-reversed",
+        "`nothing to compare`, or the order to use: `bls-refresh diff` older newer (exit 2)",
+        "nothing changes",
+    ),
+    Scenario(
+        "no-op-run",
+        "`Nothing changed upstream since release …: no new release.` and where `latest` "
+        "points; no release table",
+        "nothing changes",
+    ),
+    Scenario(
+        "demo-after-full-workbook",
+        "demo after ingesting the full workbook: `check 'row count within` … and "
+        "`--allow-row-count-change`, which demo takes too",
+        CHECK_KEPT,
+    ),
+    Scenario(
+        "figures-out-missing-folder",
+        "`Wrote … figures of release … to …`: the folder is created",
+        "the file appears whole (written aside, then renamed)",
+    ),
+    Scenario(
+        "help-output",
+        "`--help` lists every command (`verify`, `rollback` included) with whole option names, "
+        "whatever the terminal width",
+        "nothing changes",
+    ),
+    Scenario(
+        "killed-cli-leaves-no-server",
+        "the command is killed (SIGKILL) in the middle of a run",
+        "no Prefect server left running (the command's own API dies with it); the next run "
+        "proceeds",
+    ),
+    Scenario(
+        "serve-malformed-schedule",
+        "`Refusing to serve: …: deployment '…': schedule …:` and what is wrong (an invalid "
+        "cron string, an unknown timezone or key), at once; exit code 2",
+        "nothing starts (no Prefect server, no run); nothing changes",
+    ),
+    Scenario(
+        "serve-stopped-mid-run",
+        "Ctrl-C or SIGTERM while a run is in progress: the run is cancelled, then "
+        "`serve stopped.`; exit code 0",
+        "previous release stays `latest`; no partial download, bundle or staged file, the "
+        "lock is free; the schedules are paused and serve's own Prefect server stops",
+    ),
+    Scenario(
+        "killed-creating-catalog",
+        "the process dies (SIGKILL) while creating the first catalog; until the next run, "
+        "verify says `PROBLEM no release in … yet`",
+        "the raw files, a hidden `warehouse/.catalog-*.sqlite.tmp` and no `catalog.sqlite`; "
+        "the next run removes the temporary file, creates the catalog and makes the first "
+        "release",
+    ),
+    Scenario(
+        "half-created-catalog",
+        "(a data dir an earlier version left when killed while creating the catalog) verify "
+        "says `the warehouse catalog … cannot be used (SQLite says: attempt to write a "
+        "readonly database; an interrupted write left catalog.sqlite-journal)`",
+        "the next run lets SQLite roll the interrupted write back, removes the catalog (it "
+        "holds no release) and makes the first release; a catalog that holds a release is "
+        "never removed",
+    ),
+    Scenario(
+        "catalog-missing",
+        "`Refresh failed: the warehouse catalog … is missing, but … holds … release(s) made "
+        "from it` and `Restore the warehouse/ folder from a backup`, before any download",
+        "no new catalog is made (it would restart the release history); the bundles, "
+        "`latest` and `bls.duckdb` keep serving figures",
+    ),
+    Scenario(
+        "data-dir-moved",
+        "nothing for figure, figures, releases and diff; verify says `bls.duckdb was built "
+        "for the data directory …, not … (the folder was moved or copied since)` and "
+        "`bls-refresh verify --repair`",
+        "everything: the catalog is attached at the folder's current path and names its "
+        "files relative to it; `verify --repair`, or the next run, ingest or rollback, "
+        "rebuilds `bls.duckdb` for the new place",
+    ),
+    Scenario(
+        "data-dir-copied",
+        "as for data-dir-moved: verify says `bls.duckdb was built for the data directory …`; "
+        "then verify --repair prints `rebuilt bls.duckdb for …`",
+        "two independent data dirs: runs and ingests into the copy write only the copy's "
+        "files; the original keeps its releases and its `bls.duckdb`",
+    ),
+    Scenario(
+        "disk-full-analyst-file",
+        "`Refresh failed: Release … is published and latest → …, but … could not be rebuilt: "
+        "OSError: [Errno 28] No space left on device` and `bls-refresh verify --repair`",
+        "the release and `latest` are published; `bls.duckdb` stays whole on the previous "
+        "release (`.bls.duckdb.tmp` and its `.wal` removed) until the next run, ingest or "
+        "`verify --repair` rebuilds it",
+    ),
+    Scenario(
+        "verify-missing-data-dir",
+        "`PROBLEM data directory … does not exist: nothing to verify`, exit code 1",
+        "nothing is created",
+    ),
+    Scenario(
+        "verify-not-a-directory",
+        "`PROBLEM … is not a directory: nothing to verify`, exit code 1",
+        "nothing changes",
+    ),
+    Scenario(
+        "verify-empty-data-dir",
+        "`PROBLEM no release in … yet: run`, exit code 1",
+        "nothing changes",
+    ),
+    Scenario(
+        "cp1252-lookup",
+        "`oe.occupation: check 'UTF-8 text' failed: byte …` with the line, the column, the "
+        "byte (`is 0x96, which is not UTF-8`) and the bytes around it, never a replacement "
+        "character",
+        CHECK_KEPT,
+    ),
+    Scenario(
+        "utf8-bom",
+        "nothing: a leading UTF-8 byte-order mark is not part of the first column's name "
+        "(`The content equals what is already loaded`)",
+        "the run succeeds",
+    ),
+    Scenario(
+        "symlink-out-of-mirror",
+        "`is a symbolic link to /etc/passwd, outside the mirror folder` and `refusing to read it`",
+        "previous release stays `latest`; nothing enters the raw store",
+    ),
+    Scenario(
+        "xlsx-bomb",
+        "`occupation.xlsx: check 'workbook size limits' failed:` with what is too large "
+        "(`spans 1,048,576 rows × 16,384 columns`) and the limit, before calamine reads it",
+        CHECK_KEPT,
+    ),
+    Scenario(
+        "older-year-keeps-names",
+        "after ingesting an older special-request file (oesm16nat.zip, May 2016), figures "
+        'still print `"area": "National"` and '
+        "`Cross-industry, Private, Federal, State, and Local Government`, not the workbook's "
+        "U.S. and Cross-industry",
+        "the time series' names; the older file's names only for codes nothing else names",
+    ),
+    Scenario(
+        "releases-newest-vintage",
+        "after loading an older projections cycle (2022–32), the release list still shows "
+        "`projections=2024-34`; the release notes' sources list the `2022-32` workbook it "
+        "loaded",
+        "the older cycle's rows beside the newer; the figure default stays the newest cycle",
+    ),
+    Scenario(
         "api-quota",
         "`BLS API daily quota reached for this key (REQUEST_NOT_PROCESSED)` and when to retry",
         "BLS's answer in the raw store with the key replaced by `<key>`",

@@ -1,0 +1,291 @@
+"""What a person sees: one readable paragraph per failure, quick refusals before Prefect starts,
+options that do not apply refused, and nothing left running after a kill.
+
+Real subprocesses where the terminal matters (no COLUMNS set, Prefect configured by the
+command itself); the in-process CLI runner elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import fault_helpers
+import psutil
+import pytest
+from conftest import SHARED_SAMPLES
+from fault_helpers import (
+    DATA_FILE,
+    World,
+    assert_names_cause,
+    assert_succeeded,
+    bump_median,
+    cli,
+    cli_run,
+    edited,
+    latest_of,
+    one_line,
+    refresh,
+    run_args,
+    stall_mid_body,
+    subprocess_env,
+    wait_for,
+)
+
+w = fault_helpers.w
+a = fault_helpers.a
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+# Text a header may carry that Rich would read as markup (an emoji code, a tag, a closing tag).
+MARKUP = "footnote_[word]:x:[/]"
+
+
+def narrow_env(w: World | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a user's terminal-less run: no COLUMNS (Rich would wrap at 80)."""
+    env = subprocess_env(w, extra)
+    env.pop("COLUMNS", None)
+    return env
+
+
+def run_narrow(
+    *args: str, env: dict[str, str], timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bls_refresh.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_a_failure_is_one_paragraph_with_file_text_as_written(w: World, a: str) -> None:
+    """Scenarios "failure-output" and "markup-in-file-text"."""
+    path = w.oe_dir / DATA_FILE
+    with edited(w, path, lambda text: text.replace("footnote_codes", MARKUP, 1)):
+        done = run_narrow(*run_args(w)[3:], env=narrow_env(w))
+        debug = run_narrow("--debug", *run_args(w)[3:], env=narrow_env(w))
+
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3, done.stderr  # the cause, what is published, where the log is
+    assert lines[0].startswith("Refresh failed: oe.data.0.Current: check 'required columns'")
+    assert f"not recognised ['{MARKUP}']" in lines[0]  # printed as BLS wrote it, not as markup
+    assert lines[1] == f"Nothing was published; latest is still {a}."
+    log = w.data_dir / "logs" / "bls-refresh.log"
+    assert lines[2] == f"Full log: {log} (or run again with --debug)"  # one line, never wrapped
+    assert "Traceback" not in done.stderr and "| ERROR" not in done.stderr
+    assert done.stdout == ""
+    assert_names_cause(done.stderr, "failure-output")
+    assert_names_cause(done.stderr, "markup-in-file-text")
+    assert "Traceback" in log.read_text(encoding="utf-8")  # the details are kept for a person
+
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr and "ValidationError" in debug.stderr
+    assert debug.stderr.rstrip().splitlines()[-1].startswith("Full log: ")
+    assert latest_of(w.data_dir) == a
+
+
+def test_unreachable_source_is_refused_in_seconds(w: World, a: str) -> None:
+    """Scenario "unreachable-source": no Prefect start, no retry budget spent."""
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    done = run_narrow(
+        "run", "--source", f"http://127.0.0.1:{port}", "--data-dir", str(w.data_dir),
+        env=narrow_env(w),
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+
+    assert done.returncode == 1, done.stderr
+    assert elapsed < 15, elapsed
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert_names_cause(done.stderr, "unreachable-source")
+    assert latest_of(w.data_dir) == a
+
+
+def test_missing_file_is_refused_before_prefect_starts(w: World, a: str, tmp_path: Path) -> None:
+    """Scenario "ingest-missing-file"."""
+    started = time.monotonic()
+    done = run_narrow(
+        "ingest", str(tmp_path / "nope.xlsx"), "--data-dir", str(w.data_dir), env=narrow_env(w)
+    )
+    assert done.returncode == 2, done.stderr
+    assert time.monotonic() - started < 10
+    assert done.stderr == f"No such file: {tmp_path / 'nope.xlsx'}\n"
+    assert_names_cause(done.stderr, "ingest-missing-file")
+
+
+def test_a_refused_file_is_named_as_given(w: World, a: str, tmp_path: Path) -> None:
+    """Scenario "ingest-unrecognised-file": in a multi-file ingest, which file was refused."""
+    good = tmp_path / "oe.area"
+    shutil.copyfile(w.oe_dir / "oe.area", good)
+    odd = tmp_path / "my notes.txt"
+    odd.write_text("a\tb\n1\t2\n", encoding="utf-8")
+
+    result = cli("ingest", str(good), str(odd), "--data-dir", str(w.data_dir))
+
+    assert result.exit_code == 1, result.output
+    assert f"Refresh failed: {odd}: check 'recognised file' failed" in result.stderr
+    assert "kept for inspection as" in result.stderr
+    assert_names_cause(result.stderr, "ingest-unrecognised-file")
+    assert latest_of(w.data_dir) == a
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["29-2072", "annual_median", "--year", "0"], "--year 0 is not a May reference year"),
+        (
+            ["29-2072", "annual_median", "--cycle", "2024-34"],
+            "annual_median is an OEWS measure (by May reference year): --cycle 2024-34 "
+            "does not apply",
+        ),
+        (
+            ["29-2072", "employment_change_pct", "--year", "2024"],
+            "employment_change_pct is an Employment Projections measure (national, all "
+            "industries, by cycle): --year 2024 does not apply",
+        ),
+        (
+            ["29-2072", "employment_change_pct", "--area", "0600000"],
+            "--area 0600000 does not apply",
+        ),
+    ],
+)
+def test_figure_options_that_do_not_apply_are_refused(
+    w: World, a: str, args: list[str], says: str
+) -> None:
+    """Scenario "figure-option-does-not-apply"."""
+    result = cli("figure", *args, "--data-dir", str(w.data_dir))
+    assert result.exit_code == 2, result.output
+    assert says in one_line(result.stderr)
+    assert result.stdout == ""
+    assert_names_cause(result.stderr, "figure-option-does-not-apply")
+
+
+def test_rollback_only_moves_back_and_undo_returns(w: World, a: str) -> None:
+    """Scenarios "rollback-to-newer" and "diff-same-or-reversed"."""
+    bump_median(w)
+    b = str(refresh(w).release_id)
+    assert latest_of(w.data_dir) == b != a
+
+    same = cli("diff", b, b, "--data-dir", str(w.data_dir))
+    assert same.exit_code == 2 and f"Both releases are {b}: nothing to compare." in same.stderr
+    reversed_ = cli("diff", b, a, "--data-dir", str(w.data_dir))
+    assert reversed_.exit_code == 2
+    assert f"bls-refresh diff {a} {b}" in one_line(reversed_.stderr)
+    assert_names_cause(same.stderr + reversed_.stderr, "diff-same-or-reversed")
+
+    assert_succeeded(cli("rollback", a, "--data-dir", str(w.data_dir)))
+    assert latest_of(w.data_dir) == a
+    newer = cli("rollback", b, "--data-dir", str(w.data_dir))
+    assert newer.exit_code == 2, newer.output
+    assert latest_of(w.data_dir) == a
+    assert_names_cause(newer.stderr, "rollback-to-newer")
+
+    out = assert_succeeded(cli("rollback", "--undo", "--data-dir", str(w.data_dir)))
+    assert f"latest → {b}" in out and latest_of(w.data_dir) == b
+    assert figure_release(w) == b
+
+
+def figure_release(w: World) -> str:
+    result = cli("figure", "29-2072", "annual_median", "--json", "--data-dir", str(w.data_dir))
+    assert result.exit_code == 0, result.output
+    return str(json.loads(result.stdout)["release"])
+
+
+def test_a_run_that_changes_nothing_says_so_and_nothing_more(w: World, a: str) -> None:
+    """Scenario "no-op-run": no release table that reads as if a release was made."""
+    out = assert_succeeded(cli_run(w))
+    assert out.splitlines() == [
+        f"Nothing changed upstream since release {a}: no new release.",
+        f"Latest:        {w.data_dir / 'published' / 'latest'} → {a}",
+    ]
+    assert_names_cause(out, "no-op-run")
+
+
+def test_figures_out_creates_its_folder(w: World, a: str, tmp_path: Path) -> None:
+    """Scenario "figures-out-missing-folder"."""
+    target = tmp_path / "missing" / "dir" / "f.json"
+    result = cli("figures", "--out", str(target), "--data-dir", str(w.data_dir))
+    assert result.exit_code == 0, result.output
+    assert target.is_file() and '"medical_records_median_wage"' in target.read_text()
+    assert_names_cause(result.stdout, "figures-out-missing-folder")
+    assert not list(target.parent.glob(".*.tmp"))
+
+
+def test_help_names_every_option_whole() -> None:
+    """Scenario "help-output": readable without a terminal (no COLUMNS), nothing cut."""
+    env = narrow_env(None)
+    run_help = run_narrow("run", "--help", env=env)
+    top = run_narrow("--help", env=env)
+    assert run_help.returncode == 0 and top.returncode == 0
+    for option in ("--allow-row-count-change", "--source", "--data-dir", "--only"):
+        assert option in run_help.stdout
+    commands = top.stdout[top.stdout.index("Commands:") :]
+    assert "…" not in run_help.stdout + top.stdout, run_help.stdout + top.stdout
+    assert not [line for line in commands.splitlines() if line.endswith("...")], commands
+    for command in ("demo", "run", "ingest", "figure", "figures", "releases", "diff"):
+        assert f"  {command} " in top.stdout
+    for command in ("verify", "rollback", "serve"):
+        assert f"  {command} " in top.stdout
+    assert_names_cause(top.stdout + run_help.stdout, "help-output")
+
+
+@pytest.mark.skipif(
+    not (SHARED_SAMPLES / "ep" / "occupation_2024-34.xlsx").is_file(),
+    reason="the full 2024-34 workbook is in ../shared/bls-reference/samples/ep/",
+)
+def test_demo_after_ingesting_the_full_workbook(tmp_path: Path) -> None:
+    """Scenario "demo-after-full-workbook": the README's own steps, in order."""
+    data = str(tmp_path / "data")
+    assert_succeeded(cli("demo", "--data-dir", data))
+    assert_succeeded(
+        cli("ingest", str(SHARED_SAMPLES / "ep" / "occupation_2024-34.xlsx"), "--data-dir", data)
+    )
+    full = latest_of(Path(data))
+
+    again = cli("demo", "--data-dir", data)
+    assert again.exit_code == 1, again.output
+    assert_names_cause(again.stderr, "demo-after-full-workbook")
+    assert latest_of(Path(data)) == full
+
+    assert_succeeded(cli("demo", "--allow-row-count-change", "--data-dir", data))
+    assert latest_of(Path(data)) != full
+
+
+def test_killed_cli_leaves_no_prefect_server(
+    w: World, a: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scenario "killed-cli-leaves-no-server": the command's own Prefect API dies with it."""
+    stall_mid_body(monkeypatch)
+    bump_median(w)
+    w.server.fail(DATA_FILE, "slow", times=1, delay=0, stall=60)
+    env = narrow_env(None, {"PREFECT_HOME": str(tmp_path / "prefect-home")})
+    env.pop("PREFECT_API_URL", None)  # as a user runs it: the command starts its own API
+    proc = subprocess.Popen(
+        run_args(w), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    children: list[psutil.Process] = []
+    try:
+        wait_for(lambda: w.server.count(DATA_FILE) == 1, timeout=150, what="the download to start")
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert any("uvicorn" in " ".join(c.cmdline()) for c in children), children
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert not alive, [c.cmdline() for c in alive]
+    assert latest_of(w.data_dir) == a
+    w.server.clear_faults()  # the patched handler serves whole files again
+    assert_succeeded(cli_run(w))  # the next run is not blocked by anything the kill left
