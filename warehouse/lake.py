@@ -219,7 +219,8 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the folder's entry, not the file)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -395,7 +396,7 @@ def _create_catalog(paths: DataPaths) -> None:
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, paths.catalog)
-        _fsync_dir(paths.warehouse)
+        fsync_dir(paths.warehouse)
     finally:
         for path in paths.catalog_tmps():
             if path.name.startswith(tmp.name):

@@ -27,7 +27,10 @@ from extractors.rawstore import sha256_file
 from transforms.columns import drift_note
 from warehouse import lake
 from warehouse.diff import diff_bundles, diff_markdown, example_text
-from warehouse.lake import crash_point  # the crash tests' fault points (one mechanism)
+from warehouse.lake import (  # the crash tests' fault points (one mechanism)
+    crash_point,
+    fsync_dir,
+)
 from warehouse.load import loaded_vintage
 
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
@@ -56,14 +59,6 @@ TABLE_DESCRIPTIONS = {
 
 def field_type(duck_type: str) -> str:
     return "number" if duck_type.startswith("DECIMAL") else _FIELD_TYPES.get(duck_type, "string")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -314,11 +309,11 @@ def publish(paths: DataPaths, release_id: str) -> Path:
         for item in work.iterdir():
             with item.open("rb") as fh:
                 os.fsync(fh.fileno())
-        _fsync_dir(work)
+        fsync_dir(work)
         if final.exists():  # a bundle without datapackage.json is an interrupted copy
             shutil.rmtree(final)
         os.replace(work, final)
-        _fsync_dir(paths.published)
+        fsync_dir(paths.published)
     crash_point("before_latest")
     switch_latest(paths, release_id)
     write_analyst_db(paths)
@@ -330,7 +325,7 @@ def switch_latest(paths: DataPaths, release_id: str) -> None:
     tmp.unlink(missing_ok=True)
     os.symlink(release_id, tmp)
     os.replace(tmp, paths.latest)
-    _fsync_dir(paths.published)
+    fsync_dir(paths.published)
 
 
 def current_latest(paths: DataPaths) -> str | None:

@@ -146,14 +146,19 @@ def run_args(w: World) -> list[str]:
 
 
 def bls_refresh(
-    *args: str, w: World | None = None, extra: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    w: World | None = None,
+    extra: dict[str, str] | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``bls-refresh ARGS`` as a user runs it: a real subprocess."""
+    """``bls-refresh ARGS`` as a user runs it: a real subprocess (``env``: instead of
+    ``subprocess_env(w, extra)``)."""
     return subprocess.run(
         [sys.executable, "-m", "bls_refresh.cli", *args],
         capture_output=True,
         text=True,
-        env=subprocess_env(w, extra),
+        env=env if env is not None else subprocess_env(w, extra),
         timeout=timeout,
         check=False,
     )
@@ -163,10 +168,14 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def assert_names_cause(output: str, scenario_id: str) -> None:
-    """Every printed fragment the README promises for the scenario is in ``output``."""
+def assert_names_cause(output: str, scenario_id: str, only: list[int] | None = None) -> None:
+    """Every printed fragment the README promises for the scenario is in ``output`` (``only``:
+    which code spans this output must hold, for a scenario whose spans come from several
+    commands)."""
     flat = one_line(output)
-    for parts in printed_parts(scenario_id):
+    for index, parts in enumerate(printed_parts(scenario_id)):
+        if only is not None and index not in only:
+            continue
         position = 0
         for part in parts:
             found = flat.find(part, position)
@@ -237,16 +246,23 @@ def quarantined(w: World) -> dict[str, bytes]:
 
 
 @contextlib.contextmanager
-def edited(w: World, path: Path, change: Callable[[str], str]) -> Iterator[None]:
-    """Publish a changed file upstream; put the original bytes back (newer date) afterwards."""
+def published_bytes(w: World, path: Path, data: bytes) -> Iterator[None]:
+    """``path`` upstream holds ``data`` (newer date); the original bytes come back after."""
     original = path.read_bytes()
-    path.write_text(change(original.decode()))
+    path.write_bytes(data)
     w.touch_later(path)
     try:
         yield
     finally:
         path.write_bytes(original)
         w.touch_later(path)
+
+
+@contextlib.contextmanager
+def edited(w: World, path: Path, change: Callable[[str], str]) -> Iterator[None]:
+    """Publish a changed file upstream; put the original bytes back (newer date) afterwards."""
+    with published_bytes(w, path, change(path.read_bytes().decode()).encode()):
+        yield
 
 
 def median_of(text: str) -> int:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import httpx
 import psutil
 from fault_helpers import HERMETIC_ENV, WIDE
+
+from bls_refresh.prefect_runtime import api_answers, free_port
 
 # What a scheduling test's processes share: a private Prefect home (database, profiles; never
 # the user's ~/.prefect), no UI to build, no telemetry, and a runner that polls every second
@@ -130,19 +130,6 @@ def wait_until(
             tail = f":\n{alive.output()[-6000:]}" if alive is not None else ""
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{tail}")
         time.sleep(0.2)
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def api_answers(api_url: str) -> bool:
-    try:
-        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextlib.contextmanager

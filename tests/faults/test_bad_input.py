@@ -24,7 +24,6 @@ import re
 import shutil
 import struct
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -38,10 +37,12 @@ from fault_helpers import (
     DATA_FILE,
     World,
     assert_intact,
+    assert_names_cause,
     cli,
     cli_run,
     lake_latest,
     latest_of,
+    published_bytes,
     with_median,
 )
 from python_calamine import CalamineWorkbook
@@ -70,35 +71,12 @@ XLSX = "occupation.xlsx"
 REAL = Path(__file__).resolve().parents[3] / "shared" / "bls-reference" / "samples" / "real"
 
 
-def sees_parts(scenario_id: str) -> list[list[str]]:
-    """The code spans of a scenario's "what the user sees"."""
-    scenario = scenarios.BY_ID[scenario_id]
-    return [
-        [part for part in span.split("…") if part.strip()]
-        for span in re.findall(r"`([^`]+)`", scenario.sees)
-    ]
-
-
-def assert_sees(output: str, scenario_id: str, only: list[int] | None = None) -> None:
-    """The scenario's printed fragments are in ``output``, in order (``only``: which spans
-    this output must hold, for a scenario whose spans come from several commands)."""
-    flat = re.sub(r"\s+", " ", output)
-    for index, parts in enumerate(sees_parts(scenario_id)):
-        if only is not None and index not in only:
-            continue
-        position = 0
-        for part in parts:
-            found = flat.find(part, position)
-            assert found >= 0, f"{scenario_id}: {part!r} not in the output:\n{output}"
-            position = found + len(part)
-
-
 def assert_refused(result: Result, scenario_id: str, latest: str) -> str:
     """A refused run as the user sees it: exit 1, the cause, latest unchanged."""
     assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
     stderr = result.stderr
     assert "Refresh failed:" in stderr, stderr
-    assert_sees(stderr, scenario_id)
+    assert_names_cause(stderr, scenario_id)
     assert f"Nothing was published; latest is still {latest}." in stderr, stderr
     return stderr
 
@@ -111,19 +89,6 @@ def clean_run(w: World, expect: str) -> str:
     assert latest_of(w.data_dir) == expect
     assert_intact(w, expect)
     return result.stdout
-
-
-@contextlib.contextmanager
-def published_bytes(w: World, path: Path, data: bytes) -> Iterator[None]:
-    """``path`` upstream holds ``data`` (newer date); the original bytes come back after."""
-    original = path.read_bytes()
-    path.write_bytes(data)
-    w.touch_later(path)
-    try:
-        yield
-    finally:
-        path.write_bytes(original)
-        w.touch_later(path)
 
 
 def cp1252(text: str) -> bytes:
@@ -781,7 +746,7 @@ def test_utf8_bom_files_load_as_the_same_content(w: World, a: str) -> None:
             stack.enter_context(published_bytes(w, w.oe_dir / name, b"\xef\xbb\xbf" + body))
         result = cli_run(w)
         assert result.exit_code == 0, (result.output, result.exception)
-        assert_sees(result.stdout, "utf8-bom")
+        assert_names_cause(result.stdout, "utf8-bom")
         assert latest_of(w.data_dir) == a
     clean_run(w, a)
 
@@ -861,7 +826,7 @@ def test_an_older_year_ingested_keeps_the_time_series_names(
     assert older.exit_code == 0, older.output
     assert json.loads(older.stdout)["value"] == 38040
     for output in (shown.stdout, older.stdout):  # one table of names for every year
-        assert_sees(output, "older-year-keeps-names")
+        assert_names_cause(output, "older-year-keeps-names")
         shown_names = json.loads(output)
         assert (shown_names["area"], shown_names["industry"]) == (
             "National",
@@ -883,7 +848,7 @@ def test_releases_names_the_newest_vintage_after_an_older_cycle(
     row = next(line for line in listed.stdout.splitlines() if line.startswith(b))
     assert "projections=2024-34" in row and "2022-32" not in row
     notes = (w.data_dir / "published" / b / "RELEASE_NOTES.md").read_text()
-    assert_sees(f"{row}\n{notes}", "releases-newest-vintage")
+    assert_names_cause(f"{row}\n{notes}", "releases-newest-vintage")
     package = json.loads((w.data_dir / "published" / b / "datapackage.json").read_text())
     assert package["vintages"]["projections"] == "2024-34"
     default = cli(

@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from fault_helpers import (
     World,
     assert_names_cause,
     assert_succeeded,
+    bls_refresh,
     bump_median,
     cli,
     cli_run,
@@ -58,14 +58,7 @@ def narrow_env(w: World | None, extra: dict[str, str] | None = None) -> dict[str
 def run_narrow(
     *args: str, env: dict[str, str], timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bls_refresh.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+    return bls_refresh(*args, env=env, timeout=timeout)
 
 
 def test_a_failure_is_one_paragraph_with_file_text_as_written(w: World, a: str) -> None:
