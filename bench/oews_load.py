@@ -690,7 +690,7 @@ def phase_load(
     """Stage and load ``oe`` into the lake under ``scratch/lake`` (fresh, or for a revision
     the copy of a lake that already holds the original release)."""
     started = time.perf_counter()
-    from bls_refresh.paths import DataPaths
+    from core.paths import DataPaths
     from transforms import oews
     from warehouse import changes, lake, load
 

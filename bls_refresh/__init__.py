@@ -1,3 +1,6 @@
-"""bls-refresh: keeps BLS occupational projections and OEWS wage figures fresh."""
+"""bls-refresh, the application: the command line that composes flows, figures and the
+warehouse. Nothing below it imports it."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -21,8 +21,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bls_refresh.errors import AnalystFileError, PipelineError
-from bls_refresh.paths import DataPaths
+from core.errors import AnalystFileError, PipelineError
+from core.paths import DataPaths
 
 app = typer.Typer(
     help="Keep BLS OEWS wages and employment projections fresh, validated and versioned.",
@@ -136,12 +136,14 @@ def _run_refresh(
 
 
 def _latest(paths: DataPaths) -> str | None:
-    return os.readlink(paths.latest) if paths.latest.is_symlink() else None
+    from warehouse.bundles import latest
+
+    return latest(paths)
 
 
 def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
     """Run a flow with its log in the data dir; print the outcome, or one failure paragraph."""
-    from bls_refresh import prefect_runtime
+    from flows import runtime as prefect_runtime
 
     log = prefect_runtime.configure_logging(paths, debug=_debug)
     before = _latest(paths)
@@ -316,7 +318,7 @@ def figure(
 ) -> None:
     """One figure as a writer prints it, with reference and source."""
     _read_only()
-    from bls_refresh.figures import FigureError, Selection, get_figure
+    from figures.figure import FigureError, Selection, get_figure
 
     paths = DataPaths.resolve(data_dir)
     selection = Selection(soc, measure, area, industry, year, cycle)
@@ -341,7 +343,7 @@ def figures(
 ) -> None:
     """Render the content team's figures (figures.yaml) to JSON."""
     _read_only()
-    from bls_refresh.figures import FigureError, ReleaseReader, load_spec, render, resolve_release
+    from figures.figure import FigureError, ReleaseReader, load_spec, render, resolve_release
 
     paths = DataPaths.resolve(data_dir)
     try:
@@ -368,16 +370,16 @@ def figures(
 def releases(data_dir: DataDirOption = None) -> None:
     """List published releases: id, created, vintages, row counts."""
     paths = DataPaths.resolve(data_dir)
-    from bls_refresh.figures import published_ids
+    from warehouse import bundles
 
-    ids = published_ids(paths)
+    ids = bundles.published(paths)
     if not ids:
         raise _fail(f"No published release in {paths.published}.")
-    latest = os.readlink(paths.latest) if paths.latest.is_symlink() else None
+    latest = bundles.latest(paths)
     # Tab-separated, one release a line: readable, and easy for scripts to cut.
     lines = ["release\tcreated\tvintages\trows"]
     for rid in ids:
-        package = json.loads((paths.published / rid / "datapackage.json").read_text())
+        package = bundles.package(bundles.bundle_path(paths, rid))
         vintages = ", ".join(f"{k}={v}" for k, v in sorted(package.get("vintages", {}).items()))
         rows = ", ".join(
             f"{r['name']} {r['rows']:,}"
@@ -402,13 +404,14 @@ def diff(
 
     Rows per table, changed values, and the figures of figures.yaml."""
     _read_only()
-    from bls_refresh.figures import FigureError, published_ids, release_order, resolve_release
+    from figures.figure import FigureError, resolve_release
+    from warehouse.bundles import published, release_order
     from warehouse.diff import diff_bundles, diff_markdown
 
     paths = DataPaths.resolve(data_dir)
     try:
         new_id, new_bundle = resolve_release(paths, new)
-        ids = published_ids(paths)
+        ids = published(paths)
         if old is None:
             earlier = [r for r in ids if release_order(r) < release_order(new_id)]
             if not earlier:
@@ -455,12 +458,13 @@ def verify(
 
     paths = DataPaths.resolve(data_dir)
     if repair and paths.root.is_dir():
-        from bls_refresh.lock import refresh_lock
+        from core.lock import refresh_lock
+        from figures.figure import bundle_writer
         from warehouse.publish import recover
 
         try:
             with refresh_lock(paths):
-                done = recover(paths)
+                done = recover(paths, extras=[bundle_writer()])
         except Exception as exc:  # one paragraph, not a traceback
             cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
             err.print(f"Repair failed: {cause}", highlight=False, markup=False, soft_wrap=True)
@@ -488,29 +492,30 @@ def rollback(
     data_dir: DataDirOption = None,
 ) -> None:
     """Point latest back at an earlier release (nothing is deleted)."""
-    from bls_refresh.figures import published_ids, release_order
-    from bls_refresh.lock import refresh_lock
-    from warehouse import publish
+    from core.lock import refresh_lock
+    from warehouse import bundles, publish
 
     if (release is None) == (not undo):
         raise _fail("Give either a release id to roll back to, or --undo.")
     paths = DataPaths.resolve(data_dir)
     try:
         with refresh_lock(paths):
-            ids = published_ids(paths)
+            ids = bundles.published(paths)
             if not ids:
                 raise _fail(f"No published release in {paths.published}.")
             current = _latest(paths)
             if undo:
                 (paths.published / publish.ROLLBACK_PIN).unlink(missing_ok=True)
-                publish.switch_latest(paths, ids[-1])
+                bundles.switch_latest(paths, ids[-1])
                 publish.write_analyst_db(paths)
                 _say(sys.stdout, f"latest → {ids[-1]} (the newest release).")
                 return
             assert release is not None
             if release not in ids:
                 raise _fail(f"release {release} has no complete bundle in {paths.published}")
-            if current is not None and release_order(release) >= release_order(current):
+            if current is not None and (
+                bundles.release_order(release) >= bundles.release_order(current)
+            ):
                 raise _fail(
                     f"{release} is not earlier than latest ({current}): rollback only moves "
                     "latest back. To return to the newest release: bls-refresh rollback --undo"
@@ -562,7 +567,7 @@ def serve(
     # Unlike `run`, serve is watched from its console: keep Prefect's INFO lines (each run
     # starting and finishing) unless the user chose another level.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    from bls_refresh.errors import ConfigError
+    from core.errors import ConfigError
     from flows import deployments
 
     overrides: dict[str, str] = {}

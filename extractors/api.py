@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
-from bls_refresh.errors import ConfigError, FetchError
+from core.errors import ConfigError, FetchError
 from extractors.http import Fetcher, sniff_problem
 from extractors.rawstore import RawFileRecord, RawStore
 from extractors.source import Source

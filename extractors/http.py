@@ -28,8 +28,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from bls_refresh import __version__
-from bls_refresh.errors import ConfigError, FetchError
+from core import __version__
+from core.errors import ConfigError, FetchError
 from extractors.rawstore import RawFileRecord, RawStore, utc_now_iso
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)

@@ -12,7 +12,7 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from bls_refresh.errors import FetchError
+from core.errors import FetchError
 from extractors.source import Source
 
 # The hosts a refresh from the real BLS talks to, by source kind.

@@ -16,7 +16,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from bls_refresh.errors import FetchError
+from core.errors import FetchError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,10 +34,10 @@ from prefect.client.schemas.schedules import is_valid_timezone
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron, Interval, RRule, Schedule
 
-from bls_refresh.errors import ConfigError
-from bls_refresh.paths import DataPaths
-from bls_refresh.prefect_runtime import api_answers, die_with_parent, free_port
+from core.errors import ConfigError
+from core.paths import DataPaths
 from flows.refresh import refresh
+from flows.runtime import api_answers, die_with_parent, free_port
 
 FLOWS: dict[str, Flow[..., Any]] = {"flows/refresh.py:refresh": refresh}
 # The keys a schedule of prefect.yaml may have here; exactly one of the first three.

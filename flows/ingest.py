@@ -12,9 +12,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.lock import refresh_lock
-from bls_refresh.paths import DataPaths
+from core.errors import ValidationError
+from core.lock import refresh_lock
+from core.paths import DataPaths
 from extractors import oews as oews_extractor
 from extractors.http import Fetcher
 from extractors.rawstore import RawStore

@@ -15,22 +15,23 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.tasks import exponential_backoff
 
-from bls_refresh.errors import FetchError, ValidationError
-from bls_refresh.lock import refresh_lock
-from bls_refresh.paths import DataPaths
-from bls_refresh.staging import StagedLoad
+from core.errors import FetchError, ValidationError
+from core.lock import refresh_lock
+from core.paths import DataPaths
+from core.staging import StagedLoad
 from extractors import oews as oews_extractor
 from extractors import projections as projections_extractor
 from extractors import soc as soc_extractor
 from extractors.http import Fetched, Fetcher, HttpPolicy, require_contact
 from extractors.rawstore import RawStore, safe_name
 from extractors.source import Source
+from figures.figure import bundle_writer
 from transforms import oews as oews_transform
 from transforms import oews_special as oews_special_transform
 from transforms import projections as projections_transform
 from transforms import soc as soc_transform
 from transforms.columns import drift_note
-from warehouse import load, publish
+from warehouse import bundles, load, publish
 
 # kind → how to fetch it (extractors/)
 FETCHERS: dict[str, Callable[[Fetcher, Source], dict[str, Fetched]]] = {
@@ -199,7 +200,7 @@ def load_release(
 
 @task(name="publish-release")
 def publish_release(data_dir: str, release_id: str) -> str:
-    bundle = publish.publish(DataPaths(Path(data_dir)), release_id)
+    bundle = publish.publish(DataPaths(Path(data_dir)), release_id, extras=[bundle_writer()])
     get_run_logger().info("published %s; latest → %s", bundle, release_id)
     return str(bundle)
 
@@ -213,7 +214,7 @@ def recover_unpublished(data_dir: str) -> list[str]:
         RawStore(paths.raw).discard_partials()
     # What a killed or failed run left (catalog, bundles, latest, analyst file), and an
     # analyst file built before the data dir was moved or copied: see publish.recover.
-    recovery = publish.recover(paths)
+    recovery = publish.recover(paths, extras=[bundle_writer()])
     logger = get_run_logger()
     for line in recovery.lines():
         logger.warning("recovery: %s", line)
@@ -230,7 +231,7 @@ def unchanged_outcome(
     return RefreshOutcome(
         changed=False,
         release_id=str(rid) if rid else None,
-        bundle=str(publish.bundle_path(paths, str(rid))) if rid else None,
+        bundle=str(bundles.bundle_path(paths, str(rid))) if rid else None,
         vintages=dict(last.get("vintages", {})),  # type: ignore[arg-type]
         row_counts=dict(last.get("row_counts", {})),  # type: ignore[arg-type]
         message=message,

@@ -5,5 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
+# The layers of pyproject.toml's import-linter contract: no import goes upwards.
+uv run --frozen lint-imports
 # Two workers: CI has two cores, and the end-to-end tests spend much of their time waiting.
 uv run --frozen pytest -n 2 "$@"

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from conftest import OE_DIR
 
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
 from extractors.oews import FILES
 from extractors.projections import FILE as EP_FILE
 from extractors.projections import PATH as EP_PATH
 from extractors.rawstore import sha256_file
+from figures.figure import bundle_writer
 from transforms.oews import stage_oews
 from transforms.projections import stage_projections
 from warehouse import load, publish
@@ -74,7 +75,7 @@ def make_release(paths: DataPaths, mirror: Path, edit: Callable[[Path], None] | 
     ]
     made = load.load_release(paths, rid, staged)
     assert made is not None, "nothing changed in the mirror: no release was made"
-    publish.publish(paths, rid)
+    publish.publish(paths, rid, extras=[bundle_writer()])
     return rid
 
 

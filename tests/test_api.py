@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from blsserver import BlsServer
 
-from bls_refresh.errors import ConfigError, FetchError
+from core.errors import ConfigError, FetchError
 from extractors.api import (
     KEY_PLACEHOLDER,
     KEYED,

@@ -18,7 +18,7 @@ import pytest
 from ep_fixtures import write_workbook
 from python_calamine import CalamineWorkbook
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 from transforms.projections import Projections, code_levels, parse_workbook
 
 

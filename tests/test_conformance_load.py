@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 from releases import manifest_rows
 
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
 from transforms.oews_special import stage_special
 from transforms.projections import stage_projections
 from warehouse import lake, load

@@ -14,8 +14,9 @@ import pytest
 from conftest import SAMPLE_MIRROR
 from releases import WRAPPED, bls_refresh, make_release, set_median
 
-from bls_refresh.figures import Selection, get_figure, published_ids, resolve_release
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
+from figures.figure import Selection, get_figure, resolve_release
+from warehouse.bundles import published as published_ids
 from warehouse.diff import COMPARED, diff_bundles, diff_markdown
 
 FIGURE_LINE = "- `medical_records_median_wage`: $50,250 (May 2024) → $51,140 (May 2024)"

@@ -17,7 +17,9 @@ import yaml
 from conftest import REPO, SAMPLE_MIRROR
 from releases import WRAPPED, bls_refresh, make_release
 
-from bls_refresh.figures import (
+from core.paths import DataPaths
+from extractors.rawstore import sha256_file
+from figures.figure import (
     EP_TABLE_URL,
     FigureError,
     ReleaseReader,
@@ -28,8 +30,6 @@ from bls_refresh.figures import (
     load_spec,
     render,
 )
-from bls_refresh.paths import DataPaths
-from extractors.rawstore import sha256_file
 
 ALL_INDUSTRIES_NAME = "Cross-industry, Private, Federal, State, and Local Government"
 HOSPITALS = "Hospitals (including private, state, and local government hospitals)"

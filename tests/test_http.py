@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from blsserver import ACCESS_DENIED_HTML, BlsServer
 
-from bls_refresh.errors import ConfigError, FetchError
+from core.errors import ConfigError, FetchError
 from extractors.http import Fetcher, HttpPolicy, require_contact, sniff_problem, user_agent
 from extractors.oews import FILES, fetch_oews
 from extractors.rawstore import RawStore

@@ -13,7 +13,7 @@ import xlsxwriter
 from conftest import OE_DIR
 from python_calamine import CalamineWorkbook
 
-from bls_refresh.errors import FetchError, ValidationError
+from core.errors import FetchError, ValidationError
 from extractors.oews import FILES
 from flows.ingest import ingest
 

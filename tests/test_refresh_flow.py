@@ -12,9 +12,9 @@ import pytest
 from blsserver import BlsServer
 from conftest import CONTACT, OE_DIR
 
-from bls_refresh.errors import FetchError, LockHeldError, ValidationError
-from bls_refresh.lock import refresh_lock
-from bls_refresh.paths import DataPaths
+from core.errors import FetchError, LockHeldError, ValidationError
+from core.lock import refresh_lock
+from core.paths import DataPaths
 from extractors import oews as oews_extractor
 from extractors import projections as projections_extractor
 from extractors import soc as soc_extractor

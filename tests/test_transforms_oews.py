@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import six_column_occupations
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad
+from core.errors import ValidationError
+from core.staging import StagedLoad
 from extractors.oews import FILES
 from transforms.flatfile import FlatSchema, columns_of, header_of, read_flat_file
 from transforms.oews import (

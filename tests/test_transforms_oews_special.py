@@ -23,7 +23,7 @@ from oews_special_fixtures import (
     zip_of,
 )
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 from transforms import oews_special
 from transforms.detect import OLE2_MAGIC, detect
 from transforms.oews import Vintage

@@ -28,8 +28,8 @@ from ep_fixtures import (
     write_workbook,
 )
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad
+from core.errors import ValidationError
+from core.staging import StagedLoad
 from transforms.projections import (
     COLUMNS,
     Projections,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 from transforms.soc import parse_crosswalk, stage_crosswalk
 
 HEADER = ["2010 SOC Code", "2010 SOC Title", "2018 SOC Code", "2018 SOC Title"]

@@ -11,12 +11,13 @@ import pytest
 from conftest import OE_DIR
 from releases import manifest_rows
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.paths import DataPaths
+from core.errors import ValidationError
+from core.paths import DataPaths
 from extractors.oews import FILES
 from extractors.rawstore import sha256_file
+from figures.figure import bundle_writer
 from transforms.oews import stage_oews
-from warehouse import lake, load, publish
+from warehouse import bundles, lake, load, publish
 
 
 def staged_from(oe_dir: Path, paths: DataPaths, release_id: str) -> load.StagedLoad:
@@ -106,7 +107,7 @@ def test_publish_writes_a_verifiable_bundle_and_moves_latest(
     paths: DataPaths, mirror: Path
 ) -> None:
     first = release(paths, mirror / OE_DIR)
-    bundle = publish.publish(paths, first.release_id)
+    bundle = publish.publish(paths, first.release_id, extras=[bundle_writer()])
 
     assert os.readlink(paths.latest) == first.release_id
     package = json.loads((bundle / "datapackage.json").read_text())
@@ -130,7 +131,7 @@ def test_publish_writes_a_verifiable_bundle_and_moves_latest(
 
 def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror: Path) -> None:
     first = release(paths, mirror / OE_DIR)
-    publish.publish(paths, first.release_id)
+    publish.publish(paths, first.release_id, extras=[bundle_writer()])
     bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)  # committed, then the process "died"
     half = paths.published / f".tmp-{second.release_id}"
@@ -138,7 +139,7 @@ def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror:
     (half / "oews_estimates.parquet").write_bytes(b"partial")
     assert os.readlink(paths.latest) == first.release_id
 
-    recovered = publish.publish_pending(paths)
+    recovered = publish.publish_pending(paths, extras=[bundle_writer()])
 
     assert recovered == [second.release_id]
     assert os.readlink(paths.latest) == second.release_id
@@ -150,10 +151,10 @@ def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror:
 
 def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: Path) -> None:
     first = release(paths, mirror / OE_DIR)
-    publish.publish(paths, first.release_id)
+    publish.publish(paths, first.release_id, extras=[bundle_writer()])
     bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)
-    publish.publish(paths, second.release_id)
+    publish.publish(paths, second.release_id, extras=[bundle_writer()])
 
     con = duckdb.connect(str(paths.analyst_db), read_only=True)
     latest_ids = con.execute(
@@ -232,9 +233,9 @@ def test_publish_refuses_counts_that_disagree_with_the_snapshot(
         con.execute("UPDATE lake.releases SET row_counts = ?", [json.dumps({"areas": 5})])
 
     with pytest.raises(RuntimeError, match="areas 5 recorded, 4 exported"):
-        publish.publish(paths, made.release_id)
+        publish.publish(paths, made.release_id, extras=[bundle_writer()])
     assert not paths.latest.exists()
-    assert not publish.is_published(paths, made.release_id)
+    assert not bundles.is_published(paths, made.release_id)
 
 
 def test_a_first_load_that_fails_leaves_a_lake_that_reads_as_empty(
@@ -256,7 +257,7 @@ def test_a_first_load_that_fails_leaves_a_lake_that_reads_as_empty(
 def test_one_table_staged_twice_in_a_release_keeps_one_row_per_key(paths: DataPaths) -> None:
     import pandas as pd
 
-    from bls_refresh.staging import StagedLoad, stage_frame
+    from core.staging import StagedLoad, stage_frame
 
     def areas_load(kind: str, names: list[str], out: Path, rid: str) -> StagedLoad:
         frame = pd.DataFrame(
@@ -347,7 +348,7 @@ def test_one_changed_value_in_a_large_table_makes_a_release_naming_it(paths: Dat
     first = big_estimates(paths.staging / rid / "oews_estimates.parquet", rid)
     made = load.load_release(paths, rid, [big_load(first, 306_000)])
     assert made.row_counts["oews_estimates"] == 306_000
-    publish.publish(paths, rid)
+    publish.publish(paths, rid, extras=[bundle_writer()])
 
     rid2 = load.plan_release_id(paths)
     second = big_estimates(paths.staging / rid2 / "oews_estimates.parquet", rid2)
@@ -386,7 +387,7 @@ def test_one_changed_value_in_a_large_table_makes_a_release_naming_it(paths: Dat
             ).fetchall()
         )
     assert by_release == {rid: 306_000 - 17, rid2: 17}
-    bundle = publish.publish(paths, rid2)
+    bundle = publish.publish(paths, rid2, extras=[bundle_writer()])
     notes = (bundle / "RELEASE_NOTES.md").read_text()
     assert "29-1007" in notes and "51150" in notes, notes
 
@@ -531,7 +532,7 @@ def test_a_lake_moves_with_its_data_dir(tmp_path: Path, mirror: Path) -> None:
 def test_a_half_created_catalog_is_recreated_and_a_used_one_never(
     paths: DataPaths, mirror: Path
 ) -> None:
-    from bls_refresh.errors import CatalogError
+    from core.errors import CatalogError
 
     paths.warehouse.mkdir(parents=True)
     paths.catalog.write_bytes(b"")  # DuckLake killed before its creation committed
@@ -543,7 +544,7 @@ def test_a_half_created_catalog_is_recreated_and_a_used_one_never(
 
     assert lake.release_ids(paths) == [made.release_id]
     assert lake.catalog_state(paths).kind == "ready"
-    publish.publish(paths, made.release_id)
+    publish.publish(paths, made.release_id, extras=[bundle_writer()])
 
     # Once releases exist, an unusable catalog is kept byte for byte and nothing replaces it.
     original = paths.catalog.read_bytes()
@@ -564,10 +565,10 @@ def test_a_failed_analyst_file_rebuild_says_what_is_published(
 ) -> None:
     import errno
 
-    from bls_refresh.errors import AnalystFileError
+    from core.errors import AnalystFileError
 
     first = release(paths, mirror / OE_DIR)
-    publish.publish(paths, first.release_id)
+    publish.publish(paths, first.release_id, extras=[bundle_writer()])
     bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)
 
@@ -578,7 +579,7 @@ def test_a_failed_analyst_file_rebuild_says_what_is_published(
     with monkeypatch.context() as mp:
         mp.setattr(publish, "_fill_analyst_db", full_disk)
         with pytest.raises(AnalystFileError) as failed:
-            publish.publish(paths, second.release_id)
+            publish.publish(paths, second.release_id, extras=[bundle_writer()])
 
     assert failed.value.release_id == second.release_id == os.readlink(paths.latest)
     assert failed.value.shows == first.release_id
@@ -589,8 +590,8 @@ def test_a_failed_analyst_file_rebuild_says_what_is_published(
         f"{paths.analyst_db} lacks release(s) {second.release_id}",
     ]
 
-    done = publish.recover(paths)  # what the next run does first
+    done = publish.recover(paths, extras=[bundle_writer()])  # what the next run does first
 
     assert any(line.startswith("rebuilt bls.duckdb") for line in done.lines())
     assert publish.analyst_db_problems(paths, every_release=True) == []
-    assert publish.recover(paths).lines() == []  # and then nothing more
+    assert publish.recover(paths, extras=[bundle_writer()]).lines() == []  # and then nothing more

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 
 # A spelling is an exact normalised name, or a pattern searched in the normalised name.
 Spelling = str | re.Pattern[str]

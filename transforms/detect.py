@@ -9,7 +9,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 from transforms.columns import normalise
 from transforms.flatfile import FlatSchema, header_of
 from transforms.oews import SCHEMAS

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 from transforms.columns import Columns, by_name, normalise
 
 

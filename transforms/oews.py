@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.staging import (
+from core.errors import ValidationError
+from core.staging import (
     CELL_KEYS,
     StagedLoad,
     StagedTable,
@@ -464,7 +464,7 @@ class StagedEstimates:
     reference_year: int
     status_counts: dict[str, int]
     unknown_columns: tuple[str, ...] = ()  # schema drift in the data file's header
-    cells: Path | None = None  # digests per cell (bls_refresh.staging.cells_sql), as parquet
+    cells: Path | None = None  # digests per cell (core.staging.cells_sql), as parquet
 
 
 def data_label(data_path: Path) -> str:

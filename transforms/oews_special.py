@@ -90,8 +90,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, stage_frame, stamp
+from core.errors import ValidationError
+from core.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, by_name, normalise
 from transforms.oews import Vintage
 from transforms.workbook import open_workbook

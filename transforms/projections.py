@@ -94,8 +94,8 @@ from pathlib import Path
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, stage_frame, stamp
+from core.errors import ValidationError
+from core.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, Spelling, by_name, normalise
 from transforms.workbook import open_workbook
 

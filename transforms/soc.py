@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.staging import StagedLoad, stage_frame, stamp
+from core.errors import ValidationError
+from core.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, by_name, normalise
 from transforms.workbook import open_workbook
 

@@ -54,7 +54,7 @@ from typing import IO
 
 from python_calamine import CalamineWorkbook
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 
 MB = 1024 * 1024
 MAX_PART_BYTES = 512 * MB  # one unpacked part of an .xlsx (the same bound as a zip member)

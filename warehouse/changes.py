@@ -29,8 +29,8 @@ from decimal import Decimal
 
 import duckdb
 
-from bls_refresh import staging
-from bls_refresh.staging import StagedTable
+from core import staging
+from core.staging import StagedTable
 from warehouse import lake
 
 EXAMPLES = 10  # changed values named per table in the release notes and the diff
@@ -117,7 +117,7 @@ def cell_keys(table: str) -> tuple[str, ...] | None:
 
 def cells_sql(table: str, rows: str, *, cast: bool) -> str:
     """Per-cell row count and digests of ``rows`` (a FROM item with the table's columns);
-    ``cast``: cast to the lake's types first (see ``bls_refresh.staging.cells_sql``)."""
+    ``cast``: cast to the lake's types first (see ``core.staging.cells_sql``)."""
     return staging.cells_sql(
         lake.CELL_KEYS[table],
         lake.cell_values(table),

@@ -21,9 +21,10 @@ from typing import Literal
 
 import duckdb
 
-from bls_refresh import staging
-from bls_refresh.errors import CatalogError
-from bls_refresh.paths import DataPaths
+from core import staging
+from core.errors import CatalogError
+from core.paths import DataPaths, fsync_dir
+from warehouse import bundles
 
 EXTENSIONS = ("ducklake", "sqlite_scanner")
 CATALOG_VERSION = "1.0"  # the DuckLake catalog format whose tables release_ids() reads
@@ -219,15 +220,6 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable (the folder's entry, not the file)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # -- the catalog file ----------------------------------------------------------------------------
 
 # What every DuckLake catalog holds once its creation committed (and release_ids() reads).
@@ -301,7 +293,7 @@ def catalog_state(paths: DataPaths) -> CatalogState:
     if not lacking:
         return CatalogState("ready", releases=releases)
     what = "no DuckLake tables" if not tables else f"it lacks {', '.join(lacking)}"
-    if releases or paths.bundles():
+    if releases or bundles.published(paths):
         # Releases were made from it: damaged, not half-created. Never recreate it.
         return CatalogState("unreadable", f"{what}, yet releases were made", releases)
     return CatalogState("half-created", what)
@@ -311,11 +303,11 @@ def catalog_problem(paths: DataPaths, state: CatalogState) -> str:
     """What a person reads about a catalog that is not ``ready``: what, what is kept, what to do."""
     where = paths.catalog
     if state.kind == "missing":
-        bundles = paths.bundles()
-        if bundles:
+        ids = bundles.published(paths)
+        if ids:
             return (
                 f"the warehouse catalog {where} is missing, but {paths.published} holds "
-                f"{len(bundles)} release(s) made from it ({bundles[-1].name} the newest). The "
+                f"{len(ids)} release(s) made from it ({ids[-1]} the newest). The "
                 "bundles still serve `bls-refresh figure`, `figures` and bls.duckdb, but no new "
                 "release can be made: a new catalog would restart the release history. Restore "
                 "the warehouse/ folder from a backup of this data dir (or move published/ "
@@ -365,7 +357,7 @@ def repair_catalog(paths: DataPaths) -> list[str]:
         for path in [paths.catalog, *paths.catalog_sidecars()]:
             path.unlink(missing_ok=True)
         done.append(f"removed the half-created catalog {paths.catalog} ({state.detail})")
-    elif state.kind == "unreadable" or (state.kind == "missing" and paths.bundles()):
+    elif state.kind == "unreadable" or (state.kind == "missing" and bundles.published(paths)):
         # Kept as it is: it may hold releases (or they exist, and their history is gone).
         raise CatalogError(catalog_problem(paths, state), catalog=str(paths.catalog))
     return done
@@ -375,8 +367,7 @@ def _create_catalog(paths: DataPaths) -> None:
     """A new, empty catalog, created atomically: DuckLake initialises it under a temporary
     name and it is renamed into place complete, so ``catalog.sqlite`` exists only whole. A
     run killed meanwhile leaves a ``.catalog-*`` file the next run removes."""
-    bundles = paths.bundles()
-    if bundles:
+    if bundles.published(paths):
         raise CatalogError(
             catalog_problem(paths, CatalogState("missing")), catalog=str(paths.catalog)
         )

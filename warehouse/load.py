@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from bls_refresh.errors import ValidationError
-from bls_refresh.paths import DataPaths
-from bls_refresh.staging import StagedLoad, StagedTable
+from core.errors import ValidationError
+from core.paths import DataPaths
+from core.staging import StagedLoad, StagedTable
 from warehouse import changes, lake
 
 ROW_COUNT_TOLERANCE = 0.20

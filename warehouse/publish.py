@@ -16,21 +16,24 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
 
-from bls_refresh.errors import AnalystFileError
-from bls_refresh.figures import release_order, write_figures
-from bls_refresh.paths import DataPaths
+from core.errors import AnalystFileError
+from core.paths import DataPaths, fsync_dir
 from extractors.rawstore import sha256_file
 from transforms.columns import drift_note
-from warehouse import lake
-from warehouse.diff import diff_bundles, diff_markdown, example_text
-from warehouse.lake import (  # the crash tests' fault points (one mechanism)
-    crash_point,
-    fsync_dir,
+from warehouse import bundles, lake
+from warehouse.bundles import (
+    bundle_path,
+    is_published,
+    release_order,
+    switch_latest,
 )
+from warehouse.diff import diff_bundles, diff_markdown, example_text
+from warehouse.lake import crash_point  # the crash tests' fault points (one mechanism)
 from warehouse.load import loaded_vintage
 
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
@@ -66,14 +69,6 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def bundle_path(paths: DataPaths, release_id: str) -> Path:
-    return paths.bundle(release_id)
-
-
-def is_published(paths: DataPaths, release_id: str) -> bool:
-    return (bundle_path(paths, release_id) / "datapackage.json").is_file()
 
 
 def export_tables(con: duckdb.DuckDBPyConnection, snapshot: int, out_dir: Path) -> dict[str, int]:
@@ -170,11 +165,6 @@ def datapackage(
     }
 
 
-def figures_spec() -> Path:
-    """The content team's figure definitions: BLS_FIGURES_SPEC, else figures.yaml in the repo."""
-    return Path(os.environ.get("BLS_FIGURES_SPEC") or Path(__file__).parent.parent / "figures.yaml")
-
-
 def release_notes(
     release: dict[str, object],
     previous: dict[str, object] | None,
@@ -267,8 +257,16 @@ def describe_changes(
 ROLLBACK_PIN = ".rollback"
 
 
-def publish(paths: DataPaths, release_id: str) -> Path:
-    """Write the bundle of ``release_id`` (if not already complete) and point ``latest`` at it."""
+# Writes a file of its own into a bundle being made (``figures.json``), before
+# ``datapackage.json`` lists and hashes every file. The layer above the warehouse provides it
+# (figures.figure.bundle_writer), so the warehouse never imports figures.
+BundleWriter = Callable[[Path, str], object]
+
+
+def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter] = ()) -> Path:
+    """Write the bundle of ``release_id`` (if not already complete) and point ``latest`` at it.
+
+    ``extras`` each add a file to the bundle (called with the bundle folder and the id)."""
     final = bundle_path(paths, release_id)
     (paths.published / ROLLBACK_PIN).unlink(missing_ok=True)  # a new release supersedes a pin
     if not is_published(paths, release_id):
@@ -295,7 +293,8 @@ def publish(paths: DataPaths, release_id: str) -> Path:
                 + ", ".join(f"{t} {r} recorded, {n} exported" for t, (r, n) in wrong.items())
             )
         crash_point("after_parquet")
-        write_figures(work, release_id, figures_spec())
+        for extra in extras:
+            extra(work, release_id)
         prev_bundle = bundle_path(paths, str(previous["release_id"])) if previous else None
         diff = (
             diff_bundles(prev_bundle, work)
@@ -320,22 +319,6 @@ def publish(paths: DataPaths, release_id: str) -> Path:
     return final
 
 
-def switch_latest(paths: DataPaths, release_id: str) -> None:
-    tmp = paths.published / ".latest.tmp"
-    tmp.unlink(missing_ok=True)
-    os.symlink(release_id, tmp)
-    os.replace(tmp, paths.latest)
-    fsync_dir(paths.published)
-
-
-def current_latest(paths: DataPaths) -> str | None:
-    return os.readlink(paths.latest) if paths.latest.is_symlink() else None
-
-
-def published_releases(paths: DataPaths) -> list[str]:
-    return [p.name for p in paths.bundles()]
-
-
 @dataclasses.dataclass
 class Recovery:
     """What recovery did (each run does it first, under the refresh lock)."""
@@ -351,7 +334,7 @@ class Recovery:
         return done + self.notes
 
 
-def recover(paths: DataPaths) -> Recovery:
+def recover(paths: DataPaths, *, extras: Sequence[BundleWriter] = ()) -> Recovery:
     """Undo what a killed or failed run left, in order: the catalog (a half-created one is
     recreated by the next writer; an unreadable one stops here), every release the lake holds
     but ``published/`` lacks, half-written ``.tmp-*`` bundles, ``latest`` behind the newest
@@ -366,7 +349,7 @@ def recover(paths: DataPaths) -> Recovery:
     ids = lake.release_ids(paths) if paths.catalog.exists() else []
     for release_id in ids:
         if not is_published(paths, release_id):
-            publish(paths, release_id)
+            publish(paths, release_id, extras=extras)
             done.published.append(release_id)
     if paths.published.exists():
         for leftover in paths.published.glob(".tmp-*"):
@@ -374,7 +357,7 @@ def recover(paths: DataPaths) -> Recovery:
     # A crash between the bundle's rename and the pointer move leaves latest behind the newest
     # release; move it on, unless a person rolled back on purpose.
     pinned = rollback_pin(paths)
-    if ids and current_latest(paths) != ids[-1] and pinned is None:
+    if ids and bundles.latest(paths) != ids[-1] and pinned is None:
         switch_latest(paths, ids[-1])
         write_analyst_db(paths)
         done.notes.append(f"moved latest to {ids[-1]}, the newest release")
@@ -386,9 +369,9 @@ def recover(paths: DataPaths) -> Recovery:
     return done
 
 
-def publish_pending(paths: DataPaths) -> list[str]:
+def publish_pending(paths: DataPaths, *, extras: Sequence[BundleWriter] = ()) -> list[str]:
     """Recovery (see ``recover``); the releases it published."""
-    return recover(paths).published
+    return recover(paths, extras=extras).published
 
 
 def rollback_pin(paths: DataPaths) -> str | None:
@@ -424,17 +407,21 @@ def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
     the database file, so the paths are absolute, and the file is rebuilt when the data dir
     moves (``analyst_db_problems`` notices).
     """
-    for release_id in published_releases(paths):
+    for release_id in bundles.published(paths):
         schema = _ident(release_id)
         con.execute(f"CREATE SCHEMA {schema}")
         for table in lake.TABLES:
-            con.execute(_view_sql(schema, table, paths.bundle(release_id) / f"{table}.parquet"))
-    latest = current_latest(paths)
+            con.execute(
+                _view_sql(schema, table, bundles.table_path(bundle_path(paths, release_id), table))
+            )
+    latest = bundles.latest(paths)
     if latest is not None:
         # The plain views name the release's own folder, not ``latest/``: a connection
         # opened before a publish keeps reading one whole release, never a mix.
         for table in lake.TABLES:
-            con.execute(_view_sql("main", table, paths.bundle(latest) / f"{table}.parquet"))
+            con.execute(
+                _view_sql("main", table, bundles.table_path(bundle_path(paths, latest), table))
+            )
     con.execute("CHECKPOINT")
 
 
@@ -462,7 +449,7 @@ def write_analyst_db(paths: DataPaths) -> Path:
                 leftover.unlink(missing_ok=True)
         shows = _analyst_db_latest(paths)
         raise AnalystFileError(
-            current_latest(paths), str(paths.analyst_db), f"{type(exc).__name__}: {exc}", shows
+            bundles.latest(paths), str(paths.analyst_db), f"{type(exc).__name__}: {exc}", shows
         ) from exc
     return paths.analyst_db
 
@@ -507,8 +494,8 @@ def analyst_db_problems(paths: DataPaths, *, every_release: bool = False) -> lis
     A file another process holds open for writing cannot be inspected: that is reported as
     ``ANALYST_DB_BUSY`` + the reason (recovery rebuilds it anyway; verify only notes it).
     """
-    latest = current_latest(paths)
-    published = published_releases(paths)
+    latest = bundles.latest(paths)
+    published = bundles.published(paths)
     name = paths.analyst_db
     if not paths.analyst_db.exists():
         return [f"{name} is missing"] if latest or published else []

@@ -4,12 +4,9 @@ is now (it may have been moved or copied)."""
 
 from __future__ import annotations
 
-import json
-import os
-
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
 from extractors.rawstore import RawStore, sha256_file
-from warehouse import lake, publish
+from warehouse import bundles, lake, publish
 
 
 class Problem(str):
@@ -61,7 +58,7 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
         missing = sorted(h for h in referenced if not store.object_path(h).exists())
         problems += [Mismatch(f"raw manifest names {h} but the object is missing") for h in missing]
         summary.append(f"raw store: {len(objects)} objects re-hashed, {len(referenced)} referenced")
-    bundles = (
+    folders = (  # every bundle folder, complete or not: an incomplete one is a problem
         sorted(
             p
             for p in paths.published.iterdir()
@@ -70,12 +67,11 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
         if paths.published.exists()
         else []
     )
-    for bundle in bundles:
-        package_file = bundle / "datapackage.json"
-        if not package_file.exists():
+    for bundle in folders:
+        if not bundles.is_published(paths, bundle.name):
             problems.append(Mismatch(f"bundle {bundle.name}: no datapackage.json (incomplete)"))
             continue
-        package = json.loads(package_file.read_text(encoding="utf-8"))
+        package = bundles.package(bundle)
         for resource in package["resources"]:
             file = bundle / resource["path"]
             if not file.exists():
@@ -94,11 +90,11 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
                 f"published/{half.name}: a bundle an interrupted run left half-written (not "
                 f"published); {REPAIR} removes it and publishes the release"
             )
-    complete = [b.name for b in paths.bundles()]
+    complete = bundles.published(paths)
     problems += _catalog(paths, complete, summary)
-    if paths.latest.is_symlink():
-        target = os.readlink(paths.latest)
-        if not (paths.published / target / "datapackage.json").exists():
+    target = bundles.latest(paths)
+    if target is not None:
+        if not bundles.is_published(paths, target):
             problems.append(
                 Problem(
                     f"latest points at {target}, which is not a complete bundle; "

@@ -29,7 +29,7 @@ from scenarios import printed_parts
 from typer.testing import CliRunner
 
 from bls_refresh.cli import app
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
 from extractors.rawstore import sha256_file
 from flows.refresh import RefreshOutcome
 from flows.refresh import refresh as refresh_flow

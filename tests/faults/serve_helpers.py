@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 from fault_helpers import HERMETIC_ENV, WIDE
 
-from bls_refresh.prefect_runtime import api_answers, free_port
+from flows.runtime import api_answers, free_port
 
 # What a scheduling test's processes share: a private Prefect home (database, profiles; never
 # the user's ~/.prefect), no UI to build, no telemetry, and a runner that polls every second

@@ -48,12 +48,13 @@ from fault_helpers import (
 from python_calamine import CalamineWorkbook
 from releases import manifest_rows
 
-from bls_refresh.errors import FetchError, ValidationError
-from bls_refresh.paths import DataPaths
+from core.errors import FetchError, ValidationError
+from core.paths import DataPaths
 from extractors.http import Fetcher
 from extractors.oews import FILES
 from extractors.rawstore import RawStore, sha256_file
 from extractors.source import Source
+from figures.figure import bundle_writer
 from transforms import flatfile, oews_special, workbook
 from transforms.detect import detect
 from transforms.flatfile import header_of, read_flat_file, require_utf8
@@ -703,11 +704,11 @@ def test_an_older_cycle_keeps_the_release_vintage_and_the_notes_say_what_loaded(
         )
 
     first = release_of(paths, cycle(shared_samples / "ep" / "occupation_2024-34.xlsx"))
-    publish.publish(paths, first.release_id)
+    publish.publish(paths, first.release_id, extras=[bundle_writer()])
     second = release_of(paths, cycle(real / "ep" / "occupation_2022-32.xlsx"))
     assert second.named_vintages == {"projections": "2024-34"}  # recorded: the newest
     assert second.vintages == {"projections": "2022-32"}  # the run reports what it loaded
-    bundle = publish.publish(paths, second.release_id)
+    bundle = publish.publish(paths, second.release_id, extras=[bundle_writer()])
     package = json.loads((bundle / "datapackage.json").read_text())
     assert package["vintages"] == {"projections": "2024-34"}
     assert [s["vintage"] for s in package["sources"]] == ["2022-32"]  # what it loaded

@@ -29,7 +29,7 @@ from fault_helpers import (
     wait_for,
 )
 
-from bls_refresh.figures import release_order
+from warehouse.bundles import release_order
 
 # The module's world and the release each scenario starts from (shared fixtures).
 w = fault_helpers.w

@@ -37,7 +37,7 @@ from fault_helpers import (
     world,
 )
 
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
 from warehouse import lake, publish
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

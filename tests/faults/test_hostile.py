@@ -12,7 +12,7 @@ from blsserver import BlsServer
 from conftest import CONTACT, OE_DIR
 from oews_special_fixtures import HEADER_2023, ROWS_2023, write_workbook
 
-from bls_refresh.errors import ValidationError
+from core.errors import ValidationError
 from extractors.http import Fetcher
 from extractors.rawstore import RawStore
 from transforms import oews_special

@@ -37,7 +37,7 @@ from serve_helpers import Spawned, prefect_env, prefect_server, wait_until
 from typer.testing import CliRunner
 
 from bls_refresh.cli import app
-from bls_refresh.lock import refresh_lock
+from core.lock import refresh_lock
 from flows.deployments import SpecError, runner_deployments, served_deployments
 
 SPEC = REPO / "prefect.yaml"

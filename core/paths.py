@@ -79,22 +79,6 @@ class DataPaths:
     def latest(self) -> Path:
         return self.published / "latest"
 
-    def bundle(self, release_id: str) -> Path:
-        return self.published / release_id
-
-    def bundles(self) -> list[Path]:
-        """Every complete release bundle (one with its ``datapackage.json``), by name."""
-        if not self.published.is_dir():
-            return []
-        return sorted(
-            p
-            for p in self.published.iterdir()
-            if not p.name.startswith(".")
-            and p.name != "latest"
-            and not p.is_symlink()
-            and (p / "datapackage.json").is_file()
-        )
-
     @property
     def analyst_db(self) -> Path:
         return self.root / "bls.duckdb"
@@ -112,3 +96,12 @@ class DataPaths:
     @property
     def lock(self) -> Path:
         return self.root / ".refresh.lock"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable (the folder's entry, not the file)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -11,8 +11,8 @@ import fcntl
 import os
 from collections.abc import Iterator
 
-from bls_refresh.errors import LockHeldError
-from bls_refresh.paths import DataPaths
+from core.errors import LockHeldError
+from core.paths import DataPaths
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import json
 import os
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from bls_refresh.paths import DataPaths
+from core.paths import DataPaths
 from transforms.oews_series import series_id
+from warehouse import bundles
 
 SOURCE = "U.S. Bureau of Labor Statistics"
 EP_TABLE_URL = "https://www.bls.gov/emp/tables/occupational-projections-and-characteristics.htm"
@@ -138,46 +140,22 @@ def _json_number(value: Decimal | float | int | None) -> float | int | None:
 # --- releases -----------------------------------------------------------------------------
 
 
-def release_order(release_id: str) -> tuple[str, int, str]:
-    """Sort key of release ids: ``2026-11-28.10`` comes after ``2026-11-28.9``."""
-    day, _, number = release_id.rpartition(".")
-    return (day, int(number), "") if day and number.isdigit() else (release_id, -1, release_id)
-
-
-def published_ids(paths: DataPaths) -> list[str]:
-    """Published release ids, oldest first."""
-    if not paths.published.is_dir():
-        return []
-    return sorted(
-        (
-            p.name
-            for p in paths.published.iterdir()
-            if not p.name.startswith(".")
-            and p.name != "latest"
-            and (p / "datapackage.json").exists()
-        ),
-        key=release_order,
-    )
-
-
 def resolve_release(paths: DataPaths, release: str | None) -> tuple[str, Path]:
-    ids = published_ids(paths)
+    ids = bundles.published(paths)
     if not ids:
         raise FigureError(
             f"No published release in {paths.published}; run `bls-refresh demo` or `run` first.",
             code=2,
         )
     if release in (None, "latest"):
-        if paths.latest.is_symlink():
-            chosen = os.readlink(paths.latest)
-            return chosen, paths.published / chosen
-        return ids[-1], paths.published / ids[-1]
+        chosen = bundles.latest(paths) or ids[-1]
+        return chosen, bundles.bundle_path(paths, chosen)
     if release not in ids:
         raise FigureError(
             f"Unknown release {release!r}.",
             difflib.get_close_matches(release, ids, 3, 0.3) or ids[-3:],
         )
-    return release, paths.published / release
+    return release, bundles.bundle_path(paths, release)
 
 
 class ReleaseReader:
@@ -198,7 +176,7 @@ class ReleaseReader:
         self.close()
 
     def table(self, name: str) -> str:
-        path = self.bundle / f"{name}.parquet"
+        path = bundles.table_path(self.bundle, name)
         return "read_parquet('" + str(path).replace("'", "''") + "')"
 
     def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -520,3 +498,14 @@ def write_figures(bundle: Path, release_id: str, spec_path: Path) -> Path:
     target = bundle / "figures.json"
     target.write_text(json.dumps(rendered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
+
+
+def default_spec() -> Path:
+    """The content team's figure definitions: BLS_FIGURES_SPEC, else figures.yaml in the repo."""
+    return Path(os.environ.get("BLS_FIGURES_SPEC") or Path(__file__).parent.parent / "figures.yaml")
+
+
+def bundle_writer(spec_path: Path | None = None) -> Callable[[Path, str], Path]:
+    """What publishing calls to add ``figures.json`` to a bundle it is making."""
+    spec = spec_path or default_spec()
+    return lambda bundle, release_id: write_figures(bundle, release_id, spec)

@@ -28,8 +28,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bls_refresh.errors import ConfigError
-from bls_refresh.paths import DataPaths
+from core.errors import ConfigError
+from core.paths import DataPaths
 
 LOGGING_CONFIG = Path(__file__).with_name("prefect_logging.yml")
 LOG_FILE = "bls-refresh.log"

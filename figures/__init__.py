@@ -1,0 +1,1 @@
+"""Figures for writers: read published release bundles, never the warehouse."""
