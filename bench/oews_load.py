@@ -691,6 +691,7 @@ def phase_load(
     the copy of a lake that already holds the original release)."""
     started = time.perf_counter()
     from core.paths import DataPaths
+    from flows.sources import SOURCES
     from transforms import oews
     from warehouse import changes, lake, load
 
@@ -725,6 +726,7 @@ def phase_load(
         staged = oews.stage_oews(
             files, paths.staging / release_id, release_id=release_id, sources=sources
         )
+        staged = SOURCES["oews"].policy.attach(staged)  # how the flow hands it to the load
     with clock.measure("load_release"):
         release = load.load_release(paths, release_id, [staged])
     done = time.perf_counter()

@@ -35,8 +35,18 @@ app = typer.Typer(
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_MIRROR = REPO_ROOT / "sample_mirror"
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent  # in a checkout; in an installed wheel, site-packages
+
+
+def _data_file(name: str) -> Path:
+    """A data file or folder that ships with the command: the copy installed inside this
+    package (pyproject's wheel force-include), else the checkout's top-level one."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.exists() else REPO_ROOT / name
+
+
+SAMPLE_MIRROR = _data_file("sample_mirror")
 
 RefreshOutcomeLike = Any  # flows.refresh.RefreshOutcome, not imported here (it loads Prefect)
 
@@ -91,9 +101,6 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-SOURCE_KINDS = ("oews", "projections", "soc")
-
-
 def _run_refresh(
     data_dir: Path | None,
     source: str | None,
@@ -103,11 +110,12 @@ def _run_refresh(
     """Check what can be checked without Prefect (in a second), then run the flow."""
     from extractors.reach import check_reachable
     from extractors.source import Source
+    from flows.sources import REFRESHED, SOURCES  # the registry (neither Prefect nor pandas)
 
     paths = DataPaths.resolve(data_dir)
-    unknown = [k for k in only or [] if k not in SOURCE_KINDS]
+    unknown = [k for k in only or [] if k not in REFRESHED]
     if unknown:
-        raise fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(SOURCE_KINDS)}.", 2)
+        raise fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(REFRESHED)}.", 2)
     contact = os.environ.get("BLS_CONTACT_EMAIL")
     try:
         src = Source.from_arg(source)
@@ -115,7 +123,8 @@ def _run_refresh(
             from extractors.http import require_contact
 
             require_contact(contact)  # refuse before Prefect even starts
-        check_reachable(src, list(only or SOURCE_KINDS))
+        hosts = [SOURCES[k].host for k in only or REFRESHED]
+        check_reachable(src, [h for h in hosts if h])
     except PipelineError as exc:
         raise fail(f"Refusing to run: {exc}", 1, exc) from None
     except FileNotFoundError as exc:
@@ -253,7 +262,11 @@ def demo(
 
     Writes into ./data (or --data-dir), like `run --source sample_mirror`."""
     if not SAMPLE_MIRROR.is_dir():
-        raise fail(f"The sample mirror is missing at {SAMPLE_MIRROR}.", 2)
+        raise fail(
+            f"The sample mirror is missing at {SAMPLE_MIRROR}; reinstall bls-refresh, or "
+            "refresh from another mirror folder: bls-refresh run --source DIR",
+            2,
+        )
     _run_refresh(data_dir, str(SAMPLE_MIRROR), allow_row_count_change)
 
 
@@ -327,9 +340,9 @@ def figure(
     except FigureError as exc:
         raise _fail(exc.line(), exc.code) from None
     if as_json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(result["sentence"] + "\n")
+        sys.stdout.write(result.sentence + "\n")
 
 
 @app.command()
@@ -337,19 +350,25 @@ def figures(
     release: Annotated[str | None, typer.Option(help="Release id (default latest).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
     spec: Annotated[
-        Path | None, typer.Option(help="Figure definitions (default figures.yaml).")
+        Path | None,
+        typer.Option(
+            help="Figure definitions (default: BLS_FIGURES_SPEC, else the bundled figures.yaml)."
+        ),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Render the content team's figures (figures.yaml) to JSON."""
     _read_only()
-    from figures.figure import FigureError, ReleaseReader, load_spec, render, resolve_release
+    from figures.errors import FigureError
+    from figures.figure import default_spec
+    from figures.release import ReleaseReader, resolve_release
+    from figures.spec import load_spec, render
 
     paths = DataPaths.resolve(data_dir)
     try:
         release_id, bundle = resolve_release(paths, release)
         with ReleaseReader(release_id, bundle) as reader:
-            rendered = render(reader, load_spec(spec or REPO_ROOT / "figures.yaml"))
+            rendered = render(reader, load_spec(spec or default_spec()))
     except FigureError as exc:
         raise _fail(exc.line(), exc.code) from None
     text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
@@ -404,7 +423,8 @@ def diff(
 
     Rows per table, changed values, and the figures of figures.yaml."""
     _read_only()
-    from figures.figure import FigureError, resolve_release
+    from figures.errors import FigureError
+    from figures.release import resolve_release
     from warehouse.bundles import published, release_order
     from warehouse.diff import diff_bundles, diff_markdown
 
@@ -459,7 +479,7 @@ def verify(
     paths = DataPaths.resolve(data_dir)
     if repair and paths.root.is_dir():
         from core.lock import refresh_lock
-        from figures.figure import bundle_writer
+        from figures.spec import bundle_writer
         from warehouse.publish import recover
 
         try:
@@ -533,7 +553,8 @@ def serve(
         typer.Option(
             "--spec",
             metavar="PATH",
-            help="Deployment spec to serve (default: prefect.yaml of this checkout).",
+            help="Deployment spec to serve (default: the prefect.yaml of this checkout, or "
+            "the copy installed with bls-refresh).",
         ),
     ] = None,
     source: Annotated[
@@ -577,7 +598,7 @@ def serve(
         overrides["data_dir"] = str(data_dir)
     try:
         served = deployments.served_deployments(
-            spec or REPO_ROOT / "prefect.yaml", overrides=overrides, interval=interval
+            spec or _data_file("prefect.yaml"), overrides=overrides, interval=interval
         )
         runnable = deployments.runner_deployments(served)
     except deployments.SpecError as exc:

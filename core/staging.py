@@ -49,39 +49,84 @@ def cells_sql(
 
 @dataclasses.dataclass(frozen=True)
 class StagedTable:
+    """One validated table a transform staged as a parquet file, and the rows it replaces."""
+
     table: str
     path: Path
     rows: int
     # Rows of the lake table this load replaces: column → value (empty = the whole table).
+    # The transform gives the values; its source's LoadPolicy names the columns.
     replaces: dict[str, object]
-    # Replace only the rows whose primary key the staged file holds (lookups from partial
-    # sources, e.g. a national special-request workbook, must not delete other rows).
-    upsert: bool = False
-    # Hand the staged parquet file itself to the lake (no second write of a big table).
-    adopt: bool = False
     # For a table in CELL_KEYS: its cells (``cells_sql`` of the staged rows) as parquet, if
     # the transform computed them in its own checks; else the warehouse computes them.
     cells: Path | None = None
+    # Replace only the rows whose primary key the staged file holds (lookups from partial
+    # sources, e.g. a national special-request workbook, must not delete other rows). Set
+    # from the load policy (TablePolicy.upsert) by LoadPolicy.attach, never by a transform.
+    upsert: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class TablePolicy:
+    """How the lake takes one staged table: the columns whose values (``StagedTable.replaces``)
+    name the rows it replaces, and whether it replaces only the keys it holds (upsert)."""
+
+    scope: tuple[str, ...] = ()
+    upsert: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadPolicy:
+    """How the warehouse loads one source's StagedLoad. Decided per source kind by the
+    source registry (flows/sources.py), not by the transform that staged it."""
+
+    tables: dict[str, TablePolicy]  # every table the source stages → how it is written
+    guarded_table: str  # the table whose row count must stay within tolerance
+    # Whether growth beyond the tolerance is suspicious too (OEWS), or only a collapse is
+    # (a projections workbook may replace a smaller sample of the same cycle).
+    guard_growth: bool = True
+    # A kind whose same vintage, when loaded, must not be overwritten by this load
+    # (a special-request workbook never replaces the complete time-series estimates).
+    yields_to: str | None = None
+
+    def attach(self, staged: StagedLoad) -> StagedLoad:
+        """``staged`` under this policy, once the transform is found to have staged exactly
+        the tables it names, each scoped by the columns it names (else ValueError: the
+        transform and its registry entry disagree)."""
+        names = sorted(t.table for t in staged.tables)
+        if names != sorted(self.tables):
+            raise ValueError(
+                f"{staged.kind} staged the tables {names}; its load policy names "
+                f"{sorted(self.tables)}"
+            )
+        tables: list[StagedTable] = []
+        for table in staged.tables:
+            rule = self.tables[table.table]
+            if set(table.replaces) != set(rule.scope):
+                raise ValueError(
+                    f"{staged.kind} scoped {table.table} by {sorted(table.replaces)}; its "
+                    f"load policy scopes it by {sorted(rule.scope)}"
+                )
+            tables.append(dataclasses.replace(table, upsert=rule.upsert))
+        return dataclasses.replace(staged, tables=tables, policy=self)
 
 
 @dataclasses.dataclass(frozen=True)
 class StagedLoad:
     """Everything one source contributes to a release, validated and staged as parquet."""
 
-    kind: str  # "oews", "projections", ...
+    # The source as a release records it: "oews", "projections", or for a special-request
+    # file its year and coverage, "oews_special_2023_national".
+    kind: str
     vintage: str  # "May 2024", "2024-34"
     tables: list[StagedTable]
     sources: dict[str, dict[str, object]]  # file name → raw_files row (as a dict)
-    guarded_table: str  # the table whose row count must stay within tolerance
-    # A kind whose same vintage, when loaded, must not be overwritten by this load
-    # (a special-request workbook never replaces the complete time-series estimates).
-    yields_to: str | None = None
-    # Whether growth beyond the tolerance is suspicious too (OEWS), or only a collapse is
-    # (a projections workbook may replace a smaller sample of the same cycle).
-    guard_growth: bool = True
     # Schema drift: file → header cells no known column claims (the load went on without
     # them; the release notes, the artifact and the run summary say so).
     schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # How the warehouse loads it (LoadPolicy.attach, from the source registry); the
+    # warehouse refuses a load without one.
+    policy: LoadPolicy | None = None
 
     def rows(self) -> dict[str, int]:
         return {t.table: t.rows for t in self.tables}
@@ -93,14 +138,12 @@ def stage_frame(
     out_dir: Path,
     release_id: str,
     replaces: dict[str, object],
-    *,
-    upsert: bool = False,
 ) -> StagedTable:
     """Write one small validated table as staged parquet, stamped with its release."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{table}.parquet"
     frame.assign(release_id=release_id).to_parquet(target, index=False)
-    return StagedTable(table, target, len(frame), replaces, upsert)
+    return StagedTable(table, target, len(frame), replaces)
 
 
 def stamp(sources: dict[str, dict[str, object]], vintage: str) -> dict[str, dict[str, object]]:

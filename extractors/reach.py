@@ -15,21 +15,14 @@ from urllib.parse import urlsplit
 from core.errors import FetchError
 from extractors.source import Source
 
-# The hosts a refresh from the real BLS talks to, by source kind.
-BLS_HOSTS = {
-    "oews": "download.bls.gov",
-    "soc": "www.bls.gov",
-    "projections": "www.bls.gov",
-}
 
-
-def _endpoints(source: Source, kinds: list[str]) -> list[tuple[str, str, int]]:
-    """(URL shown to the user, host, port) for each distinct host the run will contact."""
+def _endpoints(source: Source, hosts: list[str]) -> list[tuple[str, str, int]]:
+    """(URL shown to the user, host, port) for each distinct host the run will contact;
+    ``hosts``: the BLS hosts of the sources it fetches (a mirror is one host)."""
     if source.is_folder:
         return []
     if source.base is None:
-        hosts = sorted({BLS_HOSTS[k] for k in kinds if k in BLS_HOSTS})
-        return [(f"https://{h}/", h, 443) for h in hosts]
+        return [(f"https://{h}/", h, 443) for h in sorted(set(hosts))]
     parts = urlsplit(source.base)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return [(source.base, parts.hostname or "", port)]
@@ -51,10 +44,10 @@ def _why_not(host: str, port: int, timeout: float) -> str | None:
 
 
 def check_reachable(
-    source: Source, kinds: list[str], *, timeout: float = 5.0, attempts: int = 2
+    source: Source, hosts: list[str], *, timeout: float = 5.0, attempts: int = 2
 ) -> None:
     """Raise FetchError naming the first host that cannot be reached after ``attempts``."""
-    for url, host, port in _endpoints(source, kinds):
+    for url, host, port in _endpoints(source, hosts):
         for attempt in range(attempts):
             why = _why_not(host, port, timeout)
             if why is None:

@@ -1,66 +1,31 @@
 """Figures for content teams: one published number, formatted as a writer prints it.
 
-Read-only and Prefect-free: every query runs on a release bundle's parquet files with
-parameters (never SQL built from user input), in an in-memory DuckDB.
+A :class:`Selection` (what a writer asks for) is checked, then gives one :class:`Figure`: built
+from the OEWS estimates or from the projections of a release bundle. Read-only and
+Prefect-free; the other modules of the package are listed in ``figures/__init__.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import os
-from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import yaml
-
 from core.paths import DataPaths
+from figures.errors import FigureError
+from figures.format import format_value, json_number
+from figures.measures import MEASURES, OEWS_MEASURES, OTHER_OPENINGS, PROJECTION_MEASURES
+from figures.release import ReleaseReader, resolve_release
 from transforms.oews_series import series_id
-from warehouse import bundles
 
 SOURCE = "U.S. Bureau of Labor Statistics"
 EP_TABLE_URL = "https://www.bls.gov/emp/tables/occupational-projections-and-characteristics.htm"
 NATIONAL = "0000000"
 ALL_INDUSTRIES = "000000"
 
-# measure → (unit, phrase in a sentence)
-OEWS_MEASURES: dict[str, tuple[str, str]] = {
-    "employment": ("persons", "employment"),
-    "employment_prse": ("percent", "employment relative standard error"),
-    "hourly_mean": ("usd_per_hour", "mean hourly wage"),
-    "annual_mean": ("usd_per_year", "mean annual wage"),
-    "mean_prse": ("percent", "wage relative standard error"),
-    "hourly_p10": ("usd_per_hour", "10th percentile hourly wage"),
-    "hourly_p25": ("usd_per_hour", "25th percentile hourly wage"),
-    "hourly_median": ("usd_per_hour", "median hourly wage"),
-    "hourly_p75": ("usd_per_hour", "75th percentile hourly wage"),
-    "hourly_p90": ("usd_per_hour", "90th percentile hourly wage"),
-    "annual_p10": ("usd_per_year", "10th percentile annual wage"),
-    "annual_p25": ("usd_per_year", "25th percentile annual wage"),
-    "annual_median": ("usd_per_year", "median annual wage"),
-    "annual_p75": ("usd_per_year", "75th percentile annual wage"),
-    "annual_p90": ("usd_per_year", "90th percentile annual wage"),
-    "jobs_per_1000": ("per_1000_jobs", "jobs per 1,000 jobs"),
-    "location_quotient": ("ratio", "location quotient"),
-}
-PROJECTION_MEASURES: dict[str, tuple[str, str]] = {
-    "employment_base": ("persons", "employment"),
-    "employment_target": ("persons", "projected employment"),
-    "employment_change": ("persons", "projected employment change"),
-    "employment_change_pct": ("percent", "projected employment growth"),
-    "openings_annual": ("persons", "projected openings each year"),
-    "openings_total": ("persons", "projected openings over the decade"),
-    "self_employed_pct": ("percent", "share self-employed"),
-    "median_annual_wage": ("usd_per_year", "median annual wage"),
-    "education": ("text", "typical education needed for entry"),
-    "experience": ("text", "work experience in a related occupation"),
-    "training": ("text", "typical on-the-job training"),
-}
-MEASURES = {**OEWS_MEASURES, **PROJECTION_MEASURES}
 # Why a value is absent, by status, when BLS attached no footnote saying so.
 STATUS_REASONS = {
     "not_released": "Estimate not released.",
@@ -71,25 +36,6 @@ STATUS_REASONS = {
     "hourly_only": "BLS publishes only an hourly wage for this occupation (it is not paid "
     "year-round, full time); ask for the hourly measure.",
 }
-# Job openings are published one way per cycle: a ten-year total up to 2014-24, an annual
-# average from 2016-26 on. Asking for the other one names the one that exists.
-OTHER_OPENINGS = {"openings_annual": "openings_total", "openings_total": "openings_annual"}
-TEXT_PERCENT = {"employment_change_pct"}  # percents BLS rounds to whole numbers in text
-
-
-class FigureError(Exception):
-    """A figure cannot be given; ``choices`` are the closest valid values, if any."""
-
-    def __init__(self, message: str, choices: list[str] | None = None, code: int = 2) -> None:
-        super().__init__(message)
-        self.choices = choices or []
-        self.code = code
-
-    def line(self) -> str:
-        text = str(self)
-        if self.choices:
-            text += f" Did you mean: {', '.join(self.choices)}?"
-        return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,90 +48,30 @@ class Selection:
     cycle: str | None = None
 
 
-# --- formatting ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One figure with its provenance: what ``bls-refresh figure --json`` prints and
+    ``figures.json`` holds for each id (README, "Figures for content teams")."""
 
+    value: float | int | str | None  # the exact number; None when top-coded; text measures
+    text: str  # as a writer prints it: $50,250, 7%, $239,200 or more
+    unit: str
+    soc_code: str
+    occupation: str
+    measure: str
+    area: str
+    industry: str
+    reference: str  # May 2024, 2024-34, or the base or target year
+    release: str
+    source_url: str
+    status: str  # ok or top_coded (any other status is a FigureError)
+    top_code_threshold: float | int | None
+    notes: tuple[str, ...]
+    sentence: str
 
-def _round_half_up(value: Decimal, places: int) -> Decimal:
-    # ``+ 0`` turns a negative zero (-0.4 rounded) into 0, so text never reads "-0%".
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) + 0
-
-
-def format_value(value: Decimal | float | int | str, unit: str, measure: str) -> str:
-    """A number as a writer prints it: $51,140 · $24.16 · 194,800 · 7% · 1.05."""
-    if unit == "text":
-        return str(value)
-    number = Decimal(str(value))
-    if unit == "usd_per_year":
-        return f"${_round_half_up(number, 0):,.0f}"
-    if unit == "usd_per_hour":
-        return f"${_round_half_up(number, 2):,.2f}"
-    if unit == "persons":
-        return f"{_round_half_up(number, 0):,.0f}"
-    if unit == "percent":
-        if measure in TEXT_PERCENT:
-            return f"{_round_half_up(number, 0):.0f}%"
-        return f"{number.normalize():f}%"
-    if unit == "per_1000_jobs":
-        return f"{_round_half_up(number, 3):.3f}"
-    return f"{_round_half_up(number, 2):.2f}"
-
-
-def _json_number(value: Decimal | float | int | None) -> float | int | None:
-    if value is None:
-        return None
-    number = Decimal(str(value))
-    return int(number) if number == number.to_integral_value() else float(number)
-
-
-# --- releases -----------------------------------------------------------------------------
-
-
-def resolve_release(paths: DataPaths, release: str | None) -> tuple[str, Path]:
-    ids = bundles.published(paths)
-    if not ids:
-        raise FigureError(
-            f"No published release in {paths.published}; run `bls-refresh demo` or `run` first.",
-            code=2,
-        )
-    if release in (None, "latest"):
-        chosen = bundles.latest(paths) or ids[-1]
-        return chosen, bundles.bundle_path(paths, chosen)
-    if release not in ids:
-        raise FigureError(
-            f"Unknown release {release!r}.",
-            difflib.get_close_matches(release, ids, 3, 0.3) or ids[-3:],
-        )
-    return release, bundles.bundle_path(paths, release)
-
-
-class ReleaseReader:
-    """Parameterised, read-only queries on one release bundle."""
-
-    def __init__(self, release_id: str, bundle: Path) -> None:
-        self.release_id = release_id
-        self.bundle = bundle
-        self.con = duckdb.connect(config={"autoinstall_known_extensions": False})
-
-    def close(self) -> None:
-        self.con.close()
-
-    def __enter__(self) -> ReleaseReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def table(self, name: str) -> str:
-        path = bundles.table_path(self.bundle, name)
-        return "read_parquet('" + str(path).replace("'", "''") + "')"
-
-    def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-    def scalar_list(self, sql: str, params: list[Any] | None = None) -> list[Any]:
-        return [r[0] for r in self.con.execute(sql, params or []).fetchall()]
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object: the fields in order, ``notes`` as a list."""
+        return {**dataclasses.asdict(self), "notes": list(self.notes)}
 
 
 # --- one figure ---------------------------------------------------------------------------
@@ -283,15 +169,14 @@ def check_selection(sel: Selection) -> None:
         )
 
 
-def figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
+def figure(reader: ReleaseReader, sel: Selection) -> Figure:
     check_selection(sel)
     if sel.measure in PROJECTION_MEASURES:
         return _projection_figure(reader, sel)
     return _oews_figure(reader, sel)
 
 
-def _oews_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
-
+def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     unit, phrase = OEWS_MEASURES[sel.measure]
     area_code, area_name = _resolve_area(reader, sel.area)
     industry_code, industry_name = _resolve_industry(reader, sel.industry)
@@ -320,11 +205,11 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
             [year],
         )
     }
-    notes = [
+    notes = tuple(
         footnotes[c.strip()]
         for c in (row["footnote_codes"] or "").split(",")
         if c.strip() in footnotes
-    ]
+    )
     status = row["status"]
     reference = row["reference_period"]
     where = "" if area_code == NATIONAL else f" in {area_name}"
@@ -341,23 +226,23 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
             code=3,
         )
     sid = series_id(row["areatype_code"], area_code, industry_code, sel.soc, sel.measure)
-    return {
-        "value": _json_number(row["value"]),
-        "text": text,
-        "unit": unit,
-        "soc_code": sel.soc,
-        "occupation": title,
-        "measure": sel.measure,
-        "area": area_name,
-        "industry": industry_name,
-        "reference": reference,
-        "release": reader.release_id,
-        "source_url": f"https://data.bls.gov/timeseries/{sid}",
-        "status": status,
-        "top_code_threshold": _json_number(row["top_code_threshold"]),
-        "notes": notes,
-        "sentence": f"{title}: {phrase}{where} {text} ({reference}, {SOURCE} OEWS)",
-    }
+    return Figure(
+        value=json_number(row["value"]),
+        text=text,
+        unit=unit,
+        soc_code=sel.soc,
+        occupation=title,
+        measure=sel.measure,
+        area=area_name,
+        industry=industry_name,
+        reference=reference,
+        release=reader.release_id,
+        source_url=f"https://data.bls.gov/timeseries/{sid}",
+        status=status,
+        top_code_threshold=json_number(row["top_code_threshold"]),
+        notes=notes,
+        sentence=f"{title}: {phrase}{where} {text} ({reference}, {SOURCE} OEWS)",
+    )
 
 
 def _title(reader: ReleaseReader, soc: str) -> str:
@@ -374,7 +259,7 @@ def _title(reader: ReleaseReader, soc: str) -> str:
     return titles[0] if titles else soc
 
 
-def _projection_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
+def _projection_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     unit, phrase = PROJECTION_MEASURES[sel.measure]
     proj = reader.table("projections")
     cycles = reader.scalar_list(
@@ -395,7 +280,6 @@ def _projection_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
     elif sel.measure == "employment_target":
         reference = str(row["target_year"])
     status = "ok"
-    notes: list[str] = []
     if sel.measure == "median_annual_wage" and row["median_wage_status"] == "top_coded":
         status = "top_coded"
         text = f"{format_value(row['median_wage_top_code'], unit, sel.measure)} or more"
@@ -416,96 +300,48 @@ def _projection_figure(reader: ReleaseReader, sel: Selection) -> dict[str, Any]:
         )
     else:
         text = format_value(value, unit, sel.measure)
-    if sel.measure == "employment_change_pct":
-        notes.append(f"exact value {Decimal(str(value)).normalize():f}%")
+    notes = (
+        (f"exact value {Decimal(str(value)).normalize():f}%",)
+        if sel.measure == "employment_change_pct"
+        else ()
+    )
     title = row["title"]
-    return {
-        "value": value if unit == "text" else _json_number(value),
-        "text": text,
-        "unit": unit,
-        "soc_code": sel.soc,
-        "occupation": title,
-        "measure": sel.measure,
-        "area": "National",
-        "industry": "All industries",
-        "reference": reference,
-        "release": reader.release_id,
-        "source_url": EP_TABLE_URL,
-        "status": status,
-        "top_code_threshold": _json_number(row["median_wage_top_code"])
+    return Figure(
+        value=value if unit == "text" else json_number(value),
+        text=text,
+        unit=unit,
+        soc_code=sel.soc,
+        occupation=title,
+        measure=sel.measure,
+        area="National",
+        industry="All industries",
+        reference=reference,
+        release=reader.release_id,
+        source_url=EP_TABLE_URL,
+        status=status,
+        top_code_threshold=json_number(row["median_wage_top_code"])
         if status == "top_coded"
         else None,
-        "notes": notes,
-        "sentence": f"{title}: {phrase} {text} ({reference}, {SOURCE} Employment Projections)",
-    }
+        notes=notes,
+        sentence=f"{title}: {phrase} {text} ({reference}, {SOURCE} Employment Projections)",
+    )
 
 
-def get_figure(paths: DataPaths, sel: Selection, release: str | None = None) -> dict[str, Any]:
+def get_figure(paths: DataPaths, sel: Selection, release: str | None = None) -> Figure:
     release_id, bundle = resolve_release(paths, release)
     with ReleaseReader(release_id, bundle) as reader:
         return figure(reader, sel)
 
 
 # --- figures.yaml -------------------------------------------------------------------------
-
-
-def load_spec(path: Path) -> dict[str, Selection]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FigureError(f"{path}: cannot read figure definitions: {first}") from None
-    entries = raw.get("figures", {}) if isinstance(raw, dict) else None
-    if not isinstance(entries, dict):
-        raise FigureError(f"{path}: 'figures' must map ids to selections")
-    spec: dict[str, Selection] = {}
-    allowed = {f.name for f in dataclasses.fields(Selection)}
-    for fid, entry in entries.items():
-        if not isinstance(entry, dict):
-            raise FigureError(f"{path}: figure {fid!r} must map soc and measure to values")
-        unknown = set(entry) - allowed
-        if unknown or "soc" not in entry or "measure" not in entry:
-            raise FigureError(
-                f"{path}: figure {fid!r} needs soc and measure (allowed keys {sorted(allowed)}); "
-                f"got {sorted(entry)}"
-            )
-        spec[str(fid)] = Selection(
-            **{k: (str(v) if k not in ("year",) else int(v)) for k, v in entry.items()}
-        )
-    return spec
-
-
-def render(reader: ReleaseReader, spec: dict[str, Selection]) -> dict[str, dict[str, Any]]:
-    """Every figure of the spec; one that cannot be given is an entry with its error."""
-    out: dict[str, dict[str, Any]] = {}
-    for fid, sel in spec.items():
-        try:
-            out[fid] = figure(reader, sel)
-        except FigureError as exc:
-            out[fid] = {
-                "error": str(exc),
-                "soc_code": sel.soc,
-                "measure": sel.measure,
-                "release": reader.release_id,
-            }
-    return out
-
-
-def write_figures(bundle: Path, release_id: str, spec_path: Path) -> Path:
-    spec = load_spec(spec_path)
-    with ReleaseReader(release_id, bundle) as reader:
-        rendered = render(reader, spec)
-    target = bundle / "figures.json"
-    target.write_text(json.dumps(rendered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return target
+# Rendering figures.yaml is figures.spec; where publishing finds the file is here.
 
 
 def default_spec() -> Path:
-    """The content team's figure definitions: BLS_FIGURES_SPEC, else figures.yaml in the repo."""
-    return Path(os.environ.get("BLS_FIGURES_SPEC") or Path(__file__).parent.parent / "figures.yaml")
-
-
-def bundle_writer(spec_path: Path | None = None) -> Callable[[Path, str], Path]:
-    """What publishing calls to add ``figures.json`` to a bundle it is making."""
-    spec = spec_path or default_spec()
-    return lambda bundle, release_id: write_figures(bundle, release_id, spec)
+    """The content team's figure definitions: BLS_FIGURES_SPEC, else the figures.yaml installed
+    with this package (the wheel maps it to figures/figures.yaml), else the checkout's
+    top-level figures.yaml (where the content team edits it)."""
+    if os.environ.get("BLS_FIGURES_SPEC"):
+        return Path(os.environ["BLS_FIGURES_SPEC"])
+    installed = Path(__file__).resolve().with_name("figures.yaml")
+    return installed if installed.is_file() else installed.parent.parent / "figures.yaml"

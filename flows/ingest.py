@@ -1,8 +1,9 @@
 """``bls-refresh ingest``: load files a person downloaded by hand, like any refresh.
 
 Each file is copied into the raw store unchanged, recognised from its content
-(``transforms.detect``), then staged, validated, loaded and published by the same tasks
-as the scheduled refresh.
+(``transforms.detect``) and sorted into the load its source kind makes of it
+(flows/sources.py), then released by the same steps as the scheduled refresh
+(flows/release.py).
 """
 
 from __future__ import annotations
@@ -15,27 +16,27 @@ from prefect import flow, get_run_logger, task
 from core.errors import ValidationError
 from core.lock import refresh_lock
 from core.paths import DataPaths
-from extractors import oews as oews_extractor
 from extractors.http import Fetcher
 from extractors.rawstore import RawStore
-from flows.refresh import (
+from flows.release import (
     RefreshOutcome,
     recover_unpublished,
     release_if_changed,
     unchanged_outcome,
 )
+from flows.sources import SOURCES, Files, LoadKey
 from transforms.detect import detect
 from warehouse import load
 
 
 @task(name="store-and-detect")
-def store_and_detect(data_dir: str, files: list[str]) -> dict[str, dict[str, dict[str, object]]]:
-    """Copy every file into the raw store and sort them by kind: kind → name → manifest row."""
+def store_and_detect(data_dir: str, files: list[str]) -> dict[LoadKey, Files]:
+    """Copy every file into the raw store and sort them into loads: key → name → manifest row.
+    A load missing files its kind needs takes them from the newest release's copies."""
     logger = get_run_logger()
     paths = DataPaths(Path(data_dir))
-    store = RawStore(paths.raw)
-    fetcher = Fetcher(store)
-    by_kind: dict[str, dict[str, dict[str, object]]] = {}
+    fetcher = Fetcher(RawStore(paths.raw))
+    by_load: dict[LoadKey, Files] = {}
     try:
         for file in files:
             path = Path(file).expanduser()
@@ -55,11 +56,9 @@ def store_and_detect(data_dir: str, files: list[str]) -> dict[str, dict[str, dic
             if found.kind == "ignored":
                 logger.warning("%s is %s, %s: skipped", path.name, found.name, found.note)
                 continue
-            # Each special-request file is a load of its own (one May reference year each).
-            special = found.kind == "oews_special"
-            kind = f"{found.kind}/{path.name}" if special else found.kind
-            name = path.name if special else found.name
-            group = by_kind.setdefault(kind, {})
+            source = SOURCES[found.kind]
+            name = path.name if source.per_file else found.name
+            group = by_load.setdefault(source.key(path.name), {})
             if name in group:
                 raise ValidationError(path.name, "one file per role", f"two files are both {name}")
             group[name] = {
@@ -69,33 +68,13 @@ def store_and_detect(data_dir: str, files: list[str]) -> dict[str, dict[str, dic
             }
     finally:
         fetcher.close()
-    if "oews" in by_kind:
-        by_kind["oews"] = complete_oews(paths, by_kind["oews"])
-    return by_kind
-
-
-def complete_oews(
-    paths: DataPaths, given: dict[str, dict[str, object]]
-) -> dict[str, dict[str, object]]:
-    """Lookups not given alongside an OEWS file are taken from the newest release's copies."""
-    missing = [name for name in oews_extractor.FILES if name not in given]
-    if not missing:
-        return given
-    last = load.latest_release(paths) or {}
-    previous: dict[str, dict[str, object]] = last.get("sources", {}).get("oews", {})  # type: ignore[union-attr]
-    store = RawStore(paths.raw)
-    completed = dict(given)
-    for name in missing:
-        row = previous.get(name)
-        if row is None or not store.object_path(str(row["sha256"])).exists():
-            raise ValidationError(
-                ", ".join(sorted(given)),
-                "complete OEWS file set",
-                f"loading OEWS needs {', '.join(oews_extractor.FILES)}; {name} was not given and "
-                "no earlier release has it — pass it too",
+    for key, given in by_load.items():
+        source = SOURCES[key.kind]
+        if source.complete_from_latest_release:
+            by_load[key] = load.complete_from_latest_release(
+                paths, key.kind, given, source.files, source.title
             )
-        completed[name] = {**row, "local_path": str(store.object_path(str(row["sha256"])))}
-    return completed
+    return by_load
 
 
 @flow(name="bls-ingest", log_prints=True)

@@ -16,9 +16,8 @@ from extractors.oews import FILES
 from extractors.projections import FILE as EP_FILE
 from extractors.projections import PATH as EP_PATH
 from extractors.rawstore import sha256_file
-from figures.figure import bundle_writer
-from transforms.oews import stage_oews
-from transforms.projections import stage_projections
+from figures.spec import bundle_writer
+from flows.sources import SOURCES
 from warehouse import load, publish
 
 # Runs the CLI with its arguments; prints at exit whether prefect / pandas were imported.
@@ -61,16 +60,11 @@ def make_release(paths: DataPaths, mirror: Path, edit: Callable[[Path], None] | 
     rid = load.plan_release_id(paths)
     oe_files = {name: mirror / OE_DIR / name for name in FILES}
     workbook = mirror / "www.bls.gov" / EP_PATH
-    staged = [
-        stage_oews(
-            oe_files, paths.staging / rid / "oews", release_id=rid, sources=manifest_rows(oe_files)
-        ),
-        stage_projections(
-            workbook,
-            paths.staging / rid / "projections",
-            release_id=rid,
-            sources=manifest_rows({EP_FILE: workbook}),
-            label=EP_FILE,
+    ep_files = {EP_FILE: workbook}
+    staged = [  # each under its registry entry's load policy, as the flows stage them
+        SOURCES["oews"].stage(oe_files, paths.staging / rid / "oews", rid, manifest_rows(oe_files)),
+        SOURCES["projections"].stage(
+            ep_files, paths.staging / rid / "projections", rid, manifest_rows(ep_files)
         ),
     ]
     made = load.load_release(paths, rid, staged)

@@ -18,8 +18,7 @@ import duckdb
 from releases import manifest_rows
 
 from core.paths import DataPaths
-from transforms.oews_special import stage_special
-from transforms.projections import stage_projections
+from flows.sources import SOURCES
 from warehouse import lake, load
 
 # State postal code → the time-series area code of that state.
@@ -54,15 +53,11 @@ def lake_value(con: duckdb.DuckDBPyConnection, table: str, row: dict[str, str]) 
     return None if value is None else Decimal(str(value))
 
 
-def load_file(paths: DataPaths, path: Path, stager: object) -> load.Release | None:
+def load_file(paths: DataPaths, path: Path, kind: str) -> load.Release | None:
+    """Stage ``path`` as a load of ``kind`` (its registry entry: transform and load policy)."""
     rid = load.plan_release_id(paths)
-    staged = stager(  # type: ignore[operator]
-        path,
-        paths.staging / rid,
-        release_id=rid,
-        sources=manifest_rows({path.name: path}),
-        label=path.name,
-    )
+    files = {path.name: path}
+    staged = SOURCES[kind].stage(files, paths.staging / rid, rid, manifest_rows(files))
     return load.load_release(paths, rid, [staged])
 
 
@@ -84,7 +79,7 @@ def test_every_projections_cycle_loads_with_its_published_values(
     files = sorted(expected)  # 2019-29's January issue before its April re-issue
     assert len(files) == 9  # eight in real/ep, and 2024-34 in samples/ep
     for name in files:
-        made = load_file(paths, real / name, stage_projections)
+        made = load_file(paths, real / name, "projections")
         assert made is not None, name
         assert_holds(paths, "projections", expected[name])
         if name.endswith("2019-29_2021-04.xlsx"):
@@ -124,7 +119,7 @@ def test_every_special_request_file_loads_and_none_wipes_another(
     ordered = [f for f in files if not f.startswith("nat4d")] + nat4d
     assert len(ordered) == 17
     for name in ordered:
-        made = load_file(paths, real / "oesm" / name, stage_special)
+        made = load_file(paths, real / "oesm" / name, "oews_special")
         assert made is not None, name
         assert_holds(paths, "oews_estimates", expected.get(f"oesm/{name}", []))
     everything = [row for rows in expected.values() for row in rows]

@@ -15,7 +15,8 @@ from conftest import SAMPLE_MIRROR
 from releases import WRAPPED, bls_refresh, make_release, set_median
 
 from core.paths import DataPaths
-from figures.figure import Selection, get_figure, resolve_release
+from figures.figure import Selection, get_figure
+from figures.release import resolve_release
 from warehouse.bundles import published as published_ids
 from warehouse.diff import COMPARED, diff_bundles, diff_markdown
 
@@ -129,8 +130,8 @@ def test_diff_bundles_shows_one_changed_row_and_one_figure(
 def test_figure_by_release(two: tuple[DataPaths, str, str]) -> None:
     paths, a, b = two
     sel = Selection("29-2072", "annual_median")
-    assert get_figure(paths, sel)["text"] == "$51,140"
-    assert get_figure(paths, sel, "latest")["release"] == b
+    assert get_figure(paths, sel).text == "$51,140"
+    assert get_figure(paths, sel, "latest").release == b
     old = cli(paths, "figure", "29-2072", "annual_median", "--release", a, "--json")
     assert old.returncode == 0, old.stderr
     assert (json.loads(old.stdout)["text"], json.loads(old.stdout)["release"]) == ("$50,250", a)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -19,17 +20,13 @@ from releases import WRAPPED, bls_refresh, make_release
 
 from core.paths import DataPaths
 from extractors.rawstore import sha256_file
-from figures.figure import (
-    EP_TABLE_URL,
-    FigureError,
-    ReleaseReader,
-    Selection,
-    figure,
-    format_value,
-    get_figure,
-    load_spec,
-    render,
-)
+from figures.errors import FigureError
+from figures.figure import EP_TABLE_URL, Figure, Selection, figure, get_figure
+from figures.format import format_value
+from figures.measures import MEASURES, OEWS_MEASURES, PROJECTION_MEASURES
+from figures.release import ReleaseReader
+from figures.spec import load_spec, render
+from transforms import oews_catalog
 
 ALL_INDUSTRIES_NAME = "Cross-industry, Private, Federal, State, and Local Government"
 HOSPITALS = "Hospitals (including private, state, and local government hospitals)"
@@ -136,7 +133,7 @@ MEDIAN = {
 
 def test_national_annual_median(paths: DataPaths, rid: str) -> None:
     expected = {**MEDIAN, "release": rid}
-    assert get_figure(paths, Selection("29-2072", "annual_median")) == expected
+    assert get_figure(paths, Selection("29-2072", "annual_median")).to_json() == expected
 
     as_json = cli(paths, "figure", "29-2072", "annual_median", "--json")
     assert as_json.returncode == 0, as_json.stderr
@@ -157,14 +154,16 @@ def test_explicit_year_and_release_give_the_same_figure(paths: DataPaths, rid: s
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {**MEDIAN, "release": rid}
-    assert get_figure(paths, Selection("29-2072", "annual_median", year=2024), "latest") == {
+    assert get_figure(
+        paths, Selection("29-2072", "annual_median", year=2024), "latest"
+    ).to_json() == {
         **MEDIAN,
         "release": rid,
     }
 
 
 def test_hourly_median(paths: DataPaths) -> None:
-    got = get_figure(paths, Selection("29-2072", "hourly_median"))
+    got = get_figure(paths, Selection("29-2072", "hourly_median")).to_json()
     assert (got["value"], got["text"], got["unit"]) == (24.16, "$24.16", "usd_per_hour")
     assert got["source_url"] == "https://data.bls.gov/timeseries/OEUN000000000000029207208"
     assert got["sentence"] == (
@@ -194,7 +193,7 @@ def test_projected_growth_is_whole_percent_with_exact_value_kept(
         "sentence": "Medical records specialists: projected employment growth 7% "
         "(2024-34, U.S. Bureau of Labor Statistics Employment Projections)",
     }
-    assert get_figure(paths, Selection("29-2072", "employment_change_pct")) == expected
+    assert get_figure(paths, Selection("29-2072", "employment_change_pct")).to_json() == expected
     result = cli(
         paths, "figure", "29-2072", "employment_change_pct", "--cycle", "2024-34", "--json"
     )
@@ -212,23 +211,23 @@ def test_projected_growth_is_whole_percent_with_exact_value_kept(
 def test_other_projected_growth(
     paths: DataPaths, soc: str, value: float, text: str, occupation: str
 ) -> None:
-    got = get_figure(paths, Selection(soc, "employment_change_pct", cycle="2024-34"))
+    got = get_figure(paths, Selection(soc, "employment_change_pct", cycle="2024-34")).to_json()
     assert (got["value"], got["text"], got["reference"]) == (value, text, "2024-34")
     assert got["occupation"] == occupation
     assert got["notes"] == [f"exact value {value}%"]
 
 
 def test_projection_employment_and_text_measures(paths: DataPaths) -> None:
-    base = get_figure(paths, Selection("29-2072", "employment_base"))
+    base = get_figure(paths, Selection("29-2072", "employment_base")).to_json()
     assert (base["value"], base["text"], base["unit"], base["reference"]) == (
         194800,
         "194,800",
         "persons",
         "2024",
     )
-    target = get_figure(paths, Selection("29-2072", "employment_target"))
+    target = get_figure(paths, Selection("29-2072", "employment_target")).to_json()
     assert (target["value"], target["text"], target["reference"]) == (208600, "208,600", "2034")
-    education = get_figure(paths, Selection("29-2072", "education"))
+    education = get_figure(paths, Selection("29-2072", "education")).to_json()
     assert (education["value"], education["text"], education["unit"]) == (
         "Postsecondary nondegree award",
         "Postsecondary nondegree award",
@@ -251,7 +250,9 @@ def test_state_selection(paths: DataPaths, rid: str) -> None:
         "(May 2024, U.S. Bureau of Labor Statistics OEWS)",
     }
     # by name, any case, is the same selection
-    assert get_figure(paths, Selection("29-2072", "annual_median", area="california")) == got
+    assert (
+        get_figure(paths, Selection("29-2072", "annual_median", area="california")).to_json() == got
+    )
 
 
 def test_industry_selection(paths: DataPaths) -> None:
@@ -294,11 +295,11 @@ def test_top_coded_median(paths: DataPaths, rid: str) -> None:
         "sentence": "Anesthesiologists: median annual wage $239,200 or more "
         "(May 2024, U.S. Bureau of Labor Statistics OEWS)",
     }
-    assert get_figure(paths, Selection("29-1211", "annual_median")) == expected
+    assert get_figure(paths, Selection("29-1211", "annual_median")).to_json() == expected
     result = cli(paths, "figure", "29-1211", "annual_median", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected
-    hourly = get_figure(paths, Selection("29-1211", "hourly_median"))
+    hourly = get_figure(paths, Selection("29-1211", "hourly_median")).to_json()
     assert (hourly["text"], hourly["top_code_threshold"]) == ("$115.00 or more", 115)
 
 
@@ -407,7 +408,7 @@ def test_openings_of_a_cycle_that_published_a_decade_total(
         "CASE WHEN soc_code = '29-2072' THEN 73400 END::BIGINT AS openings_total",
     )
     with ReleaseReader(rid, bundle) as reader:
-        total = figure(reader, Selection("29-2072", "openings_total"))
+        total = figure(reader, Selection("29-2072", "openings_total")).to_json()
         with pytest.raises(FigureError) as exc:
             figure(reader, Selection("29-2072", "openings_annual"))
     assert (total["value"], total["text"], total["unit"]) == (73400, "73,400", "persons")
@@ -541,7 +542,7 @@ def expected_render(paths: DataPaths, rid: str, spec: dict[str, Selection]) -> d
     out: dict[str, Any] = {}
     for fid, sel in spec.items():
         try:
-            out[fid] = get_figure(paths, sel, rid)
+            out[fid] = get_figure(paths, sel, rid).to_json()
         except FigureError as exc:
             out[fid] = {
                 "error": str(exc),
@@ -674,3 +675,54 @@ def test_render_in_process_equals_figures_json(paths: DataPaths, rid: str) -> No
     with ReleaseReader(rid, paths.published / rid) as reader:
         rendered = render(reader, load_spec(REPO / "figures.yaml"))
     assert rendered == json.loads((paths.published / rid / "figures.json").read_text())
+
+
+# --- 6. one Figure type; OEWS units, phrases and formats from the catalogue ---------------
+
+JSON_KEYS = [
+    "value",
+    "text",
+    "unit",
+    "soc_code",
+    "occupation",
+    "measure",
+    "area",
+    "industry",
+    "reference",
+    "release",
+    "source_url",
+    "status",
+    "top_code_threshold",
+    "notes",
+    "sentence",
+]
+
+
+def test_figure_json_has_the_documented_keys_in_order(paths: DataPaths, rid: str) -> None:
+    assert [f.name for f in dataclasses.fields(Figure)] == JSON_KEYS
+    for measure in ("annual_median", "employment_change_pct"):
+        got = get_figure(paths, Selection("29-2072", measure))
+        assert isinstance(got, Figure)
+        assert list(got.to_json()) == JSON_KEYS
+    result = cli(paths, "figure", "29-2072", "annual_median", "--json")
+    assert result.returncode == 0, result.stderr
+    assert list(json.loads(result.stdout)) == JSON_KEYS
+    published = json.loads((paths.published / rid / "figures.json").read_text(encoding="utf-8"))
+    assert list(published["medical_records_median_wage"]) == JSON_KEYS
+
+
+def test_oews_units_and_phrases_come_from_the_catalogue(paths: DataPaths) -> None:
+    assert {d.measure: (d.unit, d.phrase) for d in oews_catalog.DATATYPES} == OEWS_MEASURES
+    assert set(MEASURES) == set(oews_catalog.BY_MEASURE) | set(PROJECTION_MEASURES)
+    for measure in ("annual_median", "hourly_median", "employment"):
+        entry = oews_catalog.BY_MEASURE[measure]
+        got = get_figure(paths, Selection("29-2072", measure))
+        assert got.unit == entry.unit
+        assert got.sentence.startswith(f"{got.occupation}: {entry.phrase} {got.text} (")
+
+
+def test_formats_are_the_catalogues(monkeypatch: pytest.MonkeyPatch) -> None:
+    units = {unit for unit, _ in MEASURES.values()}
+    assert units - set(oews_catalog.UNITS) == {"text"}  # projections' units are OEWS's + text
+    monkeypatch.setitem(oews_catalog.UNITS, "ratio", oews_catalog.Format(3, suffix="x"))
+    assert format_value("1.05", "ratio", "location_quotient") == "1.050x"

@@ -15,6 +15,7 @@ from conftest import six_column_occupations
 from core.errors import ValidationError
 from core.staging import StagedLoad
 from extractors.oews import FILES
+from transforms import oews_catalog
 from transforms.flatfile import FlatSchema, columns_of, header_of, read_flat_file
 from transforms.oews import (
     DATATYPES,
@@ -431,6 +432,8 @@ def test_parse_occupations_duplicate_code_fails(tmp_path: Path) -> None:
 def test_soc_version_by_reference_year(year: int, soc_version: str) -> None:
     assert Vintage(year, f"May {year}").soc_version == soc_version
     assert Vintage(2024, "May 2024").soc_version == "2018"
+    assert oews_catalog.soc_version(year) == soc_version
+    assert oews_catalog.soc_version(2021) == "2018"
 
 
 # --- oe.datatype, oe.release, oe.footnote -----------------------------------------------------
@@ -900,7 +903,7 @@ def test_stage_oews_on_the_sample_mirror(oe_dir: Path, tmp_path: Path) -> None:
     assert isinstance(staged, StagedLoad)
     assert staged.kind == "oews"
     assert staged.vintage == "May 2024"
-    assert staged.guarded_table == "oews_estimates"
+    # Its guarded table is its load policy's: tests/test_sources.py.
     assert staged.rows() == {
         "occupations": 37,
         "areas": 4,
@@ -1115,3 +1118,122 @@ def test_schema_drift_reaches_the_staged_load(oe_dir: Path, tmp_path: Path) -> N
     staged = stage_oews(mirror_files(oe_dir), tmp_path / "staging", release_id="r1", sources={})
     assert staged.schema_drift == {"oe.area": ["area_fips"]}
     assert staged.rows()["areas"] == 4
+
+
+# --- the OEWS catalogue ---------------------------------------------------------------------
+
+
+def test_catalogue_holds_bls_datatype_names_and_our_measure_names() -> None:
+    """BLS's oe.datatype names and DESIGN.md's measure names, written out."""
+    assert {code: d.name for code, d in oews_catalog.BY_CODE.items()} == {
+        "01": "Employment",
+        "02": "Employment percent relative standard error",
+        "03": "Hourly mean wage",
+        "04": "Annual mean wage",
+        "05": "Wage percent relative standard error",
+        "06": "Hourly 10th percentile wage",
+        "07": "Hourly 25th percentile wage",
+        "08": "Hourly median wage",
+        "09": "Hourly 75th percentile wage",
+        "10": "Hourly 90th percentile wage",
+        "11": "Annual 10th percentile wage",
+        "12": "Annual 25th percentile wage",
+        "13": "Annual median wage",
+        "14": "Annual 75th percentile wage",
+        "15": "Annual 90th percentile wage",
+        "16": "Employment per 1,000 jobs",
+        "17": "Location Quotient",
+    }
+    assert list(oews_catalog.BY_MEASURE) == [
+        "employment",
+        "employment_prse",
+        "hourly_mean",
+        "annual_mean",
+        "mean_prse",
+        "hourly_p10",
+        "hourly_p25",
+        "hourly_median",
+        "hourly_p75",
+        "hourly_p90",
+        "annual_p10",
+        "annual_p25",
+        "annual_median",
+        "annual_p75",
+        "annual_p90",
+        "jobs_per_1000",
+        "location_quotient",
+    ]
+    assert list(oews_catalog.BY_CODE) == [f"{n:02d}" for n in range(1, 18)]
+    assert {d.measure: d.code for d in oews_catalog.DATATYPES} == {
+        d.measure: code for code, d in oews_catalog.BY_CODE.items()
+    }
+
+
+def test_catalogue_units_and_phrases() -> None:
+    units = {m: d.unit for m, d in oews_catalog.BY_MEASURE.items()}
+    assert units == {
+        "employment": "persons",
+        "employment_prse": "percent",
+        "mean_prse": "percent",
+        "jobs_per_1000": "per_1000_jobs",
+        "location_quotient": "ratio",
+        **{m: "usd_per_hour" for m in units if m.startswith("hourly_")},
+        **{m: "usd_per_year" for m in units if m.startswith("annual_")},
+    }
+    assert set(units.values()) == set(oews_catalog.UNITS)
+    phrases = {m: d.phrase for m, d in oews_catalog.BY_MEASURE.items()}
+    assert phrases["annual_median"] == "median annual wage"
+    assert phrases["hourly_p90"] == "90th percentile hourly wage"
+    assert phrases["jobs_per_1000"] == "jobs per 1,000 jobs"
+
+
+def test_the_time_series_reads_the_catalogue() -> None:
+    """transforms.oews.DATATYPES is the catalogue's view, and series ids take its codes."""
+    view = {code: (d.name, d.measure, d.unit) for code, d in oews_catalog.BY_CODE.items()}
+    assert view == DATATYPES
+    assert series_id_of("N", "0000000", "000000", "29-2072", "annual_median") == (
+        "OEUN000000000000029207213"
+    )
+    assert series_id_of("S", "0600000", "000000", "29-2072", "location_quotient").endswith("17")
+    assert series_id_of("N", "0000000", "000000", "29-2072", "nonsense").endswith("??")
+
+
+@pytest.mark.parametrize(
+    ("text", "lenient", "exact"),
+    [
+        (TOP_CODE_2023, ("115.00", "239200"), ("115.00", "239200")),
+        (TOP_CODE_2020, ("100.00", "208000"), ("100.00", "208000")),
+        (
+            "# = indicates a wage greater than $90.00 per hour or $187,200 per year",
+            ("90.00", "187200"),
+            ("90.00", "187200"),
+        ),
+        ("equal to or greater than $115 per hour or $239,200 per year.", ("115", "239200"), None),
+        ("= a wage of $ 115.00  Per Hour or $239,200 per year", ("115.00", "239200"), None),
+        ("$115.00 per hour or $239,200.00 per year", ("115.00", "239200.00"), None),
+        (
+            "$115 per hour or $1 per year; $115.00 per hour or $239,200 per year",
+            ("115", "1"),
+            ("115.00", "239200"),
+        ),
+        ("This wage is equal to or greater than 115.00 dollars per hour.", None, None),
+        ("Top-coded.", None, None),
+    ],
+)
+def test_top_code_text_is_the_catalogues(
+    text: str, lenient: tuple[str, str] | None, exact: tuple[str, str] | None
+) -> None:
+    """One pattern: the special-request legend reads it leniently, footnote 5 exactly."""
+
+    def cap(found: oews_catalog.TopCodeText | None) -> tuple[str, str] | None:
+        return None if found is None else (str(found.cap[0]), str(found.cap[1]))
+
+    assert cap(oews_catalog.top_code_in(text)) == lenient
+    assert cap(oews_catalog.top_code_in(text, exact=True)) == exact
+    if exact is None:  # footnote 5 must be written as BLS writes it
+        with pytest.raises(ValidationError):
+            parse_top_code(footnote_frame(("5", text)))
+    else:
+        top = parse_top_code(footnote_frame(("5", text)))
+        assert top is not None
+        assert (top.hourly, top.annual) == (float(exact[0]), float(exact[1]))

@@ -24,7 +24,7 @@ from oews_special_fixtures import (
 )
 
 from core.errors import ValidationError
-from transforms import oews_special
+from transforms import oews_catalog, oews_special
 from transforms.detect import OLE2_MAGIC, detect
 from transforms.oews import Vintage
 from transforms.oews_special import KNOWN_TOP_CODES, parse_special, stage_special
@@ -573,10 +573,11 @@ def test_soc_version_is_the_time_series_rule(
         path = write_workbook(tmp_path / f"national_M{year}_dl.xlsx", HEADER_2023, ROWS_2023, year)
         versions = set(parse_special(path).occupations.soc_version)
         assert versions == {Vintage(year, f"May {year}").soc_version}
-    # one rule: the special-request reader asks transforms.oews.Vintage
-    monkeypatch.setattr(Vintage, "soc_version", property(lambda self: f"rule {self.label}"))
+    # one rule: the special-request reader and the time series ask the catalogue
+    monkeypatch.setattr(oews_catalog, "soc_version", lambda year: f"rule May {year}")
     path = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, ROWS_2023)
     assert set(parse_special(path).occupations.soc_version) == {"rule May 2023"}
+    assert Vintage(2023, "May 2023").soc_version == "rule May 2023"
 
 
 # --------------------------------------------------------------------------- areas, ownership
@@ -743,3 +744,57 @@ def test_detect_refuses_an_ole2_file_that_is_no_workbook(tmp_path: Path) -> None
         detect(path)
     with pytest.raises(ValidationError, match="readable workbook"):
         parse_special(path)
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+def test_measure_columns_are_the_catalogues_in_the_workbooks_order() -> None:
+    """The columns BLS has used for each measure, in the order the workbooks put them."""
+    assert [(m, spellings[0].upper()) for m, spellings in oews_special.MEASURES.items()] == [
+        ("employment", "TOT_EMP"),
+        ("employment_prse", "EMP_PRSE"),
+        ("jobs_per_1000", "JOBS_1000"),
+        ("location_quotient", "LOC_QUOTIENT"),
+        ("hourly_mean", "H_MEAN"),
+        ("annual_mean", "A_MEAN"),
+        ("mean_prse", "MEAN_PRSE"),
+        ("hourly_p10", "H_PCT10"),
+        ("hourly_p25", "H_PCT25"),
+        ("hourly_median", "H_MEDIAN"),
+        ("hourly_p75", "H_PCT75"),
+        ("hourly_p90", "H_PCT90"),
+        ("annual_p10", "A_PCT10"),
+        ("annual_p25", "A_PCT25"),
+        ("annual_median", "A_MEDIAN"),
+        ("annual_p75", "A_PCT75"),
+        ("annual_p90", "A_PCT90"),
+    ]
+    assert oews_special.MEASURES["location_quotient"] == ("loc_quotient", "loc_q", "loc quotient")
+    assert oews_special.MEASURES["hourly_p10"] == ("h_pct10", "h_wpct10")
+    assert {d.measure: d.columns for d in oews_catalog.DATATYPES} == oews_special.MEASURES
+
+
+def test_printed_top_code_is_read_with_the_catalogues_pattern(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The legend's cap is found by transforms.oews_catalog.top_code_in, leniently (spacing,
+    case, an hourly cap without cents)."""
+    legend = [
+        *FIELD_DESCRIPTIONS[:4],
+        ["#", "= indicates a wage equal to or greater than $ 120  Per Hour or $249,600 per year"],
+    ]
+    path = write_workbook(tmp_path / "n.xlsx", HEADER_2023, ROWS_2023, descriptions=legend)
+    parsed = parse_special(path)
+    assert parsed.top_code == (Decimal("120"), Decimal("249600"))
+    assert parsed.top_code_source == "printed"
+    seen: list[str] = []
+
+    def nothing_found(text: str, *, exact: bool = False) -> oews_catalog.TopCodeText | None:
+        seen.append(text)
+        return None
+
+    monkeypatch.setattr(oews_catalog, "top_code_in", nothing_found)
+    parsed = parse_special(path)
+    assert (parsed.top_code, parsed.top_code_source) == (KNOWN_TOP_CODES[2023], "documented")
+    assert any("Per Hour" in text for text in seen)

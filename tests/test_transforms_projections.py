@@ -703,11 +703,8 @@ def test_stage_projections(current: Path, tmp_path: Path) -> None:
     }
     staged = stage_projections(current, out, release_id="r-2025-08-28", sources=sources)
     assert isinstance(staged, StagedLoad)
-    assert (staged.kind, staged.vintage, staged.guarded_table) == (
-        "projections",
-        "2024-34",
-        "projections",
-    )
+    # Its guarded table is its load policy's: tests/test_sources.py.
+    assert (staged.kind, staged.vintage) == ("projections", "2024-34")
     assert staged.sources == {
         "occupation.xlsx": {
             "url": "https://www.bls.gov/emp/ind-occ-matrix/occupation.xlsx",

@@ -13,17 +13,26 @@ from releases import manifest_rows
 
 from core.errors import ValidationError
 from core.paths import DataPaths
+from core.staging import LoadPolicy, StagedLoad, StagedTable, TablePolicy
 from extractors.oews import FILES
 from extractors.rawstore import sha256_file
-from figures.figure import bundle_writer
-from transforms.oews import stage_oews
+from figures.spec import bundle_writer
+from flows.sources import SOURCES
 from warehouse import bundles, lake, load, publish
 
 
 def staged_from(oe_dir: Path, paths: DataPaths, release_id: str) -> load.StagedLoad:
+    """The OEWS load of ``oe_dir``, staged under its registry entry's load policy."""
     files = {name: oe_dir / name for name in FILES}
-    return stage_oews(
-        files, paths.staging / release_id, release_id=release_id, sources=manifest_rows(files)
+    return SOURCES["oews"].stage(
+        files, paths.staging / release_id, release_id, manifest_rows(files)
+    )
+
+
+def staged_projections(workbook: Path, paths: DataPaths, release_id: str) -> load.StagedLoad:
+    source = {"occupation.xlsx": {"url": "file://x", "sha256": sha256_file(workbook), "bytes": 1}}
+    return SOURCES["projections"].stage(
+        {"occupation.xlsx": workbook}, paths.staging / release_id, release_id, source
     )
 
 
@@ -176,15 +185,9 @@ def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: P
 def test_projections_guard_catches_a_collapse_but_not_growth(
     paths: DataPaths, mirror: Path, shared_samples: Path
 ) -> None:
-    from transforms.projections import stage_projections
-
     def ep_release(workbook: Path) -> load.Release | None:
         rid = load.plan_release_id(paths)
-        source = {
-            "occupation.xlsx": {"url": "file://x", "sha256": sha256_file(workbook), "bytes": 1}
-        }
-        staged = stage_projections(workbook, paths.staging / rid, release_id=rid, sources=source)
-        return load.load_release(paths, rid, [staged])
+        return load.load_release(paths, rid, [staged_projections(workbook, paths, rid)])
 
     sample = mirror / "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
     real = shared_samples / "ep/occupation_2024-34.xlsx"
@@ -202,8 +205,6 @@ def lake_counts(paths: DataPaths) -> dict[str, int]:
 def test_recorded_row_counts_are_the_lake_counts_after_each_kind_of_load(
     paths: DataPaths, mirror: Path
 ) -> None:
-    from transforms.projections import stage_projections
-
     oe_dir = mirror / OE_DIR
     first = release(paths, oe_dir)  # a new lake: nothing counted in it before loading
     assert first.row_counts == lake_counts(paths)
@@ -216,8 +217,7 @@ def test_recorded_row_counts_are_the_lake_counts_after_each_kind_of_load(
 
     workbook = mirror / "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
     rid = load.plan_release_id(paths)
-    source = {"occupation.xlsx": {"url": "file://x", "sha256": sha256_file(workbook), "bytes": 1}}
-    staged = stage_projections(workbook, paths.staging / rid, release_id=rid, sources=source)
+    staged = staged_projections(workbook, paths, rid)
     other_kind = load.load_release(paths, rid, [staged])  # another source beside OEWS
     assert other_kind is not None
     assert other_kind.row_counts == lake_counts(paths)
@@ -257,7 +257,9 @@ def test_a_first_load_that_fails_leaves_a_lake_that_reads_as_empty(
 def test_one_table_staged_twice_in_a_release_keeps_one_row_per_key(paths: DataPaths) -> None:
     import pandas as pd
 
-    from core.staging import StagedLoad, stage_frame
+    from core.staging import stage_frame
+
+    upsert = LoadPolicy({"areas": TablePolicy(upsert=True)}, guarded_table="areas")
 
     def areas_load(kind: str, names: list[str], out: Path, rid: str) -> StagedLoad:
         frame = pd.DataFrame(
@@ -268,8 +270,8 @@ def test_one_table_staged_twice_in_a_release_keeps_one_row_per_key(paths: DataPa
                 "name": names,
             }
         )
-        table = stage_frame(frame, "areas", out / kind, rid, {}, upsert=True)
-        return StagedLoad(kind, kind, [table], {}, guarded_table="areas")
+        table = stage_frame(frame, "areas", out / kind, rid, {})
+        return upsert.attach(StagedLoad(kind, kind, [table], {}))
 
     rid = load.plan_release_id(paths)
     loads = [
@@ -329,9 +331,14 @@ def edit_staged(path: Path, sql: str) -> int:
     return rows
 
 
-def big_load(path: Path, rows: int) -> load.StagedLoad:
-    table = load.StagedTable("oews_estimates", path, rows, {"reference_year": 2024}, adopt=True)
-    return load.StagedLoad("oews", "May 2024", [table], {}, guarded_table="oews_estimates")
+ESTIMATES_ONLY = LoadPolicy(
+    {"oews_estimates": TablePolicy(scope=("reference_year",))}, guarded_table="oews_estimates"
+)
+
+
+def big_load(path: Path, rows: int) -> StagedLoad:
+    table = StagedTable("oews_estimates", path, rows, {"reference_year": 2024})
+    return ESTIMATES_ONLY.attach(StagedLoad("oews", "May 2024", [table], {}))
 
 
 def lake_value(paths: DataPaths, soc: str, area: str, measure: str) -> object:
@@ -454,6 +461,48 @@ def test_a_lake_without_stored_cells_still_finds_the_revision(paths: DataPaths) 
     rid4 = load.plan_release_id(paths)
     fourth = big_estimates(paths.staging / rid4 / "e.parquet", rid4, areas=40, occupations=10)
     assert load.load_release(paths, rid4, [big_load(fourth, 6_800)]) is None  # same again
+
+
+@pytest.mark.parametrize(
+    ("edit", "upsert", "adopted"),
+    [
+        ("SELECT * FROM staged", False, True),  # the lake's exact schema, the whole scope
+        ("SELECT * REPLACE (CAST(value AS DOUBLE) AS value) FROM staged", False, False),
+        ("SELECT * EXCLUDE (release_id), release_id FROM staged", False, True),  # same order
+        ("SELECT release_id, * EXCLUDE (release_id) FROM staged", False, False),  # other order
+        ("SELECT * FROM staged", True, False),  # an upsert keeps the scope's other rows
+    ],
+)
+def test_the_lake_adopts_a_staged_file_only_with_its_schema_over_its_whole_scope(
+    paths: DataPaths, edit: str, upsert: bool, adopted: bool
+) -> None:
+    rid = load.plan_release_id(paths)
+    staged = big_estimates(paths.staging / rid / "e.parquet", rid, areas=4, occupations=2)
+    rows = edit_staged(staged, edit)
+    policy = LoadPolicy(
+        {"oews_estimates": TablePolicy(scope=("reference_year",), upsert=upsert)},
+        guarded_table="oews_estimates",
+    )
+    table = StagedTable("oews_estimates", staged, rows, {"reference_year": 2024})
+    made = load.load_release(
+        paths, rid, [policy.attach(StagedLoad("oews", "May 2024", [table], {}))]
+    )
+
+    assert made is not None and made.row_counts["oews_estimates"] == rows == 136
+    moved = list(paths.lake_table_dir("oews_estimates").glob("staged-*.parquet"))
+    assert (len(moved), staged.exists()) == ((1, False) if adopted else (0, True))
+    assert lake_value(paths, "29-1001", "0010001", "employment") == 1018  # the same rows
+    assert _absolute_files(paths) == []
+
+
+def test_a_load_without_its_source_s_policy_is_refused(paths: DataPaths, mirror: Path) -> None:
+    from transforms.oews import stage_oews
+
+    files = {name: mirror / OE_DIR / name for name in FILES}
+    bare = stage_oews(files, paths.staging / "r", release_id="r", sources={})
+    with pytest.raises(ValueError, match="the oews load has no load policy"):
+        load.load_release(paths, "r", [bare])
+    assert not paths.catalog.exists()  # refused before the lake was opened
 
 
 def test_cells_from_the_transform_equal_the_warehouse_s(paths: DataPaths, mirror: Path) -> None:

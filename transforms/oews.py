@@ -25,6 +25,7 @@ from core.staging import (
     stage_frame,
     stamp,
 )
+from transforms import oews_catalog
 from transforms.flatfile import (
     FlatSchema,
     columns_of,
@@ -32,7 +33,7 @@ from transforms.flatfile import (
     require_unique,
     require_utf8,
 )
-from transforms.oews_series import DATATYPES, MEASURE_CODES, series_id
+from transforms.oews_series import series_id
 
 DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
 # Every OEWS time-series file the load reads: the columns it needs, the ones it keeps when
@@ -60,9 +61,12 @@ SCHEMAS: dict[str, FlatSchema] = {
 DATA_READABLE = "readable tab-delimited file"
 FOOTNOTE_TOP_CODED = "5"
 FOOTNOTE_NOT_RELEASED = "8"
+# code → (BLS's datatype name, measure, unit): a view of the catalogue (transforms.oews_catalog),
+# the shape tests/test_docs.py reads.
+DATATYPES: dict[str, tuple[str, str, str]] = {
+    code: (d.name, d.measure, d.unit) for code, d in oews_catalog.BY_CODE.items()
+}
 
-# "This wage is equal to or greater than $115.00 per hour or $239,200 per year."
-_TOP_CODE = re.compile(r"\$([\d,]+\.\d{2}) per hour or \$([\d,]+) per year")
 _RELEASE = re.compile(r"^(\d{4})A01$")
 
 
@@ -73,12 +77,7 @@ class Vintage:
 
     @property
     def soc_version(self) -> str:
-        # May 2019 and May 2020 used a hybrid of SOC 2010 and 2018; May 2021 was pure 2018.
-        if self.reference_year >= 2021:
-            return "2018"
-        if self.reference_year >= 2019:
-            return "2018-hybrid"
-        return "2010"
+        return oews_catalog.soc_version(self.reference_year)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,20 +128,21 @@ def parse_footnotes(path: Path, drift: dict[str, list[str]] | None = None) -> pd
 
 
 def parse_top_code(footnotes: pd.DataFrame) -> TopCode | None:
-    """The top-code threshold of this release, read from footnote 5's own text."""
+    """The top-code threshold of this release, read from footnote 5's own text (written
+    exactly as BLS writes it: :attr:`transforms.oews_catalog.TopCodeText.exact`)."""
     rows = footnotes.loc[footnotes["footnote_code"] == FOOTNOTE_TOP_CODED, "footnote_text"]
     if rows.empty:
         return None
     text = rows.iloc[0]
-    match = _TOP_CODE.search(text)
-    if not match:
+    found = oews_catalog.top_code_in(text, exact=True)
+    if not found:
         raise ValidationError(
             "oe.footnote",
             "top-code threshold",
             "footnote 5 should read like 'equal to or greater than $115.00 per hour or "
             f"$239,200 per year', got {text!r}",
         )
-    hourly, annual = (float(g.replace(",", "")) for g in match.groups())
+    hourly, annual = (float(dollars) for dollars in found.cap)
     return TopCode(hourly=hourly, annual=annual, text=text)
 
 
@@ -151,20 +151,20 @@ def parse_datatypes(path: Path, drift: dict[str, list[str]] | None = None) -> di
     frame = _read(path, "oe.datatype", drift)
     got = dict(zip(frame["datatype_code"], frame["datatype_name"], strict=True))
     problems = [
-        f"{code}: expected {name!r}, got {got.get(code)!r}"
-        for code, (name, _, _) in DATATYPES.items()
-        if (got.get(code) or "").lower() != name.lower()
+        f"{code}: expected {d.name!r}, got {got.get(code)!r}"
+        for code, d in oews_catalog.BY_CODE.items()
+        if (got.get(code) or "").lower() != d.name.lower()
     ]
     problems += [
         f"{code}: {name!r} is not a known datatype"
         for code, name in got.items()
-        if code not in DATATYPES
+        if code not in oews_catalog.BY_CODE
     ]
     if problems:
         raise ValidationError(
             "oe.datatype", "all 17 datatypes known", "datatype list changed", problems
         )
-    return {code: measure for code, (_, measure, _) in DATATYPES.items()}
+    return {code: d.measure for code, d in oews_catalog.BY_CODE.items()}
 
 
 def display_soc(code: str) -> str:
@@ -284,7 +284,7 @@ def _engine(memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection
 
 
 def _measure_values() -> str:
-    return ", ".join(f"('{code}', '{measure}')" for measure, code in MEASURE_CODES.items())
+    return ", ".join(f"('{d.code}', '{d.measure}')" for d in oews_catalog.BY_CODE.values())
 
 
 # The raw columns, exactly as BLS wrote them (padding kept: substr and casts do not need it
@@ -428,8 +428,8 @@ def _decoding(
             raise ValidationError(name, "not empty", f"{name} has no rows")
     area_codes = list(areas["area_code"])
     area_types = list(areas["area_type"])
-    codes = list(DATATYPES)
-    measures = list(MEASURE_CODES)
+    codes = list(oews_catalog.BY_CODE)
+    measures = list(oews_catalog.BY_MEASURE)
     top = lookups.top_code
     thresholds = {
         "usd_per_hour": str(top.hourly) if top else None,
@@ -453,7 +453,7 @@ def _decoding(
         "areas": area_codes,
         "socs": list(occupations["soc_code"]),
         "measures": measures * 2,
-        "thresholds": [thresholds.get(unit) for _, _, unit in DATATYPES.values()] * 2,
+        "thresholds": [thresholds.get(d.unit) for d in oews_catalog.BY_CODE.values()] * 2,
     }
 
 
@@ -584,7 +584,7 @@ def _check_staged(
     keys = CELL_KEYS["oews_estimates"]
     columns = [d[0] for d in con.execute("SELECT * FROM staged LIMIT 0").description]
     values = [c for c in columns if c not in keys and c != "release_id"]
-    measures = _sql_list(list(MEASURE_CODES))
+    measures = _sql_list(list(oews_catalog.BY_MEASURE))
     checks = [
         f"bit_count(bit_or(1 << list_position({measures}, measure))) AS distinct_measures",
         *(f"count(*) - count({c}) AS null_{c}" for c in _MUST_HAVE),
@@ -693,7 +693,7 @@ def _run_checks(
                 con,
                 raw,
                 "substr(series_id, 24, 2) NOT IN (SELECT unnest($codes))",
-                {"codes": list(DATATYPES)},
+                {"codes": list(oews_catalog.BY_CODE)},
             ),
         )
     if bad_value:
@@ -799,22 +799,18 @@ def stage_oews(
     )
     year = vintage.reference_year
     footnotes = lookups.footnotes.assign(reference_year=year)
-    # Lookups are upserted by code, never replaced wholesale: a code this file no longer
-    # lists keeps its row (earlier years' estimates, from the time series or from
-    # special-request files, still name it), and which name a code keeps when several
-    # sources give one is the load's rule (warehouse.load: time series first, then the
-    # newest year).
+    # Each table with the rows it replaces; how the lake writes them (lookups upserted by
+    # code) is the load policy's (flows/sources.py).
     tables = [
-        stage_frame(frame, name, out_dir, release_id, replaces, upsert=upsert)
-        for name, frame, replaces, upsert in (
-            ("occupations", lookups.occupations, {"soc_version": vintage.soc_version}, True),
-            ("areas", lookups.areas, {}, True),
-            ("industries", lookups.industries, {}, True),
+        stage_frame(frame, name, out_dir, release_id, replaces)
+        for name, frame, replaces in (
+            ("occupations", lookups.occupations, {"soc_version": vintage.soc_version}),
+            ("areas", lookups.areas, {}),
+            ("industries", lookups.industries, {}),
             (
                 "oews_footnotes",
                 footnotes[["reference_year", "footnote_code", "footnote_text"]],
                 {"reference_year": year},
-                False,
             ),
         )
     ]
@@ -824,7 +820,6 @@ def stage_oews(
             estimates.path,
             estimates.rows,
             {"reference_year": year},
-            adopt=True,
             cells=estimates.cells,
         )
     )
@@ -836,6 +831,5 @@ def stage_oews(
         vintage=vintage.label,
         tables=tables,
         sources=stamp(sources, vintage.label),
-        guarded_table="oews_estimates",
         schema_drift=drift,
     )

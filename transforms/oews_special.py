@@ -18,7 +18,7 @@ Reference year: from the content only (member, workbook and sheet names such as
 ``national_M2012_dl``, ``nat4d_M2016_owner_dl``, ``state_M2012_dl``, and the Field Descriptions
 title "May 2016 OES Estimates"); every source must name the same year, May 2012 or later
 (earlier files use other layouts and SOC 2000 or the 2010 hybrid: refused, not guessed at). The
-SOC version is the time series' rule, :attr:`transforms.oews.Vintage.soc_version`.
+SOC version is the time series' rule, the catalogue's :func:`transforms.oews_catalog.soc_version`.
 
 Cells → ``value`` (the exact digits as published, as text; the lake casts to DECIMAL) and
 ``status``. Every OEWS measure is ≥ 0: a negative number fails, naming the cells. A number
@@ -42,7 +42,8 @@ fails, naming the cells:
   ``ANNUAL`` / ``HOURLY`` hold ``TRUE`` or nothing in every real file; ``true`` and an Excel
   boolean TRUE read the same, anything else (``Yes``, ``1``, ``FALSE``) fails.
 
-Top code: the ``$NN.NN per hour or $NNN,NNN per year`` text of that year's field descriptions;
+Top code: the ``$NN.NN per hour or $NNN,NNN per year`` text of that year's field descriptions
+(:data:`transforms.oews_catalog.TOP_CODE_TEXT`);
 a file without them (the nat4d workbooks up to 2018) falls back to :data:`KNOWN_TOP_CODES`.
 When the file holds a ``#`` the cap is in force and no published percentile may exceed it; where
 the legend says "equal to or greater than" (2015 on; 2012–2014 print "greater than") none may
@@ -92,34 +93,17 @@ from python_calamine import CalamineWorkbook
 
 from core.errors import ValidationError
 from core.staging import StagedLoad, stage_frame, stamp
+from transforms import oews_catalog
 from transforms.columns import Columns, by_name, normalise
-from transforms.oews import Vintage
 from transforms.workbook import open_workbook
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here, not in memory
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls workbook
 FIRST_YEAR = 2012  # earlier files: other layouts, SOC 2000 / the 2010 hybrid
 
-# measure → the normalised header spellings BLS has used for it
-MEASURES: dict[str, tuple[str, ...]] = {
-    "employment": ("tot_emp",),
-    "employment_prse": ("emp_prse",),
-    "jobs_per_1000": ("jobs_1000",),
-    "location_quotient": ("loc_quotient", "loc_q", "loc quotient"),
-    "hourly_mean": ("h_mean",),
-    "annual_mean": ("a_mean",),
-    "mean_prse": ("mean_prse",),
-    "hourly_p10": ("h_pct10", "h_wpct10"),
-    "hourly_p25": ("h_pct25", "h_wpct25"),
-    "hourly_median": ("h_median",),
-    "hourly_p75": ("h_pct75", "h_wpct75"),
-    "hourly_p90": ("h_pct90", "h_wpct90"),
-    "annual_p10": ("a_pct10", "a_wpct10"),
-    "annual_p25": ("a_pct25", "a_wpct25"),
-    "annual_median": ("a_median",),
-    "annual_p75": ("a_pct75", "a_wpct75"),
-    "annual_p90": ("a_pct90", "a_wpct90"),
-}
+# measure → the normalised header spellings BLS has used for it (the catalogue's, in the
+# order the workbooks put the columns)
+MEASURES: dict[str, tuple[str, ...]] = {d.measure: d.columns for d in oews_catalog.DATATYPES}
 # Every real file (national 2012–2025, state 2012, nat4d 2016–2019) has all but these two.
 OPTIONAL_MEASURES = ("jobs_per_1000", "location_quotient")
 REQUIRED_MEASURES = tuple(m for m in MEASURES if m not in OPTIONAL_MEASURES)
@@ -230,10 +214,6 @@ _NUMBER = (
 )
 _SOC = r"\d{2}-\d{4}"
 
-_TOP_TEXT = re.compile(
-    r"\$\s*([\d,]+(?:\.\d+)?)\s*per\s+hour\s+or\s+\$\s*([\d,]+(?:\.\d+)?)\s*per\s+year",
-    re.IGNORECASE,
-)
 # "national_M2012_dl", "nat4d_M2016_owner_dl", "Nat4d_owner_M2019_dl", "all_data_M_2023",
 # "national_may2003_dl" (read, then refused as before May 2012), "All May 2023 data"
 _NAME_YEAR = re.compile(r"(?:^|[_\s])(?:may|m)[\s_]?((?:19|20)\d{2})(?![0-9])", re.IGNORECASE)
@@ -464,9 +444,8 @@ def _printed_top_code(
     printed: dict[tuple[Decimal, Decimal], tuple[str, bool]] = {}
     for where, cells in descriptions:
         for cell in cells:
-            if "#" in cell and (m := _TOP_TEXT.search(cell)):
-                cap = (Decimal(m.group(1).replace(",", "")), Decimal(m.group(2).replace(",", "")))
-                printed.setdefault(cap, (where, "equal" in cell.lower()))
+            if "#" in cell and (found := oews_catalog.top_code_in(cell)):
+                printed.setdefault(found.cap, (where, "equal" in cell.lower()))
     if len(printed) > 1:
         raise ValidationError(
             label,
@@ -1121,7 +1100,7 @@ def _occupations(rows: pd.DataFrame, year: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "soc_code": occ["soc_code"].to_numpy(),
-            "soc_version": Vintage(year, f"May {year}").soc_version,
+            "soc_version": oews_catalog.soc_version(year),
             "title": occ["title"].to_numpy(),
             "level": level.to_numpy(),
             "sort_sequence": np.arange(len(occ), dtype="int64"),
@@ -1182,18 +1161,15 @@ def stage_special(
 ) -> StagedLoad:
     parsed = parse_special(path, label)
     year = parsed.reference_year
-    # A year comes in several files (national, state, metro, by industry and ownership), so
-    # a file replaces the estimates it holds, by key, and never the other files' estimates.
-    # Its occupation, area and industry names are upserted too, and the load keeps only
-    # those no better source has given (warehouse.load.name_rank: the time-series lookups
-    # first, then the newest year): an older workbook's "U.S." never relabels "National".
+    # Each table with the rows it replaces; how the lake writes them (by key, never the
+    # other files' estimates of the year) is the load policy's (flows/sources.py).
     tables = [
-        stage_frame(frame, name, out_dir, release_id, replaces, upsert=upsert)
-        for name, frame, replaces, upsert in (
-            ("oews_estimates", parsed.estimates, {"reference_year": year}, True),
-            ("occupations", parsed.occupations, {}, True),
-            ("areas", parsed.areas, {}, True),
-            ("industries", parsed.industries, {}, True),
+        stage_frame(frame, name, out_dir, release_id, replaces)
+        for name, frame, replaces in (
+            ("oews_estimates", parsed.estimates, {"reference_year": year}),
+            ("occupations", parsed.occupations, {}),
+            ("areas", parsed.areas, {}),
+            ("industries", parsed.industries, {}),
         )
     ]
     vintage = f"May {year}"
@@ -1202,7 +1178,5 @@ def stage_special(
         vintage=vintage,
         tables=tables,
         sources=stamp(sources, vintage),
-        guarded_table="oews_estimates",
-        yields_to="oews",
         schema_drift=dict(parsed.schema_drift),
     )

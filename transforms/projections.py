@@ -947,7 +947,5 @@ def stage_projections(
         vintage=parsed.cycle,
         tables=[table],
         sources=stamp(sources, parsed.cycle),
-        guarded_table="projections",
-        guard_growth=False,
         schema_drift=dict(parsed.schema_drift),
     )

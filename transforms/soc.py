@@ -115,6 +115,5 @@ def stage_crosswalk(
         vintage=VINTAGE,
         tables=[stage_frame(frame, "soc_crosswalk", out_dir, release_id, scope)],
         sources=stamp(sources, VINTAGE),
-        guarded_table="soc_crosswalk",
         schema_drift={f"{label or path.name}": parsed.unknown} if parsed.unknown else {},
     )

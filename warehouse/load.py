@@ -14,7 +14,8 @@ import duckdb
 
 from core.errors import ValidationError
 from core.paths import DataPaths
-from core.staging import StagedLoad, StagedTable
+from core.staging import LoadPolicy, StagedLoad, StagedTable
+from extractors.rawstore import RawStore
 from warehouse import changes, lake
 
 ROW_COUNT_TOLERANCE = 0.20
@@ -61,6 +62,36 @@ def unchanged_since_last_release(
     return previous is not None and fingerprint(previous) == fingerprint(sources)
 
 
+def complete_from_latest_release(
+    paths: DataPaths,
+    kind: str,
+    given: dict[str, dict[str, object]],
+    needed: tuple[str, ...],
+    title: str,
+) -> dict[str, dict[str, object]]:
+    """``given`` (file name → manifest row) with the files of ``needed`` it lacks taken from
+    the newest release's copies in the raw store (a hand-downloaded OEWS data file, loaded
+    with the lookups already held). ValidationError names a file no release has."""
+    missing = [name for name in needed if name not in given]
+    if not missing:
+        return given
+    last = latest_release(paths) or {}
+    previous: dict[str, dict[str, object]] = last.get("sources", {}).get(kind, {})  # type: ignore[union-attr]
+    store = RawStore(paths.raw)
+    completed = dict(given)
+    for name in missing:
+        row = previous.get(name)
+        if row is None or not store.object_path(str(row["sha256"])).exists():
+            raise ValidationError(
+                ", ".join(sorted(given)),
+                f"complete {title} file set",
+                f"loading {title} needs {', '.join(needed)}; {name} was not given and "
+                "no earlier release has it — pass it too",
+            )
+        completed[name] = {**row, "local_path": str(store.object_path(str(row["sha256"])))}
+    return completed
+
+
 def next_release_id(existing: list[str], today: date) -> str:
     prefix = today.isoformat()
     taken = [int(r.rsplit(".", 1)[1]) for r in existing if r.startswith(prefix + ".")]
@@ -104,24 +135,35 @@ def loaded_vintage(release: dict[str, object], kind: str) -> str | None:
     return release["vintages"].get(kind)  # type: ignore[union-attr]
 
 
+def policy_of(staged: StagedLoad) -> LoadPolicy:
+    """How ``staged`` is loaded: the policy its source's registry entry attached."""
+    if staged.policy is None:
+        raise ValueError(
+            f"the {staged.kind} load has no load policy: attach its source's "
+            "(LoadPolicy.attach) before loading it"
+        )
+    return staged.policy
+
+
 def _check_yields(
     history: list[dict[str, object]], loads: list[StagedLoad], staged: StagedLoad
 ) -> None:
     """A load that yields to another kind never writes a vintage that kind has loaded, in an
     earlier release or in this one (not only the newest vintage the releases name)."""
-    if staged.yields_to is None:
+    yields_to = policy_of(staged).yields_to
+    if yields_to is None:
         return
     held = {
-        loaded_vintage(r, staged.yields_to)
+        loaded_vintage(r, yields_to)
         for r in history
-        if staged.yields_to in r["loaded"]  # type: ignore[operator]
+        if yields_to in r["loaded"]  # type: ignore[operator]
     }
-    held |= {s.vintage for s in loads if s.kind == staged.yields_to}
+    held |= {s.vintage for s in loads if s.kind == yields_to}
     if staged.vintage in held:
         raise ValidationError(
             ", ".join(sorted(staged.sources)),
-            f"does not overwrite the {staged.yields_to} source",
-            f"{staged.vintage} is already loaded from the {staged.yields_to} files, which are "
+            f"does not overwrite the {yields_to} source",
+            f"{staged.vintage} is already loaded from the {yields_to} files, which are "
             "the complete source for that vintage; this file is only used for earlier years",
         )
 
@@ -130,20 +172,22 @@ def _check_row_count(history: list[dict[str, object]], staged: StagedLoad, allow
     """Compare with the newest release that loaded the same kind (none: first load, no check)."""
     if allow:
         return
+    policy = policy_of(staged)
+    guarded = policy.guarded_table
     for earlier in reversed(history):
-        before = earlier["loaded"].get(staged.kind, {}).get(staged.guarded_table)  # type: ignore[union-attr]
+        before = earlier["loaded"].get(staged.kind, {}).get(guarded)  # type: ignore[union-attr]
         if before is not None:
             break
     else:
         return
-    now = staged.rows()[staged.guarded_table]
+    now = staged.rows()[guarded]
     change = now - before if before else 0
-    if change > 0 and not staged.guard_growth:
+    if change > 0 and not policy.guard_growth:
         return
     if before and abs(change) > ROW_COUNT_TOLERANCE * before:
-        bound = "±" if staged.guard_growth else "−"
+        bound = "±" if policy.guard_growth else "−"
         raise ValidationError(
-            staged.guarded_table,
+            guarded,
             f"row count within {bound}{ROW_COUNT_TOLERANCE:.0%} of the previous release",
             f"{now:,} rows staged vs {before:,} in release {earlier['release_id']} "
             f"({(now - before) / before:+.0%}); if BLS really changed the file, rerun with "
@@ -269,107 +313,178 @@ def load_release(
 ) -> Release | None:
     """Load every staged table in one transaction and record the release in it.
 
-    A staged source whose rows equal what the lake already holds for it (same cycle, same
-    content) is skipped; if nothing is left, no release is made and None is returned.
+    Each load carries its source's LoadPolicy (the rows it replaces, its row-count guard,
+    the source it yields to). A staged source whose rows equal what the lake already holds
+    for it (same cycle, same content) is skipped; if nothing is left, no release is made
+    and None is returned.
     """
     created_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    for staged in loads:
+        policy_of(staged)  # a load without a policy is refused before the lake is opened
     with lake.connect(paths) as con:
-        adopted: list[Path] = []
+        adopted: list[Path] = []  # staged files moved into the lake: deleted on rollback
         # Everything from reading the history to recording the release sees one snapshot.
         con.execute("BEGIN TRANSACTION")
         try:
-            lake.ensure_schema(con)
-            history = lake.releases(con)
-            previous = history[-1] if history else None
-            if release_id in {r["release_id"] for r in history}:
-                raise ValueError(f"release {release_id} already exists")
-            for staged in loads:
-                _check_yields(history, loads, staged)
-                _check_row_count(history, staged, allow_row_count_change)
-            loads = _names_by_precedence(con, history, loads)
-            vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
-            sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
-            table_changes: dict[str, dict[str, object]] = {}
-            effective: list[StagedLoad] = []
-            staged_tables = [t for staged in loads for t in staged.tables]
-            # Every write to the lake is a release (this function), so a lake without
-            # releases holds no rows: nothing to count.
-            before = (
-                _scoped_counts(con, staged_tables) if history else {id(t): 0 for t in staged_tables}
-            )
-            compared: dict[int, changes.Comparison] = {}
-            for staged in loads:
-                found = [changes.compare(con, t, before[id(t)]) for t in staged.tables]
-                if all(c.is_empty for c in found):
-                    continue
-                effective.append(staged)
-                for comparison in found:
-                    compared[id(comparison.table)] = comparison
-                    summary = comparison.summary()
-                    name = comparison.table.table
-                    table_changes[name] = (
-                        changes.merge_summaries(table_changes[name], summary)
-                        if name in table_changes
-                        else summary
-                    )
-            if not effective:
+            history = _history(con, release_id)
+            _check(history, loads, allow_row_count_change)
+            plan = _compare(con, history, _names_by_precedence(con, history, loads))
+            if not plan.loads:
                 con.execute("ROLLBACK")
                 return None
-            loads = effective
-            names = [t.table for staged in loads for t in staged.tables]
-            # A table staged twice in one release: its second scope may hold rows the first
-            # just added, so neither its counts before nor its DELETE can be skipped, and it
-            # is replaced whole (its comparison saw the lake before the first one's rows).
-            twice = {name for name in names if names.count(name) > 1}
-            for staged in loads:
-                for table in staged.tables:
-                    comparison = compared[id(table)]
-                    if comparison.delta and table.table not in twice:
-                        _apply_delta(con, comparison, paths, adopted)
-                    else:
-                        needed = before[id(table)] > 0 or table.table in twice
-                        _replace(con, table, paths, adopted, delete=needed)
-                        if comparison.staged_cells is not None:
-                            _replace_cells(con, comparison, paths, adopted, delete=needed)
-                        elif table.table in lake.CELL_KEYS and needed:
-                            _forget_cells(con, table)
-                _record_raw_files(con, staged, release_id)
-                # The newest vintage of each kind, whatever order they were loaded in; the
-                # sources are the files this release loaded (their rows carry their vintage).
-                vintages[staged.kind] = newest_vintage(vintages.get(staged.kind), staged.vintage)
-                sources[staged.kind] = staged.sources
-            counts = _counts_after(con, previous, loads, before, recount=bool(twice))
-            loaded = {s.kind: s.rows() for s in loads}
-            drift = {f: cols for s in loads for f, cols in sorted(s.schema_drift.items())}
-            record = {
-                "release_id": release_id,
-                "created_at": created_at,
-                "vintages": json.dumps(vintages, sort_keys=True),
-                "sources": json.dumps(sources, sort_keys=True),
-                "row_counts": json.dumps(counts, sort_keys=True),
-                "loaded": json.dumps(loaded, sort_keys=True),
-                "changes": json.dumps(table_changes, sort_keys=True, default=str),
-                "schema_drift": json.dumps(drift, sort_keys=True),
-            }
-            con.execute(
-                f"INSERT INTO lake.releases ({', '.join(record)}) "
-                f"VALUES ({', '.join('?' for _ in record)})",
-                list(record.values()),
-            )
-            con.execute("CALL lake.set_commit_message('bls-refresh', ?)", [f"release {release_id}"])
+            _write(con, plan, release_id, paths, adopted)
+            release = _record(con, release_id, created_at, history, plan)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             for path in adopted:  # never registered: not the lake's
                 path.unlink(missing_ok=True)
             raise
+    return release
+
+
+@dataclasses.dataclass
+class _Plan:
+    """What a release writes: the loads that change something, and for each of their staged
+    tables (by ``id``) the lake's rows in its scope and what loading it changes."""
+
+    loads: list[StagedLoad]
+    before: dict[int, int]
+    compared: dict[int, changes.Comparison] = dataclasses.field(default_factory=dict)
+    summaries: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
+
+    def add(self, staged: StagedLoad, found: list[changes.Comparison]) -> None:
+        self.loads.append(staged)
+        for comparison in found:
+            self.compared[id(comparison.table)] = comparison
+            name, summary = comparison.table.table, comparison.summary()
+            held = self.summaries.get(name)
+            merged = summary if held is None else changes.merge_summaries(held, summary)
+            self.summaries[name] = merged
+
+    @property
+    def twice(self) -> set[str]:
+        """Tables staged twice in this release. The second scope may hold rows the first
+        just added, so neither its counts before nor its DELETE can be skipped, and it is
+        replaced whole (its comparison saw the lake before the first one's rows)."""
+        names = [t.table for staged in self.loads for t in staged.tables]
+        return {name for name in names if names.count(name) > 1}
+
+
+def _history(con: duckdb.DuckDBPyConnection, release_id: str) -> list[dict[str, object]]:
+    """The releases so far (in a new lake, its tables are created first); a release id
+    already taken is refused."""
+    lake.ensure_schema(con)
+    history = lake.releases(con)
+    if release_id in {r["release_id"] for r in history}:
+        raise ValueError(f"release {release_id} already exists")
+    return history
+
+
+def _check(history: list[dict[str, object]], loads: list[StagedLoad], allow: bool) -> None:
+    """The load policies' checks: the source a load yields to, the row-count guard."""
+    for staged in loads:
+        _check_yields(history, loads, staged)
+        _check_row_count(history, staged, allow)
+
+
+def _compare(
+    con: duckdb.DuckDBPyConnection, history: list[dict[str, object]], loads: list[StagedLoad]
+) -> _Plan:
+    """Compare every staged table with the lake's rows in its scope; keep the loads that
+    change something."""
+    tables = [t for staged in loads for t in staged.tables]
+    # Every write to the lake is a release (this function), so a lake without releases
+    # holds no rows: nothing to count.
+    before = _scoped_counts(con, tables) if history else {id(t): 0 for t in tables}
+    plan = _Plan([], before)
+    for staged in loads:
+        found = [changes.compare(con, t, before[id(t)]) for t in staged.tables]
+        if not all(c.is_empty for c in found):
+            plan.add(staged, found)
+    return plan
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    plan: _Plan,
+    release_id: str,
+    paths: DataPaths,
+    adopted: list[Path],
+) -> None:
+    """Write each load's tables, then record the raw files it came from."""
+    twice = plan.twice
+    for staged in plan.loads:
+        for table in staged.tables:
+            comparison = plan.compared[id(table)]
+            _write_table(con, comparison, plan.before[id(table)], paths, adopted, twice=twice)
+        _record_raw_files(con, staged, release_id)
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection,
+    comparison: changes.Comparison,
+    before: int,
+    paths: DataPaths,
+    adopted: list[Path],
+    *,
+    twice: set[str],
+) -> None:
+    """Rewrite only the changed cells where few changed; else replace the whole scope."""
+    table = comparison.table
+    if comparison.delta and table.table not in twice:
+        _apply_delta(con, comparison, paths, adopted)
+        return
+    delete = before > 0 or table.table in twice  # else the scope is known empty
+    _replace(con, table, paths, adopted, delete=delete)
+    if comparison.staged_cells is not None:
+        _replace_cells(con, comparison, paths, adopted, delete=delete)
+    elif table.table in lake.CELL_KEYS and delete:
+        _forget_cells(con, table)
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    release_id: str,
+    created_at: str,
+    history: list[dict[str, object]],
+    plan: _Plan,
+) -> Release:
+    """Insert the release's row (its vintages, sources, row counts, changes)."""
+    previous = history[-1] if history else None
+    vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
+    sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
+    for staged in plan.loads:
+        # The newest vintage of each kind, whatever order they were loaded in; the
+        # sources are the files this release loaded (their rows carry their vintage).
+        vintages[staged.kind] = newest_vintage(vintages.get(staged.kind), staged.vintage)
+        sources[staged.kind] = staged.sources
+    counts = _counts_after(con, previous, plan.loads, plan.before, recount=bool(plan.twice))
+    loaded = {s.kind: s.rows() for s in plan.loads}
+    drift = {f: cols for s in plan.loads for f, cols in sorted(s.schema_drift.items())}
+    record = {
+        "release_id": release_id,
+        "created_at": created_at,
+        "vintages": json.dumps(vintages, sort_keys=True),
+        "sources": json.dumps(sources, sort_keys=True),
+        "row_counts": json.dumps(counts, sort_keys=True),
+        "loaded": json.dumps(loaded, sort_keys=True),
+        "changes": json.dumps(plan.summaries, sort_keys=True, default=str),
+        "schema_drift": json.dumps(drift, sort_keys=True),
+    }
+    con.execute(
+        f"INSERT INTO lake.releases ({', '.join(record)}) "
+        f"VALUES ({', '.join('?' for _ in record)})",
+        list(record.values()),
+    )
+    con.execute("CALL lake.set_commit_message('bls-refresh', ?)", [f"release {release_id}"])
     return Release(
         release_id=release_id,
         created_at=created_at,
-        vintages={**vintages, **{staged.kind: staged.vintage for staged in loads}},
+        vintages={**vintages, **{staged.kind: staged.vintage for staged in plan.loads}},
         row_counts=counts,
         loaded=loaded,
-        changes=table_changes,
+        changes=plan.summaries,
         previous=str(previous["release_id"]) if previous else None,
         schema_drift=drift,
         named_vintages=vintages,
@@ -433,13 +548,26 @@ def _replace(
     if delete:
         where, params = changes.scope_sql(table)
         con.execute(f"DELETE FROM lake.{table.table} t WHERE {where}", params)
-    if table.adopt:
+    if _adoptable(con, table):
         _adopt(con, table.table, table.path, paths, adopted)
         return
     con.execute(
         f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
         f"SELECT {', '.join(columns)} FROM read_parquet({changes.sql_path(table.path)})",
     )
+
+
+def _adoptable(con: duckdb.DuckDBPyConnection, table: StagedTable) -> bool:
+    """Whether the lake may take the staged file itself rather than a copy of its rows: the
+    load replaces its whole scope (an upsert keeps the scope's other rows), and the file has
+    the lake table's exact columns and types, in order (read from its footer only). The big
+    OEWS estimates file is written that way; a pandas-staged lookup mostly is not."""
+    if table.upsert:
+        return False
+    found = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({changes.sql_path(table.path)})"
+    ).fetchall()
+    return [(name, kind) for name, kind, *_ in found] == list(lake.TABLES[table.table].items())
 
 
 def _adopt(

@@ -31,8 +31,8 @@ from typer.testing import CliRunner
 from bls_refresh.cli import app
 from core.paths import DataPaths
 from extractors.rawstore import sha256_file
-from flows.refresh import RefreshOutcome
 from flows.refresh import refresh as refresh_flow
+from flows.release import RefreshOutcome
 from warehouse import load
 from warehouse.verify import verify
 

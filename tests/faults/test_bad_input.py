@@ -54,12 +54,13 @@ from extractors.http import Fetcher
 from extractors.oews import FILES
 from extractors.rawstore import RawStore, sha256_file
 from extractors.source import Source
-from figures.figure import bundle_writer
+from figures.spec import bundle_writer
+from flows.sources import SOURCES
 from transforms import flatfile, oews_special, workbook
 from transforms.detect import detect
 from transforms.flatfile import header_of, read_flat_file, require_utf8
 from transforms.oews import SCHEMAS, parse_lookups, stage_estimates, stage_oews
-from transforms.projections import parse_workbook, stage_projections
+from transforms.projections import parse_workbook
 from transforms.soc import parse_crosswalk
 from warehouse import load, publish
 
@@ -529,20 +530,14 @@ def test_the_largest_real_workbook_is_far_inside_the_limits(real: Path) -> None:
 
 def special(path: Path, paths: DataPaths, rid: str) -> load.StagedLoad:
     files = {path.name: path}
-    return oews_special.stage_special(
-        path,
-        paths.staging / rid / path.stem,
-        release_id=rid,
-        sources=manifest_rows(files),
-        label=path.name,
+    return SOURCES["oews_special"].stage(
+        files, paths.staging / rid / path.stem, rid, manifest_rows(files)
     )
 
 
 def time_series(oe_dir: Path, paths: DataPaths, rid: str) -> load.StagedLoad:
     files = {name: oe_dir / name for name in FILES}
-    return stage_oews(
-        files, paths.staging / rid / "oews", release_id=rid, sources=manifest_rows(files)
-    )
+    return SOURCES["oews"].stage(files, paths.staging / rid / "oews", rid, manifest_rows(files))
 
 
 def release_of(paths: DataPaths, *stagers: object) -> load.Release:
@@ -695,12 +690,9 @@ def test_an_older_cycle_keeps_the_release_vintage_and_the_notes_say_what_loaded(
     paths = DataPaths(data_dir)
 
     def cycle(path: Path) -> object:
-        return lambda p, r: stage_projections(
-            path,
-            p.staging / r / "ep",
-            release_id=r,
-            sources=manifest_rows({XLSX: path}),
-            label=XLSX,
+        files = {XLSX: path}
+        return lambda p, r: SOURCES["projections"].stage(
+            files, p.staging / r / "ep", r, manifest_rows(files)
         )
 
     first = release_of(paths, cycle(shared_samples / "ep" / "occupation_2024-34.xlsx"))

@@ -1,0 +1,65 @@
+"""Which release a figure comes from, and parameterised, read-only queries on its bundle.
+
+Every query runs on a release bundle's parquet files with parameters (never SQL built from
+user input), in an in-memory DuckDB.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from core.paths import DataPaths
+from figures.errors import FigureError
+from warehouse import bundles
+
+
+def resolve_release(paths: DataPaths, release: str | None) -> tuple[str, Path]:
+    ids = bundles.published(paths)
+    if not ids:
+        raise FigureError(
+            f"No published release in {paths.published}; run `bls-refresh demo` or `run` first.",
+            code=2,
+        )
+    if release in (None, "latest"):
+        chosen = bundles.latest(paths) or ids[-1]
+        return chosen, bundles.bundle_path(paths, chosen)
+    if release not in ids:
+        raise FigureError(
+            f"Unknown release {release!r}.",
+            difflib.get_close_matches(release, ids, 3, 0.3) or ids[-3:],
+        )
+    return release, bundles.bundle_path(paths, release)
+
+
+class ReleaseReader:
+    """Parameterised, read-only queries on one release bundle."""
+
+    def __init__(self, release_id: str, bundle: Path) -> None:
+        self.release_id = release_id
+        self.bundle = bundle
+        self.con = duckdb.connect(config={"autoinstall_known_extensions": False})
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> ReleaseReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def table(self, name: str) -> str:
+        path = bundles.table_path(self.bundle, name)
+        return "read_parquet('" + str(path).replace("'", "''") + "')"
+
+    def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def scalar_list(self, sql: str, params: list[Any] | None = None) -> list[Any]:
+        return [r[0] for r in self.con.execute(sql, params or []).fetchall()]

@@ -1,0 +1,219 @@
+"""Releasing what changed, shared by every flow that loads sources (``refresh``, ``ingest``):
+put right what an interrupted run left → stage each changed source (its registry entry) →
+load them as one snapshot → publish the bundle → report.
+
+Flows only compose; parsing lives in ``transforms/``, SQL in ``warehouse/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from core.errors import ValidationError
+from core.paths import DataPaths
+from core.staging import StagedLoad
+from extractors.rawstore import RawStore, safe_name
+from figures.spec import bundle_writer
+from flows.sources import SOURCES, Files, LoadKey
+from transforms.columns import drift_note
+from warehouse import bundles, load, publish
+
+
+@dataclasses.dataclass(frozen=True)
+class RefreshOutcome:
+    changed: bool
+    release_id: str | None
+    bundle: str | None
+    vintages: dict[str, str]
+    row_counts: dict[str, int]
+    message: str
+    # file → columns no known column claims, in the files this run staged (whether or not
+    # they made a release): the run summary names them.
+    schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # What this run first put right after an interrupted one (publish.Recovery.lines()).
+    recovered: list[str] = dataclasses.field(default_factory=list)
+
+
+# Where a file sits on this machine: for the run only, never recorded in a release.
+LOCAL_KEYS = ("local_path", "given_as")
+
+
+def without_local_path(fetched: Files) -> Files:
+    return {n: {k: v for k, v in r.items() if k not in LOCAL_KEYS} for n, r in fetched.items()}
+
+
+def _as_given(exc: ValidationError, fetched: Files) -> ValidationError:
+    """A refused file named as the user gave it (``ingest ~/Downloads/occ (2).xlsx``), not
+    only by the role it was recognised in."""
+    given = {name: str(row["given_as"]) for name, row in fetched.items() if "given_as" in row}
+    label = given.get(exc.file)
+    if label is None or Path(label).name == exc.file:
+        return exc
+    return ValidationError(f"{label} (as {exc.file})", exc.check, exc.detail, exc.examples)
+
+
+@task(name="recover-unpublished")
+def recover_unpublished(data_dir: str) -> list[str]:
+    """Put right what an interrupted run left; what was done, in words (the run summary
+    prints it: a release published now was not made by this run's downloads)."""
+    paths = DataPaths(Path(data_dir))
+    if paths.raw.exists():  # partial downloads of a killed run (we hold the lock)
+        RawStore(paths.raw).discard_partials()
+    # What a killed or failed run left (catalog, bundles, latest, analyst file), and an
+    # analyst file built before the data dir was moved or copied: see publish.recover.
+    recovery = publish.recover(paths, extras=[bundle_writer()])
+    logger = get_run_logger()
+    for line in recovery.lines():
+        logger.warning("recovery: %s", line)
+    return recovery.lines()
+
+
+@task(name="stage", task_run_name="stage-{key.label}")
+def stage(key: LoadKey, data_dir: str, release_id: str, fetched: Files) -> StagedLoad:
+    """Transform and validate raw files into staged parquet tables, under their source's
+    load policy (nothing is loaded yet)."""
+    paths = DataPaths(Path(data_dir))
+    files = {name: Path(str(row["local_path"])) for name, row in fetched.items()}
+    try:
+        staged = SOURCES[key.kind].stage(
+            files,
+            paths.staging / release_id / safe_name(key.label),
+            release_id,
+            without_local_path(fetched),
+        )
+    except ValidationError as exc:
+        raise _as_given(exc, fetched) from exc
+    logger = get_run_logger()
+    logger.info("%s %s staged: %s", key.label, staged.vintage, staged.rows())
+    for file, columns in sorted(staged.schema_drift.items()):
+        logger.warning("schema drift: %s", drift_note(file, columns))
+    return staged
+
+
+@task(name="load-release")
+def load_release(
+    data_dir: str, release_id: str, loads: list[StagedLoad], allow_row_count_change: bool
+) -> load.Release | None:
+    release = load.load_release(
+        DataPaths(Path(data_dir)),
+        release_id,
+        loads,
+        allow_row_count_change=allow_row_count_change,
+    )
+    logger = get_run_logger()
+    if release is None:
+        logger.info("staged content equals what the warehouse holds: no release")
+    else:
+        logger.info("release %s committed as one snapshot", release_id)
+    return release
+
+
+@task(name="publish-release")
+def publish_release(data_dir: str, release_id: str) -> str:
+    bundle = publish.publish(DataPaths(Path(data_dir)), release_id, extras=[bundle_writer()])
+    get_run_logger().info("published %s; latest → %s", bundle, release_id)
+    return str(bundle)
+
+
+def unchanged_outcome(
+    paths: DataPaths, why: str, schema_drift: dict[str, list[str]] | None = None
+) -> RefreshOutcome:
+    last = load.latest_release(paths) or {}
+    rid = last.get("release_id")
+    message = f"{why} since release {rid}: no new release." if rid else f"{why}: no release."
+    get_run_logger().info(message)
+    return RefreshOutcome(
+        changed=False,
+        release_id=str(rid) if rid else None,
+        bundle=str(bundles.bundle_path(paths, str(rid))) if rid else None,
+        vintages=dict(last.get("vintages", {})),  # type: ignore[arg-type]
+        row_counts=dict(last.get("row_counts", {})),  # type: ignore[arg-type]
+        message=message,
+        schema_drift=dict(schema_drift or {}),
+    )
+
+
+def _already_released(paths: DataPaths, key: LoadKey, files: Files) -> bool:
+    """Whether the newest release holds exactly these bytes for the load. A file loaded on
+    its own is named in a release by its content (its year and coverage), known only once
+    it is staged: it is always staged, and the load finds it unchanged."""
+    if key.file is not None:
+        return False
+    return load.unchanged_since_last_release(paths, key.kind, without_local_path(files))
+
+
+def release_if_changed(
+    paths: DataPaths,
+    found: dict[LoadKey, Files],
+    allow_row_count_change: bool,
+    unchanged_why: str,
+) -> RefreshOutcome:
+    """Release the sources whose bytes differ from the newest release's; else say why not."""
+    changed = {
+        key: files for key, files in found.items() if not _already_released(paths, key, files)
+    }
+    if not changed:
+        return unchanged_outcome(paths, unchanged_why)
+    return release_from(paths, changed, allow_row_count_change)
+
+
+def release_from(
+    paths: DataPaths, fetched: dict[LoadKey, Files], allow_row_count_change: bool
+) -> RefreshOutcome:
+    """Stage every load in ``fetched`` (its files by key), load them as one release, publish.
+
+    Must run inside a flow holding the refresh lock.
+    """
+    data_dir = str(paths.root)
+    release_id = load.plan_release_id(paths)
+    try:
+        staged = [stage(key, data_dir, release_id, files) for key, files in fetched.items()]
+        release = load_release(data_dir, release_id, staged, allow_row_count_change)
+    finally:
+        shutil.rmtree(paths.staging / release_id, ignore_errors=True)
+    drift = {file: cols for load_ in staged for file, cols in sorted(load_.schema_drift.items())}
+    if release is None:
+        _drift_artifact(drift)
+        return unchanged_outcome(paths, "The content equals what is already loaded", drift)
+    bundle = publish_release(data_dir, release_id)
+    _release_artifacts(release, bundle)
+    return RefreshOutcome(
+        changed=True,
+        release_id=release_id,
+        bundle=bundle,
+        vintages=release.vintages,
+        row_counts=release.row_counts,
+        message=f"Published release {release_id} at {bundle}",
+        schema_drift=drift,
+    )
+
+
+def _drift_artifact(drift: dict[str, list[str]]) -> None:
+    """New columns in files that made no release still reach the run's artifacts."""
+    if not drift:
+        return
+    create_markdown_artifact(
+        markdown="# Schema drift\n\n"
+        + "\n".join(f"- {drift_note(f, c)}" for f, c in drift.items())
+        + "\n\nThe content is otherwise what is already loaded: no new release.\n",
+        key="schema-drift",
+        description="New columns in BLS's files",
+    )
+
+
+def _release_artifacts(release: load.Release, bundle: str) -> None:
+    """The release notes and the row counts per table, as the run's Prefect artifacts."""
+    notes = (Path(bundle) / "RELEASE_NOTES.md").read_text(encoding="utf-8")
+    create_markdown_artifact(
+        markdown=notes, key="release-notes", description=f"Release {release.release_id}"
+    )
+    create_table_artifact(
+        table=[{"table": t, "rows": n} for t, n in release.row_counts.items()],
+        key="row-counts",
+        description=f"Rows per table in release {release.release_id}",
+    )
