@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from core.paths import DataPaths
+from core.sql import read_parquet
 from figures.errors import FigureError
 from warehouse import bundles
 
@@ -54,7 +55,7 @@ class ReleaseReader:
 
     def table(self, name: str) -> str:
         path = bundles.table_path(self.bundle, name)
-        return "read_parquet('" + str(path).replace("'", "''") + "')"
+        return read_parquet(path)
 
     def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params)

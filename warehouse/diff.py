@@ -12,14 +12,15 @@ from typing import Any
 
 import duckdb
 
-from warehouse import lake
+from core import sql
+from warehouse import bundles, lake
 from warehouse.changes import examples
 
 COMPARED = [t for t in lake.TABLES if t not in ("releases", "raw_files")]
 
 
 def _table(bundle: Path, name: str) -> str:
-    return "read_parquet('" + str(bundle / f"{name}.parquet").replace("'", "''") + "')"
+    return sql.read_parquet(bundles.table_path(bundle, name))
 
 
 def _columns(con: duckdb.DuckDBPyConnection, bundle: Path, table: str) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Literal
 
 import duckdb
 
-from core import staging
+from core import sql, staging
 from core.errors import CatalogError
 from core.paths import DataPaths, fsync_dir
 from warehouse import bundles
@@ -210,10 +210,6 @@ def new_engine(memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _sql_str(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def crash_point(name: str) -> None:
     """Fault injection for the crash tests: die here (SIGKILL, no cleanup) when asked to."""
     if os.environ.get("BLS_FAULT_KILL_AT") == name:
@@ -377,8 +373,8 @@ def _create_catalog(paths: DataPaths) -> None:
         con = new_engine()
         try:
             con.execute(
-                f"ATTACH {_sql_str('ducklake:sqlite:' + str(tmp))} AS lake "
-                f"(DATA_PATH {_sql_str(paths.lake_data_path)})"
+                f"ATTACH {sql.string('ducklake:sqlite:' + str(tmp))} AS lake "
+                f"(DATA_PATH {sql.string(paths.lake_data_path)})"
             )
             crash_point("creating_catalog")
             con.execute("DETACH lake")
@@ -406,14 +402,13 @@ def _attach(con: duckdb.DuckDBPyConnection, paths: DataPaths, *, read_only: bool
     path it was created with; OVERRIDE_DATA_PATH makes every connection read and write the
     files where the data dir is now (after a move or a copy), never where it was."""
     options = [
-        f"DATA_PATH {_sql_str(paths.lake_data_path)}",
+        f"DATA_PATH {sql.string(paths.lake_data_path)}",
         "OVERRIDE_DATA_PATH true",
     ]
     if read_only:
         options.insert(0, "READ_ONLY")
-    con.execute(
-        f"ATTACH {_sql_str('ducklake:sqlite:' + str(paths.catalog))} AS lake ({', '.join(options)})"
-    )
+    catalog = sql.string(f"ducklake:sqlite:{paths.catalog}")
+    con.execute(f"ATTACH {catalog} AS lake ({', '.join(options)})")
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from core import sql
 from core.errors import AnalystFileError
 from core.paths import DataPaths, fsync_dir
 from extractors.rawstore import sha256_file
@@ -82,10 +83,7 @@ def export_tables(con: duckdb.DuckDBPyConnection, snapshot: int, out_dir: Path) 
         if order:
             select += f" ORDER BY {order}"
         target = out_dir / f"{table}.parquet"
-        con.execute(
-            f"COPY ({select}) TO '{str(target).replace(chr(39), chr(39) * 2)}' "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
+        con.execute(f"COPY ({select}) TO {sql.string(target)} (FORMAT parquet, COMPRESSION zstd)")
         counts[table] = con.execute(
             "SELECT count(*) FROM read_parquet(?)", [str(target)]
         ).fetchone()[0]
@@ -391,13 +389,8 @@ def rollback(paths: DataPaths, release_id: str) -> None:
     write_analyst_db(paths)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _view_sql(schema: str, table: str, parquet: Path) -> str:
-    file = parquet.as_posix().replace("'", "''")
-    return f"CREATE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{file}')"
+    return f"CREATE VIEW {schema}.{table} AS SELECT * FROM {sql.read_parquet(parquet.as_posix())}"
 
 
 def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
@@ -408,7 +401,7 @@ def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
     moves (``analyst_db_problems`` notices).
     """
     for release_id in bundles.published(paths):
-        schema = _ident(release_id)
+        schema = sql.ident(release_id)
         con.execute(f"CREATE SCHEMA {schema}")
         for table in lake.TABLES:
             con.execute(
@@ -468,8 +461,8 @@ def _analyst_db_views(paths: DataPaths) -> list[tuple[str, str, Path]]:
     finally:
         con.close()
     views = []
-    for schema, view, sql in rows:
-        found = _READ_PARQUET.search(sql or "")
+    for schema, view, definition in rows:
+        found = _READ_PARQUET.search(definition or "")
         if found:
             views.append((schema, view, Path(found.group(1).replace("''", "'"))))
     return views
