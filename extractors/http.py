@@ -2,11 +2,14 @@
 
 - one ``requests.Session`` with a User-Agent carrying a contact (BLS answers 403 otherwise);
 - connect/read timeouts on every request;
-- urllib3 ``Retry`` for connection errors, 429 and 5xx: exponential backoff with jitter,
-  ``Retry-After`` honoured (and capped); other 4xx are not retried;
-- a body cut short mid-stream is retried a bounded number of times, then reported;
+- **one retry budget per file** (per API request): at most ``retries + 1`` requests in all,
+  whatever failed — connection refused or reset, connect or read timeout, 429 and 5xx, a body
+  cut short — with exponential backoff and jitter between them and ``Retry-After`` honoured
+  (one longer than ``retry_after_max`` ends the fetch rather than coming back early). This loop
+  is the only retry layer: urllib3 retries nothing and the Prefect task is not retried. Other
+  4xx and a body that is not the file asked for (an HTML page, an empty body) are never retried;
 - conditional GET from the last stored ``ETag``/``Last-Modified``;
-- ``post_json`` for the BLS API: the same session, timeouts and retries, body returned
+- ``post_json`` for the BLS API: the same session, timeouts and budget, body returned
   to the caller (which scrubs the registration key before anything is stored);
 - the body streams to a temporary file, hashed while streaming, and enters the raw store
   by atomic rename only when complete and plausibly the kind of file we asked for.
@@ -15,16 +18,19 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from email.utils import formatdate
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
@@ -33,25 +39,33 @@ from core.errors import ConfigError, FetchError
 from extractors.rawstore import RawFileRecord, RawStore, utc_now_iso
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _TITLE = re.compile(rb"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclasses.dataclass(frozen=True)
 class HttpPolicy:
+    """Timeouts and the retry budget of one file (or one API request).
+
+    ``retries`` is per file, not per request: a file costs at most ``attempts`` =
+    ``retries + 1`` requests, whichever way each one failed. See :meth:`worst_case_seconds`.
+    """
+
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
-    retries: int = 5  # per request, for connection errors, 429 and 5xx
-    body_attempts: int = 3  # whole downloads, when the body is cut short
+    retries: int = 5  # per file: at most retries + 1 requests in all, whatever failed
     backoff_factor: float = 1.0
     backoff_max: float = 60.0
     backoff_jitter: float = 1.0
-    retry_after_max: int = 600
+    retry_after_max: float = 120.0  # a longer Retry-After ends the fetch instead
     chunk_size: int = 1 << 20
 
     @classmethod
     def from_env(cls) -> HttpPolicy:
-        """Defaults, with BLS_HTTP_RETRIES / BLS_HTTP_BACKOFF / BLS_HTTP_READ_TIMEOUT overrides."""
+        """Defaults, with BLS_HTTP_RETRIES / BLS_HTTP_BACKOFF / BLS_HTTP_JITTER /
+        BLS_HTTP_READ_TIMEOUT overrides."""
         env = os.environ
         return cls(
             retries=int(env.get("BLS_HTTP_RETRIES", cls.retries)),
@@ -59,6 +73,33 @@ class HttpPolicy:
             backoff_jitter=float(env.get("BLS_HTTP_JITTER", cls.backoff_jitter)),
             read_timeout=float(env.get("BLS_HTTP_READ_TIMEOUT", cls.read_timeout)),
         )
+
+    @property
+    def attempts(self) -> int:
+        """The budget: requests one file may cost in all (the first one included)."""
+        return max(0, self.retries) + 1
+
+    def backoff(self, failed: int) -> float:
+        """The wait after failed attempt number ``failed`` (1-based), before its jitter."""
+        return min(self.backoff_max, self.backoff_factor * 2 ** (failed - 1))
+
+    def worst_case_seconds(self, retry_after: float | None = None) -> float:
+        """The longest a file can take to fail, bytes in transit aside.
+
+        ``attempts × (connect_timeout + read_timeout)`` (each request waits at most that long
+        for a connection and then for each piece of its answer) plus, between attempts k and
+        k + 1, ``max(backoff(k) + backoff_jitter, R)``, where R is the longest Retry-After the
+        server sends (``retry_after``; None: any, i.e. up to ``retry_after_max``, as a longer
+        one is not waited for). A body that keeps arriving, however slowly, is not bounded by
+        the read timeout; the formula counts the waiting, not the transfer.
+        """
+        cap = self.retry_after_max
+        if retry_after is not None:
+            cap = min(retry_after, cap)
+        waits = sum(
+            max(self.backoff(k) + self.backoff_jitter, cap) for k in range(1, self.attempts)
+        )
+        return self.attempts * (self.connect_timeout + self.read_timeout) + waits
 
 
 def user_agent(contact: str | None) -> str:
@@ -77,25 +118,12 @@ def require_contact(contact: str | None) -> str:
     return contact
 
 
-def build_session(contact: str | None, policy: HttpPolicy) -> requests.Session:
+def build_session(contact: str | None) -> requests.Session:
+    """The session every request goes through. urllib3 retries nothing (``total=0``,
+    ``read=False``): each call is one request, and :class:`Fetcher` owns the only budget."""
     session = requests.Session()
     session.headers["User-Agent"] = user_agent(contact)
-    retry = Retry(
-        total=policy.retries,
-        connect=policy.retries,
-        read=policy.retries,
-        status=policy.retries,
-        other=0,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD", "POST"}),
-        backoff_factor=policy.backoff_factor,
-        backoff_max=policy.backoff_max,
-        backoff_jitter=policy.backoff_jitter,
-        respect_retry_after_header=True,
-        retry_after_max=policy.retry_after_max,
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = HTTPAdapter(max_retries=Retry(total=0, read=False))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -142,7 +170,7 @@ class Fetcher:
     ) -> None:
         self.store = store
         self.policy = policy or HttpPolicy()
-        self.session = build_session(contact, self.policy)
+        self.session = build_session(contact)
         self._sleep = sleep
 
     def close(self) -> None:
@@ -154,25 +182,49 @@ class Fetcher:
         return self._copy_local(Path(url), expect)
 
     # -- HTTP ----------------------------------------------------------------------------
-    def _fetch_http(self, url: str, expect: Expect) -> Fetched:
-        last_error: FetchError | None = None
-        for attempt in range(1, self.policy.body_attempts + 1):
+    def _within_budget(self, method: str, url: str, attempt: Callable[[], _T]) -> _T:
+        """``attempt()`` until it succeeds, fails for good, or the file's budget is spent.
+
+        Every request counts, whatever failed (:class:`_Failed`): at most
+        ``policy.attempts`` in all. Between two, the backoff with jitter, or the server's
+        Retry-After when longer; a Retry-After beyond ``retry_after_max`` ends it at once.
+        """
+        budget = self.policy.attempts
+        for n in range(1, budget + 1):
             try:
-                return self._fetch_once(url, expect)
-            except _BodyCut as cut:
-                last_error = FetchError(
-                    f"download of {url} was cut short ({cut}) on attempt {attempt} of "
-                    f"{self.policy.body_attempts}; nothing was stored",
-                    url=url,
-                    status=200,
+                return attempt()
+            except _Failed as failed:
+                if n == budget:
+                    raise FetchError(
+                        failed.describe(n, budget), url=url, status=failed.status
+                    ) from failed.__cause__
+                if failed.retry_after is not None and failed.retry_after > (
+                    self.policy.retry_after_max
+                ):
+                    raise FetchError(
+                        f"{failed.head} The server asked for {failed.retry_after:g} s before "
+                        f"another request (Retry-After), more than the "
+                        f"{self.policy.retry_after_max:g} s a fetch waits; stopped after "
+                        f"attempt {n} of {budget}.",
+                        url=url,
+                        status=failed.status,
+                    ) from failed.__cause__
+                wait = self.policy.backoff(n) + random.uniform(0, self.policy.backoff_jitter)
+                if failed.retry_after is not None:
+                    wait = max(wait, failed.retry_after)
+                _log.info(
+                    "%s %s Attempt %d of %d; the next in %.3g s.",
+                    method,
+                    failed.head,
+                    n,
+                    budget,
+                    wait,
                 )
-                if attempt < self.policy.body_attempts:
-                    delay = min(
-                        self.policy.backoff_max, self.policy.backoff_factor * 2 ** (attempt - 1)
-                    )
-                    self._sleep(delay + random.uniform(0, self.policy.backoff_jitter))
-        assert last_error is not None
-        raise last_error
+                self._sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _fetch_http(self, url: str, expect: Expect) -> Fetched:
+        return self._within_budget("GET", url, lambda: self._fetch_once(url, expect))
 
     def _fetch_once(self, url: str, expect: Expect) -> Fetched:
         previous = self.store.last_stored(url)
@@ -200,64 +252,93 @@ class Fetcher:
     ) -> tuple[int, bytes, dict[str, str]]:
         """POST ``payload`` as JSON; ``(status, body, headers)`` of a 200 answer.
 
-        Same session, User-Agent, timeouts and retries (POST included: an API query has no
-        side effect) as every GET. Anything but a 200 raises :class:`FetchError` naming the
+        Same session, User-Agent, timeouts and retry budget (POST included: an API query has
+        no side effect) as every GET. Anything but a 200 raises :class:`FetchError` naming the
         URL. The payload never appears in an error: it may carry a registration key.
         The body is returned, not stored: the caller decides what of it may be kept.
         """
-        response = self._send("POST", url, json=dict(payload))
-        with response:
-            if response.status_code != 200:
-                self._raise_for_status(url, response)
-            try:
-                body = response.content
-            except requests.exceptions.RequestException as exc:
-                raise FetchError(
-                    f"{url}: the answer was cut short ({type(exc).__name__}); nothing was stored",
-                    url=url,
-                    status=200,
-                ) from exc
-            return response.status_code, body, dict(response.headers)
+        body = dict(payload)
+
+        def attempt() -> tuple[int, bytes, dict[str, str]]:
+            response = self._send("POST", url, json=body)
+            with response:
+                if response.status_code != 200:
+                    self._raise_for_status(url, response)
+                try:
+                    content = response.content
+                except requests.exceptions.RequestException as exc:
+                    name = type(exc).__name__
+                    raise _Failed(
+                        f"{url}: the answer was cut short ({name}).",
+                        lambda n, of: (
+                            f"{url}: the answer was cut short ({name}) on attempt {n} of {of}; "
+                            "nothing was stored"
+                        ),
+                        status=200,
+                    ) from exc
+                return response.status_code, content, dict(response.headers)
+
+        return self._within_budget("POST", url, attempt)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One request (retries are urllib3's), streamed; transport failures as FetchError."""
+        """One request, streamed (urllib3 does not retry); a failure that may pass as
+        :class:`_Failed`, for the budget to decide."""
         timeout = (self.policy.connect_timeout, self.policy.read_timeout)
         try:
             return self.session.request(method, url, timeout=timeout, stream=True, **kwargs)
-        except requests.exceptions.RetryError as exc:
-            raise FetchError(
-                f"{url}: server kept failing after {self.policy.retries} retries ({exc})", url=url
+        except requests.exceptions.SSLError as exc:
+            # A certificate or TLS failure does not pass by asking again.
+            raise FetchError(f"{url}: the TLS connection failed ({exc})", url=url) from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            what = self._transport_problem(exc)
+            raise _Failed(
+                f"{url}: {what}.",
+                lambda n, of: f"{url}: {what} on attempt {n} of {of}",
             ) from exc
-        except requests.exceptions.Timeout as exc:
-            raise FetchError(
-                f"{url}: no answer within {self.policy.read_timeout:g} s (read timeout) "
-                "after retries",
-                url=url,
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            if "timed out" in str(exc).lower():
-                raise FetchError(
-                    f"{url}: no answer within {self.policy.read_timeout:g} s (read timeout), "
-                    f"{self.policy.retries} retries exhausted",
-                    url=url,
-                ) from exc
-            raise FetchError(f"{url}: could not connect after retries ({exc})", url=url) from exc
+
+    def _transport_problem(self, exc: requests.exceptions.RequestException) -> str:
+        """What went wrong before an answer arrived, in words."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return f"could not connect within {self.policy.connect_timeout:g} s (connect timeout)"
+        if isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower():
+            return f"no answer within {self.policy.read_timeout:g} s (read timeout)"
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
+            # urllib3 made its one attempt; its "Max retries exceeded" wrapper adds nothing.
+            return f"could not connect ({str(reason.reason).split(': ', 1)[-1]})"
+        return f"the connection broke before an answer ({reason})"
 
     def _raise_for_status(self, url: str, response: requests.Response) -> None:
+        """Raise for an answer other than 200/304: :class:`_Failed` for 429 and 5xx (with the
+        Retry-After asked for), a final :class:`FetchError` for anything else."""
         status = response.status_code
-        body = response.raw.read(4096, decode_content=True) or b""
+        try:
+            body = response.raw.read(4096, decode_content=True) or b""
+        except (OSError, urllib3.exceptions.HTTPError):
+            body = b""  # the status line is what counts; an error page cut short is no news
         title = _TITLE.search(body)
         what = f" ('{title.group(1).decode('utf-8', 'replace')}')" if title else ""
+        head = f"{url}: HTTP {status}{what}."
+        if status in RETRY_STATUSES:
+
+            def describe(n: int, of: int) -> str:
+                if n == 1:
+                    return f"{head} It was not retried (BLS_HTTP_RETRIES is 0)."
+                return f"{head} It was retried {n - 1} times with backoff."
+
+            raise _Failed(
+                head,
+                describe,
+                status=status,
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        hint = ""
         if status == 403:
             hint = (
                 " BLS refuses requests whose User-Agent has no contact e-mail; "
                 "set BLS_CONTACT_EMAIL."
             )
-        elif status in RETRY_STATUSES:
-            hint = f" It was retried {self.policy.retries} times with backoff."
-        else:
-            hint = ""
-        raise FetchError(f"{url}: HTTP {status}{what}.{hint}", url=url, status=status)
+        raise FetchError(f"{head}{hint}", url=url, status=status)
 
     def _stream_into_store(self, url: str, response: requests.Response, expect: Expect) -> Fetched:
         expected_len = response.headers.get("Content-Length")
@@ -275,18 +356,20 @@ class Fetcher:
                 requests.exceptions.Timeout,
             ) as exc:
                 kept = self.store.quarantine(tmp, url, "truncated")
-                raise _BodyCut(
+                raise _cut(
+                    url,
                     f"the connection broke after {writer.bytes} bytes of "
-                    f"{expected_len or 'unknown'}; partial body kept at {kept}"
+                    f"{expected_len or 'unknown'}; partial body kept at {kept}",
                 ) from exc
             # Content-Length counts the bytes on the wire; with a Content-Encoding (gzip)
             # the body is decoded while streaming, so compare what the wire carried.
             on_wire = response.raw.tell()
             if expected_len is not None and int(expected_len) != on_wire:
                 kept = self.store.quarantine(tmp, url, "truncated")
-                raise _BodyCut(
+                raise _cut(
+                    url,
                     f"got {on_wire} bytes but Content-Length said {expected_len}; "
-                    f"partial body kept at {kept}"
+                    f"partial body kept at {kept}",
                 )
             problem = sniff_problem(head, content_type, expect)
             if problem:
@@ -334,5 +417,50 @@ class Fetcher:
         return Fetched(url, self.store.object_path(record.sha256), record, True)
 
 
-class _BodyCut(Exception):
-    """The body ended before it was complete; the attempt left nothing behind."""
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (delta-seconds or an HTTP date) in seconds from now, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _Failed(Exception):
+    """One request failed in a way that may pass: another one is worth it, budget allowing.
+
+    ``head``: what happened, for the log; ``describe(n, of)``: the message when attempt
+    ``n`` of ``of`` was the last; ``retry_after``: the seconds the server asked for.
+    """
+
+    def __init__(
+        self,
+        head: str,
+        describe: Callable[[int, int], str],
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(head)
+        self.head = head
+        self.describe = describe
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _cut(url: str, detail: str) -> _Failed:
+    """The body ended before it was complete; the attempt left nothing in the raw store."""
+    return _Failed(
+        f"download of {url} was cut short ({detail}).",
+        lambda n, of: (
+            f"download of {url} was cut short ({detail}) on attempt {n} of {of}; nothing was stored"
+        ),
+        status=200,
+    )

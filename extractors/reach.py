@@ -1,9 +1,9 @@
 """Can the source be reached at all? Asked once, before a refresh starts Prefect.
 
 A host that does not resolve or refuses every connection will not answer the retried
-downloads either: the retry budget (urllib3 retries, whole-body attempts, a Prefect task
-retry) would spend minutes finding that out. A person running a command wants the answer in
-seconds. Scheduled runs do not ask; they keep the full retry budget for real outages.
+downloads either: the retry budget (six requests per file with backoff, see
+``extractors.http``) would spend a minute finding that out. A person running a command wants
+the answer in seconds. Scheduled runs do not ask; they keep the retry budget for real outages.
 """
 
 from __future__ import annotations

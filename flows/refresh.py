@@ -12,9 +12,7 @@ import os
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.tasks import exponential_backoff
 
-from core.errors import FetchError
 from core.lock import refresh_lock
 from core.paths import DataPaths
 from extractors.http import Fetcher, HttpPolicy, require_contact
@@ -26,29 +24,12 @@ from flows.sources import REFRESHED, LoadKey, fetcher_of
 __all__ = ["RefreshOutcome", "fetch", "refresh"]
 
 
-def _transient(task: object, task_run: object, state: object) -> bool:
-    """Retry a whole fetch only for failures that may pass (5xx, timeouts, cut bodies)."""
-    try:
-        state.result()  # type: ignore[attr-defined]
-    except FetchError as exc:
-        return exc.status is None or exc.status >= 500 or exc.status == 200
-    except Exception:
-        return False
-    return False
-
-
-def _task_retry_delay() -> list[float]:
-    base = float(os.environ.get("BLS_TASK_RETRY_DELAY", "60"))
-    return exponential_backoff(backoff_factor=base)(2) if base > 0 else [0, 0]
-
-
 @task(
     name="fetch",
     task_run_name="fetch-{kind}",
-    retries=1,
-    retry_delay_seconds=_task_retry_delay(),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_transient,
+    # Not retried here: the Fetcher's per-file budget (extractors/http.py) is the only retry
+    # layer. A task retry would multiply it and re-fetch every file of the kind.
+    retries=0,
 )
 def fetch(
     kind: str, data_dir: str, source: str | None, contact: str | None

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-# Before anything imports Prefect or the flow module (task retry delays are read at import).
+# Before anything imports Prefect.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
-os.environ["BLS_TASK_RETRY_DELAY"] = "0"
 
 from blsserver import BlsServer
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_MIRROR = REPO / "sample_mirror"
+# What the sample mirror holds (scripts/build_sample_mirror.py writes it; its README lists it):
+SAMPLE_ESTIMATES = 3043  # rows of oe.data.0.Current: 179 series × 17 datatypes
+SAMPLE_PROJECTIONS = 36  # occupation rows of its 2024-34 occupation.xlsx
 SHARED_SAMPLES = REPO.parent / "shared" / "bls-reference" / "samples"
 OE_DIR = "download.bls.gov/pub/time.series/oe"
 CONTACT = "ops@example.org"
@@ -119,3 +121,69 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_api_env(prefect_harness: None) -> dict[str, str]:
+    """What a CLI subprocess needs to use the session's Prefect API instead of starting one of
+    its own (10 s each): every subprocess test of a command that runs a flow shares it."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+
+
+# -- the failure table: each scenario must actually run ------------------------------------------
+# A scenario test calls record_scenario(id) once its checks passed (fault_helpers'
+# assert_names_cause does it for every scenario whose output it checks). Each process appends
+# to its own file in one folder the controlling process chose; when a whole run of the suite
+# passed, pytest_sessionfinish fails it if a scenario of tests/faults/scenarios.py never ran.
+SCENARIO_LOG = "BLS_TEST_SCENARIO_LOG"
+_OWN_LOG = pytest.StashKey[bool]()
+
+
+def record_scenario(scenario_id: str) -> None:
+    folder = os.environ.get(SCENARIO_LOG)
+    if folder:
+        with (Path(folder) / f"{os.getpid()}.txt").open("a", encoding="utf-8") as log:
+            log.write(scenario_id + "\n")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and SCENARIO_LOG not in os.environ:
+        import tempfile  # the controller (or a run without xdist): workers inherit the folder
+
+        os.environ[SCENARIO_LOG] = tempfile.mkdtemp(prefix="bls-scenarios-")
+        config.stash[_OWN_LOG] = True
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """No selection narrowed the run: every scenario test was meant to run."""
+    if config.option.keyword or config.option.markexpr or config.option.deselect:
+        return False
+    chosen = [Path(a).resolve() for a in config.args] or [REPO / "tests"]
+    return all(path in (REPO / "tests", REPO) for path in chosen)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    folder = os.environ.get(SCENARIO_LOG)
+    if hasattr(config, "workerinput") or not folder:
+        return
+    ran = {
+        line.strip()
+        for log in Path(folder).glob("*.txt")
+        for line in log.read_text(encoding="utf-8").splitlines()
+    }
+    if config.stash.get(_OWN_LOG, False):
+        shutil.rmtree(folder, ignore_errors=True)
+    if exitstatus != 0 or not _whole_suite(config):
+        return
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "faults"))
+    from scenarios import SCENARIOS
+
+    missing = [s.id for s in SCENARIOS if s.id not in ran]
+    if missing:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nfailure-table scenarios that no test ran to the end: {missing}", file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from blsserver import BlsServer
+from conftest import record_scenario
 
 from core.errors import ConfigError, FetchError
 from extractors.api import (
@@ -308,6 +309,7 @@ def test_quota_refusal_is_a_clear_error_without_the_key(
     stored = (store.root / str(row.path)).read_bytes()
     assert KEY.encode() not in stored and KEY_PLACEHOLDER.encode() in stored
     assert str(row.path) in message
+    record_scenario("api-quota")
 
 
 @pytest.mark.usefixtures("no_key")

@@ -6,26 +6,35 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import OE_DIR, REPO, six_column_occupations
+from conftest import OE_DIR, REPO, SAMPLE_ESTIMATES, six_column_occupations
 from prefect.client.schemas.schedules import CronSchedule
 
 from flows.deployments import load_deployments
 from flows.refresh import refresh
 
+Run = Callable[..., subprocess.CompletedProcess[str]]
 
-def bls_refresh(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bls_refresh.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {}), "COLUMNS": "200"},
-        timeout=300,
-        check=False,
-    )
+
+@pytest.fixture
+def bls_refresh(prefect_api_env: dict[str, str]) -> Run:
+    """``bls-refresh ARGS`` as a subprocess, on the session's Prefect API."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bls_refresh.cli", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **prefect_api_env, **(env or {}), "COLUMNS": "200"},
+            timeout=300,
+            check=False,
+        )
+
+    return run
 
 
 def test_run_against_bls_without_contact_is_refused(tmp_path: Path) -> None:
@@ -43,13 +52,13 @@ def test_run_against_bls_without_contact_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "d" / "published").exists()
 
 
-def test_demo_publishes_then_reports_no_change(tmp_path: Path) -> None:
+def test_demo_publishes_then_reports_no_change(tmp_path: Path, bls_refresh: Run) -> None:
     data = tmp_path / "data"
     first = bls_refresh("demo", "--data-dir", str(data))
     assert first.returncode == 0, first.stderr
     assert "Published release" in first.stdout
     assert "OEWS vintage: May 2024" in first.stdout
-    assert "oews_estimates" in first.stdout and "3,043" in first.stdout
+    assert "oews_estimates" in first.stdout and f"{SAMPLE_ESTIMATES:,}" in first.stdout
     assert (data / "published" / "latest" / "datapackage.json").is_file()
 
     second = bls_refresh("demo", "--data-dir", str(data))
@@ -87,14 +96,14 @@ def test_flow_leaves_release_notes_and_row_count_artifacts(
     assert any("oews_estimates" in str(a.data) for a in counts)
 
 
-def test_run_rejects_an_unknown_source_kind(tmp_path: Path) -> None:
+def test_run_rejects_an_unknown_source_kind(tmp_path: Path, bls_refresh: Run) -> None:
     result = bls_refresh("run", "--only", "cpi", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2
     assert "Unknown source 'cpi'; choose from oews, projections, soc." in result.stderr
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_run_only_some_sources(tmp_path: Path, bls_server: object) -> None:
+def test_run_only_some_sources(tmp_path: Path, bls_server: object, bls_refresh: Run) -> None:
     data = tmp_path / "d"
     result = bls_refresh(
         "run",

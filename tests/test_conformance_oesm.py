@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from transforms.detect import detect
-from transforms.oews import Vintage
+from transforms.oews_lookups import Vintage
 from transforms.oews_special import (
     MARKER_MEASURES,
     REQUIRED_MEASURES,

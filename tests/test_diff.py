@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_MIRROR
+from conftest import SAMPLE_ESTIMATES, SAMPLE_MIRROR
 from releases import WRAPPED, bls_refresh, make_release, set_median
 
 from core.paths import DataPaths
@@ -206,7 +206,7 @@ def test_release_notes_carry_the_diff(two: tuple[DataPaths, str, str]) -> None:
     first = (paths.published / a / "RELEASE_NOTES.md").read_text(encoding="utf-8")
     assert "This is the first release." in first
     assert "## What changed since" not in first
-    assert "| oews_estimates | 3,043 | new |" in first
+    assert f"| oews_estimates | {SAMPLE_ESTIMATES:,} | new |" in first
     assert "| projections | 36 | new |" in first
 
     notes = (paths.published / b / "RELEASE_NOTES.md").read_text(encoding="utf-8")
@@ -219,7 +219,7 @@ def test_release_notes_carry_the_diff(two: tuple[DataPaths, str, str]) -> None:
         "| areas | 4 | +0 |",
         "| industries | 4 | +0 |",
         "| occupations | 37 | +0 |",
-        "| oews_estimates | 3,043 | +0 |",
+        f"| oews_estimates | {SAMPLE_ESTIMATES:,} | +0 |",
         "| oews_footnotes | 6 | +0 |",
         "| projections | 36 | +0 |",
         "| releases | 2 | +1 |",
@@ -242,7 +242,7 @@ def test_releases_command_lists_both(two: tuple[DataPaths, str, str]) -> None:
     assert set(rows) == {a, f"{b} (latest)"}
     for line in rows.values():
         assert "oews=May 2024, projections=2024-34" in line
-        assert "oews_estimates 3,043" in line
+        assert f"oews_estimates {SAMPLE_ESTIMATES:,}" in line
         assert "projections 36" in line
     assert result.stdout.count("(latest)") == 1
 

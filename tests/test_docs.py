@@ -6,7 +6,7 @@ import re
 
 from conftest import REPO
 
-from transforms.oews import DATATYPES
+from transforms.oews_lookups import DATATYPES
 from warehouse.lake import TABLES
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

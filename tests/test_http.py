@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -13,12 +14,20 @@ import zipfile
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import pytest
 from blsserver import ACCESS_DENIED_HTML, BlsServer
 
 from core.errors import ConfigError, FetchError
-from extractors.http import Fetcher, HttpPolicy, require_contact, sniff_problem, user_agent
+from extractors.http import (
+    Fetcher,
+    HttpPolicy,
+    require_contact,
+    retry_after_seconds,
+    sniff_problem,
+    user_agent,
+)
 from extractors.oews import FILES, fetch_oews
 from extractors.rawstore import RawStore
 from extractors.source import Source
@@ -306,7 +315,7 @@ def test_body_cut_short_every_time_stores_nothing(
     sleeps: list[float] = []
     f = Fetcher(store, contact=CONTACT, policy=policy, sleep=sleeps.append)
     url = bls_server.url(AREA)
-    bls_server.fail("oe.area", kind, times=policy.body_attempts)
+    bls_server.fail("oe.area", kind, times=policy.attempts)
     try:
         with pytest.raises(FetchError) as info:
             f.fetch(url)
@@ -316,10 +325,10 @@ def test_body_cut_short_every_time_stores_nothing(
     message = str(info.value)
     assert "cut short" in message
     assert url in message
-    assert f"attempt {policy.body_attempts} of {policy.body_attempts}" in message
+    assert f"attempt {policy.attempts} of {policy.attempts}" in message
     assert "nothing was stored" in message
-    assert bls_server.count("oe.area") == policy.body_attempts
-    assert sleeps == [pytest.approx(0.01), pytest.approx(0.02)]
+    assert bls_server.count("oe.area") == policy.attempts == 6
+    assert sleeps == pytest.approx([0.01, 0.02, 0.04, 0.05, 0.05])  # doubling, up to the max
     assert_nothing_stored(store)
 
     (kept,) = files_under(store.quarantine_dir)
@@ -335,7 +344,7 @@ def test_body_cut_short_with_default_chunks_still_quarantines(
     bls_server: BlsServer, store: RawStore
 ) -> None:
     f = Fetcher(store, contact=CONTACT, policy=fast_policy(), sleep=lambda _: None)
-    bls_server.fail("oe.area", "drop", times=3)
+    bls_server.fail("oe.area", "drop", times=fast_policy().attempts)
     try:
         with pytest.raises(FetchError, match="cut short"):
             f.fetch(bls_server.url(AREA))
@@ -467,6 +476,227 @@ def test_connection_refused_is_a_fetch_error(store: RawStore) -> None:
     finally:
         f.close()
     assert info.value.url == url
+
+
+# --- one retry budget per file ----------------------------------------------------------------
+# Whatever fails, one file costs at most policy.attempts requests (BLS_HTTP_RETRIES + 1), and
+# failing takes at most policy.worst_case_seconds(): the README's "Retry budget" paragraph.
+
+# Small clock values through the same environment variables a user sets.
+BUDGET_ENV = {
+    "BLS_HTTP_RETRIES": "3",
+    "BLS_HTTP_BACKOFF": "0.05",
+    "BLS_HTTP_JITTER": "0.05",
+    "BLS_HTTP_READ_TIMEOUT": "0.4",
+}
+# (fault kind, fault options, the Retry-After the server sends, what the message says)
+FAILURE_KINDS = {
+    "connection-refused": (None, {}, 0.0, "could not connect"),
+    "reset-mid-body": ("drop", {"reset": True}, 0.0, "was cut short (the connection broke after"),
+    "read-timeout": ("slow", {"delay": 3}, 0.0, "no answer within 0.4 s (read timeout)"),
+    "429-retry-after": ("429", {"retry_after": 1}, 1.0, "HTTP 429"),
+    "500": ("500", {}, 0.0, "HTTP 500"),
+    "short-content-length": ("short", {}, 0.0, "bytes of"),
+}
+
+
+@pytest.fixture
+def budget_policy(monkeypatch: pytest.MonkeyPatch) -> HttpPolicy:
+    for name, value in BUDGET_ENV.items():
+        monkeypatch.setenv(name, value)
+    # The connect timeout has no variable; a short one keeps the formula's bound tight.
+    policy = dataclasses.replace(HttpPolicy.from_env(), connect_timeout=0.5)
+    assert policy.attempts == 4
+    return policy
+
+
+def count_connections(monkeypatch: pytest.MonkeyPatch, port: int) -> list[int]:
+    """Every TCP connection attempt to ``port`` (a refused one never reaches the server):
+    urllib3's own connect, wrapped to count, not replaced."""
+    import urllib3.util.connection
+
+    real = urllib3.util.connection.create_connection
+    seen: list[int] = []
+
+    def counting(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        if address[1] == port:
+            seen.append(port)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting)
+    return seen
+
+
+@pytest.mark.parametrize("failure", list(FAILURE_KINDS))
+def test_each_failure_kind_costs_exactly_the_budget(
+    bls_server: BlsServer,
+    store: RawStore,
+    budget_policy: HttpPolicy,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> None:
+    kind, opts, retry_after, says = FAILURE_KINDS[failure]
+    policy = budget_policy
+    url = bls_server.url(AREA)
+    connections = count_connections(monkeypatch, bls_server.port)
+    if kind is None:
+        bls_server.stop()  # nothing listens on the port: every connection is refused
+    else:
+        bls_server.fail("oe.area", kind, times=100, **opts)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    f = Fetcher(store, contact=CONTACT, policy=policy, sleep=sleep)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as info:
+            f.fetch(url)
+    finally:
+        elapsed = time.monotonic() - started
+        f.close()
+
+    # Requests: exactly the budget, as the server (or, when it refuses, the client) saw them.
+    assert len(connections) == policy.attempts
+    if kind is not None:
+        assert bls_server.count("oe.area") == policy.attempts
+    message = str(info.value)
+    assert url in message and says in message
+    if kind in ("429", "500"):
+        assert f"It was retried {policy.retries} times with backoff" in message
+    else:
+        assert f"on attempt {policy.attempts} of {policy.attempts}" in message
+
+    # Waits: backoff(k) plus up to the jitter, or the Retry-After when that is longer.
+    assert len(waits) == policy.attempts - 1
+    for k, wait in enumerate(waits, start=1):
+        low = max(policy.backoff(k), retry_after)
+        assert low <= wait <= max(policy.backoff(k) + policy.backoff_jitter, retry_after)
+
+    # Seconds: at least the waits (and the read timeouts), at most the documented formula.
+    floor = sum(max(policy.backoff(k), retry_after) for k in range(1, policy.attempts))
+    if kind == "slow":
+        floor += policy.attempts * policy.read_timeout
+    assert floor <= elapsed <= policy.worst_case_seconds(retry_after=retry_after)
+    assert_nothing_stored(store)
+
+
+def test_failures_of_different_kinds_share_one_budget(
+    bls_server: BlsServer, store: RawStore, budget_policy: HttpPolicy
+) -> None:
+    for kind, opts in [("drop", {}), ("500", {}), ("short", {}), ("429", {"retry_after": 0})]:
+        bls_server.fail("oe.area", kind, times=1, **opts)
+    f = Fetcher(store, contact=CONTACT, policy=budget_policy)
+    try:
+        with pytest.raises(FetchError, match=r"HTTP 429.*It was retried 3 times with backoff"):
+            f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert statuses(bls_server, "oe.area") == [200, 500, 200, 429]
+    assert_nothing_stored(store)
+
+
+def test_the_last_request_of_the_budget_may_succeed(
+    bls_server: BlsServer, store: RawStore, budget_policy: HttpPolicy, mirror: Path
+) -> None:
+    for kind in ("503", "drop", "502"):
+        bls_server.fail("oe.area", kind, times=1)
+    f = Fetcher(store, contact=CONTACT, policy=budget_policy)
+    try:
+        got = f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert got.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert statuses(bls_server, "oe.area") == [503, 200, 502, 200]
+
+
+@pytest.mark.parametrize(
+    ("kind", "opts"),
+    [
+        ("400", {}),
+        ("403", {}),
+        ("404", {}),
+        ("410", {}),
+        ("501", {}),
+        ("html", {}),
+        ("body", {"data": b""}),
+    ],
+)
+def test_refusals_are_never_retried(
+    bls_server: BlsServer,
+    store: RawStore,
+    budget_policy: HttpPolicy,
+    kind: str,
+    opts: dict[str, object],
+) -> None:
+    bls_server.fail("oe.area", kind, times=100, **opts)
+    f = Fetcher(store, contact=CONTACT, policy=budget_policy)
+    try:
+        with pytest.raises(FetchError):
+            f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert bls_server.count("oe.area") == 1
+    assert_nothing_stored(store)
+
+
+def test_retry_after_beyond_the_cap_ends_the_fetch_at_once(
+    bls_server: BlsServer, store: RawStore, budget_policy: HttpPolicy
+) -> None:
+    """Coming back before the server asked would be impolite: give up instead."""
+    policy = dataclasses.replace(budget_policy, retry_after_max=2)
+    bls_server.fail("oe.area", "503", times=100, headers={"Retry-After": "30"})
+    f = Fetcher(store, contact=CONTACT, policy=policy)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as info:
+            f.fetch(bls_server.url(AREA))
+    finally:
+        f.close()
+    assert time.monotonic() - started < 2
+    assert bls_server.count("oe.area") == 1
+    assert info.value.status == 503
+    message = str(info.value)
+    assert "HTTP 503" in message
+    assert "asked for 30 s before another request (Retry-After)" in message
+    assert "more than the 2 s a fetch waits" in message
+
+
+def test_api_request_has_the_same_budget(
+    bls_server: BlsServer, store: RawStore, budget_policy: HttpPolicy
+) -> None:
+    suffix = "/publicAPI/v2/timeseries/data/"
+    bls_server.fail(suffix, "500", times=100)
+    f = Fetcher(store, contact=CONTACT, policy=budget_policy)
+    try:
+        with pytest.raises(FetchError, match=r"HTTP 500 .*\. It was retried 3 times with backoff"):
+            f.post_json(bls_server.url("api.bls.gov" + suffix), {"seriesid": ["X"]})
+    finally:
+        f.close()
+    assert bls_server.count(suffix, method="POST") == budget_policy.attempts
+
+
+def test_default_budget_and_worst_case() -> None:
+    """The numbers the README's "Retry budget" paragraph gives."""
+    policy = HttpPolicy()
+    assert policy.attempts == 6
+    assert [policy.backoff(k) for k in range(1, 6)] == [1, 2, 4, 8, 16]
+    # 6 × (10 s connect + 120 s read) + (1+2+4+8+16 s backoff + 5 × 1 s jitter)
+    assert policy.worst_case_seconds(retry_after=0) == 6 * 130 + 31 + 5 == 816
+    # Retry-After up to 120 s between every two attempts instead
+    assert policy.worst_case_seconds() == 6 * 130 + 5 * 120 == 1380
+
+
+def test_retry_after_seconds() -> None:
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("") is None
+    assert retry_after_seconds("7") == 7
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(formatdate(time.time() - 60, usegmt=True)) == 0
+    later = retry_after_seconds(formatdate(time.time() + 60, usegmt=True))
+    assert later is not None and 55 < later <= 60
 
 
 # --- mirror folders ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
-from conftest import OE_DIR
+from conftest import OE_DIR, SAMPLE_ESTIMATES
 from python_calamine import CalamineWorkbook
 
 from core.errors import FetchError, ValidationError
@@ -104,7 +104,7 @@ def test_oews_flat_files_and_a_later_data_file_alone(
         given.append(str(dest))
     first = ingest(files=given, data_dir=str(data_dir))
     assert first.changed and first.vintages == {"oews": "May 2024"}
-    assert first.row_counts["oews_estimates"] == 3043
+    assert first.row_counts["oews_estimates"] == SAMPLE_ESTIMATES
 
     data = tmp_path / "oe.data.0.Current"
     text = (oe / "oe.data.0.Current").read_text()

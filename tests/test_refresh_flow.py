@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from blsserver import BlsServer
-from conftest import CONTACT, OE_DIR
+from conftest import CONTACT, OE_DIR, SAMPLE_ESTIMATES, SAMPLE_PROJECTIONS
 
 from core.errors import FetchError, LockHeldError, ValidationError
 from core.lock import refresh_lock
@@ -68,8 +68,8 @@ def test_full_refresh_publishes_a_release(data_dir: Path, bls_server: BlsServer)
         "projections": "2024-34",
         "soc": "SOC 2010 to 2018",
     }
-    assert outcome.row_counts["projections"] == 36
-    assert outcome.row_counts["oews_estimates"] == 3043
+    assert outcome.row_counts["projections"] == SAMPLE_PROJECTIONS
+    assert outcome.row_counts["oews_estimates"] == SAMPLE_ESTIMATES
     assert_bundle_intact(data_dir, release_id)
 
     bundle = data_dir / "published" / release_id
@@ -82,7 +82,7 @@ def test_full_refresh_publishes_a_release(data_dir: Path, bls_server: BlsServer)
     assert data_src["sha256"] == sha256_file(bls_server_root(bls_server) / "oe.data.0.Current")
     rows = {r["name"]: r["rows"] for r in package["resources"] if "rows" in r}
     assert "figures" in {r["name"] for r in package["resources"]}
-    assert rows["oews_estimates"] == 3043
+    assert rows["oews_estimates"] == SAMPLE_ESTIMATES
     assert "Release" in (bundle / "RELEASE_NOTES.md").read_text()
 
     # Every request carried a contact User-Agent.
@@ -107,7 +107,7 @@ def test_full_refresh_publishes_a_release(data_dir: Path, bls_server: BlsServer)
         == 17
     )
     per_release = con.execute(f'SELECT count(*) FROM "{release_id}".oews_estimates').fetchone()
-    assert per_release[0] == 3043
+    assert per_release[0] == SAMPLE_ESTIMATES
     con.close()
 
 

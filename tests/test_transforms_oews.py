@@ -10,17 +10,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import six_column_occupations
+from conftest import SAMPLE_ESTIMATES, six_column_occupations
 
 from core.errors import ValidationError
 from core.staging import StagedLoad
 from extractors.oews import FILES
 from transforms import oews_catalog
 from transforms.flatfile import FlatSchema, columns_of, header_of, read_flat_file
-from transforms.oews import (
+from transforms.oews import series_id as series_id_of  # the name the README documents
+from transforms.oews import stage_oews
+from transforms.oews_lookups import (
     DATATYPES,
     OewsLookups,
-    StagedEstimates,
     TopCode,
     Vintage,
     parse_areas,
@@ -31,10 +32,8 @@ from transforms.oews import (
     parse_occupations,
     parse_release,
     parse_top_code,
-    stage_estimates,
-    stage_oews,
 )
-from transforms.oews import series_id as series_id_of
+from transforms.oews_staging import StagedEstimates, stage_estimates
 
 TOP_CODE_2023 = "This wage is equal to or greater than $115.00 per hour or $239,200 per year."
 TOP_CODE_2020 = "This wage is equal to or greater than $100.00 per hour or $208,000 per year."
@@ -909,7 +908,7 @@ def test_stage_oews_on_the_sample_mirror(oe_dir: Path, tmp_path: Path) -> None:
         "areas": 4,
         "industries": 4,
         "oews_footnotes": 6,
-        "oews_estimates": 3043,
+        "oews_estimates": SAMPLE_ESTIMATES,
     }
     for table in staged.tables:
         assert table.path.is_file()
@@ -967,7 +966,7 @@ def test_staged_values_equal_the_data_file_strings(oe_dir: Path, tmp_path: Path)
 
     # And every cell: the staged value is exactly the string BLS wrote.
     lines = (oe_dir / "oe.data.0.Current").read_text().splitlines()[1:]
-    assert len(lines) == len(rows) == 3043
+    assert len(lines) == len(rows) == SAMPLE_ESTIMATES
     for line in lines:
         sid, year, period, value, footnotes = (cell.strip() for cell in line.split("\t"))
         row = rows[sid]
@@ -989,7 +988,7 @@ def test_sample_mirror_crlf_data_file_stages_the_same(
     crlf = to_line_ends(lf, tmp_path / "oe.data.0.Current", "\r\n")
     a = stage_estimates(lf, lookups, tmp_path / "lf.parquet", release_id="r1")
     b = stage_estimates(crlf, lookups, tmp_path / "crlf.parquet", release_id="r1")
-    assert a.rows == b.rows == 3043
+    assert a.rows == b.rows == SAMPLE_ESTIMATES
     assert a.status_counts == b.status_counts
     assert staged_rows(a.path) == staged_rows(b.path)
 
@@ -1188,7 +1187,7 @@ def test_catalogue_units_and_phrases() -> None:
 
 
 def test_the_time_series_reads_the_catalogue() -> None:
-    """transforms.oews.DATATYPES is the catalogue's view, and series ids take its codes."""
+    """transforms.oews_lookups.DATATYPES is the catalogue's view, and series ids take its codes."""
     view = {code: (d.name, d.measure, d.unit) for code, d in oews_catalog.BY_CODE.items()}
     assert view == DATATYPES
     assert series_id_of("N", "0000000", "000000", "29-2072", "annual_median") == (

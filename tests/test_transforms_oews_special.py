@@ -26,7 +26,7 @@ from oews_special_fixtures import (
 from core.errors import ValidationError
 from transforms import oews_catalog, oews_special
 from transforms.detect import OLE2_MAGIC, detect
-from transforms.oews import Vintage
+from transforms.oews_lookups import Vintage
 from transforms.oews_special import KNOWN_TOP_CODES, parse_special, stage_special
 
 BASE = dict(zip(HEADER_2023, ROWS_2023[1], strict=True))  # 29-2072, every value published
@@ -711,6 +711,101 @@ def test_occupations_have_an_empty_description(tmp_path: Path) -> None:
         "description",
     ]
     assert parsed.occupations["description"].isna().all()
+
+
+# --------------------------------------------------------------------------- industries, coverage
+
+
+def test_industry_codes_take_the_time_series_form(tmp_path: Path) -> None:
+    rows = rows_for(
+        HEADER_2023,
+        {"NAICS": "62", "NAICS_TITLE": "Health Care", "I_GROUP": "sector"},
+        {"NAICS": "31-33", "NAICS_TITLE": "Manufacturing", "I_GROUP": "sector"},
+        {"NAICS": "6111", "NAICS_TITLE": "Schools", "I_GROUP": "4-digit"},
+        {"NAICS": "622000", "NAICS_TITLE": "Hospitals", "I_GROUP": "3-digit"},
+        {"NAICS": 0, "NAICS_TITLE": "Cross-industry", "I_GROUP": "cross-industry"},
+    )
+    parsed = parse_special(write_workbook(tmp_path / "nat4d_M2023_dl.xlsx", HEADER_2023, rows))
+    assert parsed.industries.values.tolist() == [
+        ["62--63", "Health Care", 2, 0],
+        ["31--34", "Manufacturing", 2, 0],
+        ["611100", "Schools", 4, 0],
+        ["622000", "Hospitals", 3, 0],
+        ["000000", "Cross-industry", 0, 0],
+    ]
+    assert set(parsed.estimates["ownership"]) == {"all"}  # OWN_CODE 1235
+
+
+@pytest.mark.parametrize(
+    ("changes", "kind"),
+    [
+        ([{}], "oews_special_2023_national"),
+        ([{"AREA": "06", "AREA_TITLE": "California", "AREA_TYPE": 2}], "oews_special_2023_state"),
+        ([{"AREA": "10180", "AREA_TYPE": 4}], "oews_special_2023_metro"),
+        ([{}, {"AREA": "06", "AREA_TYPE": 2}], "oews_special_2023_all"),
+        (
+            [{}, {"NAICS": "611100", "I_GROUP": "4-digit", "OWN_CODE": 5}],
+            "oews_special_2023_national_by_industry",
+        ),
+        ([{}, {"OWN_CODE": 5}], "oews_special_2023_national"),  # 000001 is cross-industry
+    ],
+)
+def test_the_source_kind_names_the_year_and_what_the_file_covers(
+    tmp_path: Path, changes: list[dict[str, object]], kind: str
+) -> None:
+    rows = rows_for(HEADER_2023, *changes)
+    path = write_workbook(tmp_path / "x_M2023_dl.xlsx", HEADER_2023, rows)
+    estimates = parse_special(path).estimates
+    assert f"oews_special_2023_{oews_special.coverage(estimates)}" == kind
+    staged = stage_special(path, tmp_path / "out", release_id="r1", sources={"x": {"sha256": "1"}})
+    assert (staged.kind, staged.vintage) == (kind, "May 2023")
+    assert staged.sources == {"x": {"sha256": "1", "vintage": "May 2023"}}
+    assert {t.table: t.replaces for t in staged.tables} == {
+        "oews_estimates": {"reference_year": 2023},
+        "occupations": {},
+        "areas": {},
+        "industries": {},
+    }
+    assert staged.rows()["oews_estimates"] == 15 * len(changes)  # no JOBS_1000, LOC_QUOTIENT
+
+
+# --------------------------------------------------------------------------- zip members
+
+
+def test_zip_members_that_are_no_workbook_are_passed_over(tmp_path: Path) -> None:
+    book = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, ROWS_2023)
+    archive = zip_of(
+        tmp_path / "oesm23nat.zip",
+        {
+            "oesm23nat/": b"",
+            "oesm23nat/readme.txt": b"notes",
+            "oesm23nat/~$national_M2023_dl.xlsx": b"lock",  # Excel's lock file
+            "oesm23nat/national_M2023_dl.xlsx": book,
+        },
+    )
+    parsed = parse_special(archive)
+    assert parsed.member == "oesm23nat/national_M2023_dl.xlsx"
+    assert parsed.reference_year == 2023
+    assert set(parsed.estimates.soc_code) == {r[8] for r in ROWS_2023}
+
+
+def test_a_member_larger_than_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, ROWS_2023)
+    archive = zip_of(tmp_path / "oesm23nat.zip", {"oesm23nat/national_M2023_dl.xlsx": book})
+    monkeypatch.setattr(oews_special, "MAX_MEMBER_BYTES", book.stat().st_size - 1)
+    with pytest.raises(ValidationError, match="member size limit") as err:
+        parse_special(archive)
+    assert err.value.detail.startswith("oesm23nat/national_M2023_dl.xlsx unpacks to ")
+
+
+def test_a_zip_of_field_descriptions_only_is_refused(tmp_path: Path) -> None:
+    notes = write_descriptions(tmp_path / "field_descriptions.xlsx", 2013)
+    archive = zip_of(tmp_path / "oesm13nat.zip", {"oesm13nat/field_descriptions.xlsx": notes})
+    with pytest.raises(ValidationError, match="workbooks in zip") as err:
+        parse_special(archive)
+    assert "no .xlsx/.xls data member" in err.value.detail
 
 
 # --------------------------------------------------------------------------- detection

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_MIRROR
+from conftest import SAMPLE_MIRROR, SAMPLE_PROJECTIONS
 from ep_fixtures import (
     CURRENT_HEADER,
     CURRENT_OCCUPATIONS,
@@ -195,7 +195,7 @@ def test_sample_mirror_workbook() -> None:
     parsed = parse_workbook(MIRROR_WORKBOOK)
     assert (parsed.cycle, parsed.base_year, parsed.target_year) == ("2024-34", 2024, 2034)
     assert parsed.wage_year == 2024
-    assert len(parsed.frame) == 36
+    assert len(parsed.frame) == SAMPLE_PROJECTIONS
     row = row_of(parsed, "29-2072")
     assert (row["employment_base"], row["median_annual_wage"]) == (194_800, 50_250)
     assert row_of(parsed, "29-1211")["median_wage_status"] == "top_coded"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import OE_DIR
+from conftest import OE_DIR, SAMPLE_ESTIMATES
 from releases import manifest_rows
 
 from core.errors import ValidationError
@@ -75,7 +75,7 @@ def test_one_refresh_is_one_snapshot_named_after_the_release(
             [f"release {first.release_id}"],
         ).fetchall()
         assert len(snapshots) == 1
-        assert lake.row_counts(con)["oews_estimates"] == 3043
+        assert lake.row_counts(con)["oews_estimates"] == SAMPLE_ESTIMATES
         assert lake.releases(con)[0]["vintages"] == {"oews": "May 2024"}
         raw = con.execute("SELECT DISTINCT vintage FROM lake.raw_files").fetchall()
         assert raw == [("May 2024",)]
@@ -86,7 +86,7 @@ def test_reloading_a_vintage_replaces_its_rows(paths: DataPaths, mirror: Path) -
     bump_value(mirror / OE_DIR)
     second = release(paths, mirror / OE_DIR)
     assert second is not None
-    assert second.row_counts["oews_estimates"] == 3043  # replaced, not doubled
+    assert second.row_counts["oews_estimates"] == SAMPLE_ESTIMATES  # replaced, not doubled
     assert second.row_counts["releases"] == 2
     assert second.changes["oews_estimates"]["changed"] == {"value": 1}
     assert second.changes["occupations"]["changed"] == {}
@@ -134,7 +134,7 @@ def test_publish_writes_a_verifiable_bundle_and_moves_latest(
         )
     assert all(s["vintage"] == "May 2024" and len(s["sha256"]) == 64 for s in package["sources"])
     notes = (bundle / "RELEASE_NOTES.md").read_text()
-    assert "| oews_estimates | 3,043 | new |" in notes
+    assert f"| oews_estimates | {SAMPLE_ESTIMATES:,} | new |" in notes
     assert "OEWS: May 2024 (new in this release)" in notes
 
 
@@ -155,7 +155,7 @@ def test_crash_between_commit_and_publish_is_recovered(paths: DataPaths, mirror:
     assert not list(paths.published.glob(".tmp-*"))
     notes = (paths.published / second.release_id / "RELEASE_NOTES.md").read_text()
     assert f"Previous release: {first.release_id}" in notes
-    assert "| oews_estimates | 3,043 | +0 |" in notes
+    assert f"| oews_estimates | {SAMPLE_ESTIMATES:,} | +0 |" in notes
 
 
 def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: Path) -> None:
@@ -171,7 +171,7 @@ def test_analyst_file_shows_latest_and_every_release(paths: DataPaths, mirror: P
     ).fetchall()
     # A revision rewrites only the cell that changed (29-2072, national, all industries: its
     # 17 measures); every other row keeps the release that loaded it.
-    assert latest_ids == [(first.release_id, 3043 - 17), (second.release_id, 17)]
+    assert latest_ids == [(first.release_id, SAMPLE_ESTIMATES - 17), (second.release_id, 17)]
     revised = con.execute(
         "SELECT DISTINCT release_id FROM oews_estimates WHERE soc_code = '29-2072' "
         "AND area_code = '0000000' AND industry_code = '000000'"
@@ -191,10 +191,10 @@ def test_projections_guard_catches_a_collapse_but_not_growth(
 
     sample = mirror / "www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
     real = shared_samples / "ep/occupation_2024-34.xlsx"
-    assert ep_release(sample) is not None  # 36 rows
+    assert ep_release(sample) is not None  # SAMPLE_PROJECTIONS rows
     assert ep_release(real) is not None  # 1,113 rows: the full workbook after the sample
     with pytest.raises(ValidationError, match="row count within −20%"):
-        ep_release(sample)  # back to 36 rows of the same cycle: a collapse
+        ep_release(sample)  # back to SAMPLE_PROJECTIONS rows of the same cycle: a collapse
 
 
 def lake_counts(paths: DataPaths) -> dict[str, int]:
@@ -208,7 +208,7 @@ def test_recorded_row_counts_are_the_lake_counts_after_each_kind_of_load(
     oe_dir = mirror / OE_DIR
     first = release(paths, oe_dir)  # a new lake: nothing counted in it before loading
     assert first.row_counts == lake_counts(paths)
-    assert first.row_counts["oews_estimates"] == 3043
+    assert first.row_counts["oews_estimates"] == SAMPLE_ESTIMATES
     assert first.row_counts["raw_files"] == len(FILES)
 
     bump_value(oe_dir)
@@ -221,7 +221,7 @@ def test_recorded_row_counts_are_the_lake_counts_after_each_kind_of_load(
     other_kind = load.load_release(paths, rid, [staged])  # another source beside OEWS
     assert other_kind is not None
     assert other_kind.row_counts == lake_counts(paths)
-    assert other_kind.row_counts["oews_estimates"] == 3043
+    assert other_kind.row_counts["oews_estimates"] == SAMPLE_ESTIMATES
     assert other_kind.row_counts["releases"] == 3
 
 

@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 from core.errors import ValidationError
 from transforms.columns import normalise
 from transforms.flatfile import FlatSchema, header_of
-from transforms.oews import SCHEMAS
+from transforms.oews_lookups import SCHEMAS
 from transforms.workbook import CHECK as WORKBOOK_LIMITS
 from transforms.workbook import check_workbook
 

@@ -279,33 +279,38 @@ def _workbooks(path: Path, label: str) -> tuple[list[_Book], bool]:
         names = archive.namelist()
         if "xl/workbook.xml" in names:
             return [_Book(label, _open_book(path, label, label), False)], False
-        books = []
-        for info in archive.infolist():
-            name = info.filename
-            if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
-                raise ValidationError(label, "safe zip member names", f"refusing member {name!r}")
-            base = Path(name).name
-            if info.is_dir() or not base.lower().endswith((".xlsx", ".xls")):
-                continue
-            if base.startswith("~$"):  # an Excel lock file zipped by accident
-                continue
-            if info.file_size > MAX_MEMBER_BYTES:
-                raise ValidationError(
-                    label,
-                    "member size limit",
-                    f"{name} unpacks to {info.file_size:,} bytes (limit {MAX_MEMBER_BYTES:,})",
-                )
-            with archive.open(info) as fh:
-                data = fh.read(MAX_MEMBER_BYTES + 1)
-            if len(data) > MAX_MEMBER_BYTES:
-                raise ValidationError(label, "member size limit", f"{name} is larger than declared")
-            descriptions = bool(_FIELD_DESCRIPTIONS.search(base))
-            books.append(_Book(name, _open_book(data, label, name), descriptions))
+        members = (_member_book(archive, info, label) for info in archive.infolist())
+        books = [book for book in members if book is not None]
     if not any(not b.descriptions_only for b in books):
         raise ValidationError(
             label, "workbooks in zip", f"no .xlsx/.xls data member; got {names[:5]}"
         )
     return books, True
+
+
+def _member_book(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> _Book | None:
+    """One zip member as a workbook, its name checked and its size bounded; None for a member
+    that is no workbook (a folder, another file, an Excel lock file)."""
+    name = info.filename
+    if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
+        raise ValidationError(label, "safe zip member names", f"refusing member {name!r}")
+    base = Path(name).name
+    if info.is_dir() or not base.lower().endswith((".xlsx", ".xls")):
+        return None
+    if base.startswith("~$"):  # an Excel lock file zipped by accident
+        return None
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise ValidationError(
+            label,
+            "member size limit",
+            f"{name} unpacks to {info.file_size:,} bytes (limit {MAX_MEMBER_BYTES:,})",
+        )
+    with archive.open(info) as fh:
+        data = fh.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise ValidationError(label, "member size limit", f"{name} is larger than declared")
+    descriptions = bool(_FIELD_DESCRIPTIONS.search(base))
+    return _Book(name, _open_book(data, label, name), descriptions)
 
 
 def _header_row(rows: list[list[object]]) -> int | None:
@@ -338,20 +343,12 @@ def _data_sheets(
                 if lookalike is None and any(normalise(c) in _KNOWN for r in head for c in r):
                     lookalike = (f"{book.name} sheet '{sheet}'", head)
                 continue
-            rows = data.to_python(skip_empty_area=False)
             where = f"{label}: {book.name}" if zipped else label
-            columns = _match(rows[at], where)
-            if columns.unknown:  # a workbook's sheets: one entry, every new cell once
+            read = _read_sheet(book.name, sheet, data.to_python(skip_empty_area=False), at, where)
+            if read.columns.unknown:  # a workbook's sheets: one entry, every new cell once
                 seen = drift.setdefault(where, [])
-                seen += [c for c in columns.unknown if c not in seen]
-            body = pd.DataFrame(rows[at + 1 :], dtype=object)
-            frame = pd.DataFrame(
-                {
-                    name: (body[index] if index in body.columns else pd.Series(dtype=object))
-                    for name, index in columns.positions.items()
-                }
-            )
-            found.append(_Sheet(book.name, sheet, columns, frame, at + 2))
+                seen += [c for c in read.columns.unknown if c not in seen]
+            found.append(read)
     if not found:
         if lookalike is not None:  # a data sheet without OCC_CODE: say what its header is
             where, head = lookalike
@@ -359,6 +356,20 @@ def _data_sheets(
             _match(row, f"{label}: {where}")
         raise ValidationError(label, "OEWS data sheet", "no sheet with an OCC_CODE header")
     return found, drift
+
+
+def _read_sheet(member: str, sheet: str, rows: list[list[object]], at: int, where: str) -> _Sheet:
+    """One data sheet: its columns matched by name in header row ``at``, the rows below it
+    under their canonical names."""
+    columns = _match(rows[at], where)
+    body = pd.DataFrame(rows[at + 1 :], dtype=object)
+    frame = pd.DataFrame(
+        {
+            name: (body[index] if index in body.columns else pd.Series(dtype=object))
+            for name, index in columns.positions.items()
+        }
+    )
+    return _Sheet(member, sheet, columns, frame, at + 2)
 
 
 def _match(header: list[object], where: str) -> Columns:
@@ -790,6 +801,9 @@ def _industry_keys(
 
 
 def parse_special(path: Path, label: str | None = None) -> SpecialRequest:
+    """One special-request file → its tables, in three steps: read (workbooks, data sheets,
+    year and top code), check the rows (codes, cells, keys, duplicates, caps), build the
+    tables. Each step raises ValidationError naming the file, the rule and the cells."""
     label = label or path.name
     books, zipped = _workbooks(path, label)
     sheets, drift = _data_sheets(books, label, zipped)

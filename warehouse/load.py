@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from core import timing
 from core.errors import ValidationError
 from core.paths import DataPaths
 from core.staging import LoadPolicy, StagedLoad, StagedTable
@@ -303,6 +304,9 @@ def _without_outranked(
     return dataclasses.replace(table, path=target, rows=int(rows[0]))
 
 
+# Timed (core.timing) as "load_release"; less its sections (lake_diff, lake_insert:…,
+# lake_row_counts), that is attaching the lake, the checks, the release row and the commit.
+@timing.timed("load_release")
 def load_release(
     paths: DataPaths,
     release_id: str,
@@ -388,6 +392,7 @@ def _check(history: list[dict[str, object]], loads: list[StagedLoad], allow: boo
         _check_row_count(history, staged, allow)
 
 
+@timing.timed("lake_diff")
 def _compare(
     con: duckdb.DuckDBPyConnection, history: list[dict[str, object]], loads: list[StagedLoad]
 ) -> _Plan:
@@ -417,8 +422,10 @@ def _write(
     for staged in plan.loads:
         for table in staged.tables:
             comparison = plan.compared[id(table)]
-            _write_table(con, comparison, plan.before[id(table)], paths, adopted, twice=twice)
-        _record_raw_files(con, staged, release_id)
+            with timing.section(f"lake_insert:{table.table}"):
+                _write_table(con, comparison, plan.before[id(table)], paths, adopted, twice=twice)
+        with timing.section("lake_insert:raw_files"):
+            _record_raw_files(con, staged, release_id)
 
 
 def _write_table(
@@ -491,6 +498,7 @@ def _record(
     )
 
 
+@timing.timed("lake_row_counts")
 def _counts_after(
     con: duckdb.DuckDBPyConnection,
     previous: dict[str, object] | None,
@@ -586,6 +594,7 @@ def _adopt(
     con.execute("CALL ducklake_add_data_files('lake', ?, ?)", [table, str(target)])
 
 
+@timing.timed("lake_insert:cells")
 def _replace_cells(
     con: duckdb.DuckDBPyConnection,
     comparison: changes.Comparison,

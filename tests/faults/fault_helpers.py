@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from blsserver import BlsServer, Fault, _FileInfo
 from click.testing import Result
-from conftest import CONTACT, OE_DIR, copy_mirror
+from conftest import CONTACT, OE_DIR, copy_mirror, record_scenario
 from scenarios import printed_parts
 from typer.testing import CliRunner
 
@@ -181,6 +181,7 @@ def assert_names_cause(output: str, scenario_id: str, only: list[int] | None = N
             found = flat.find(part, position)
             assert found >= 0, f"{scenario_id}: {part!r} not in the output:\n{output}"
             position = found + len(part)
+    record_scenario(scenario_id)
 
 
 def assert_failed(result: Result, scenario_id: str, latest: str) -> str:

@@ -32,7 +32,7 @@ import pytest
 import scenarios
 import xlsxwriter
 from click.testing import Result
-from conftest import OE_DIR
+from conftest import OE_DIR, SAMPLE_ESTIMATES
 from fault_helpers import (
     DATA_FILE,
     World,
@@ -59,7 +59,9 @@ from flows.sources import SOURCES
 from transforms import flatfile, oews_special, workbook
 from transforms.detect import detect
 from transforms.flatfile import header_of, read_flat_file, require_utf8
-from transforms.oews import SCHEMAS, parse_lookups, stage_estimates, stage_oews
+from transforms.oews import stage_oews
+from transforms.oews_lookups import SCHEMAS, parse_lookups
+from transforms.oews_staging import stage_estimates
 from transforms.projections import parse_workbook
 from transforms.soc import parse_crosswalk
 from warehouse import load, publish
@@ -217,7 +219,7 @@ def test_a_utf8_bom_is_not_part_of_the_first_column(oe_dir: Path, tmp_path: Path
         for kind, staged_load in staged.items()
     }
     assert tables["marked"] == tables["plain"]
-    assert len(tables["plain"]["oews_estimates"]) == 3043
+    assert len(tables["plain"]["oews_estimates"]) == SAMPLE_ESTIMATES
 
 
 # ============================================================================ mirror links

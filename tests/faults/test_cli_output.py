@@ -19,7 +19,7 @@ from pathlib import Path
 import fault_helpers
 import psutil
 import pytest
-from conftest import SHARED_SAMPLES
+from conftest import SHARED_SAMPLES, record_scenario
 from fault_helpers import (
     DATA_FILE,
     World,
@@ -282,3 +282,4 @@ def test_killed_cli_leaves_no_prefect_server(
     assert latest_of(w.data_dir) == a
     w.server.clear_faults()  # the patched handler serves whole files again
     assert_succeeded(cli_run(w))  # the next run is not blocked by anything the kill left
+    record_scenario("killed-cli-leaves-no-server")

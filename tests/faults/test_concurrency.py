@@ -11,6 +11,7 @@ import time
 import duckdb
 import fault_helpers
 import pytest
+from conftest import record_scenario
 from fault_helpers import (
     DATA_FILE,
     Reader,
@@ -109,6 +110,7 @@ def test_run_killed_mid_download_does_not_block_the_next(
     new = latest_of(w.data_dir)
     assert new != a and f"Published release {new}" in out
     assert_intact(w, new)  # includes: raw/tmp/ is empty again
+    record_scenario("stale-lock-after-kill")
 
 
 def test_readers_during_a_publish_see_one_release(w: World, a: str) -> None:

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import io
 import json
+import logging
 import signal
 import subprocess
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 import fault_helpers
 import pytest
 import xlsxwriter
+from conftest import record_scenario
 from fault_helpers import (
     DATA_FILE,
     MEDIAN_SERIES,
@@ -42,6 +44,7 @@ from fault_helpers import (
     with_median,
 )
 
+from extractors.http import HttpPolicy
 from extractors.rawstore import sha256_file
 from warehouse import publish
 
@@ -52,7 +55,9 @@ a = fault_helpers.a
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 XLSX = "occupation.xlsx"
-TASK_ATTEMPTS = 2  # the fetch task is retried once by Prefect after a transient failure
+# The fetch task is not retried by Prefect: the Fetcher's per-file budget (BLS_HTTP_RETRIES + 1
+# requests, whatever failed) is the only retry layer.
+TASK_ATTEMPTS = 1
 
 
 def objects(w: World) -> set[str]:
@@ -118,12 +123,14 @@ def test_http_429_waits_for_retry_after(w: World, a: str) -> None:
     assert statuses(w, DATA_FILE) == [429, 304]
     assert f"Nothing changed upstream since release {a}" in out
     assert_intact(w, a)
+    record_scenario("http-429-retry-after")
 
 
-# (scenario, file, fault kind, fault options, environment, GETs of the file per fetch attempt)
+# (scenario, file, fault kind, fault options, environment, GETs of the file per fetch attempt:
+# the budget, BLS_HTTP_RETRIES + 1, default 5 + 1)
 HTTP_FAULTS = [
     ("http-5xx-repeated", DATA_FILE, "500", {}, {"BLS_HTTP_RETRIES": "2"}, 3),
-    ("connection-dropped", DATA_FILE, "drop", {}, {}, 3),
+    ("connection-dropped", DATA_FILE, "drop", {}, {}, 6),
     (
         "read-timeout",
         DATA_FILE,
@@ -132,7 +139,7 @@ HTTP_FAULTS = [
         {"BLS_HTTP_READ_TIMEOUT": "0.5", "BLS_HTTP_RETRIES": "1"},
         2,
     ),
-    ("content-length-mismatch", DATA_FILE, "short", {}, {}, 3),
+    ("content-length-mismatch", DATA_FILE, "short", {}, {}, 6),
     ("html-instead-of-flat-file", DATA_FILE, "html", {}, {}, 1),
     ("html-instead-of-xlsx", XLSX, "html", {}, {}, 1),
     ("empty-file", DATA_FILE, "body", {"data": b""}, {}, 1),
@@ -181,6 +188,28 @@ def test_http_fault_fails_cleanly(
             assert any(b"Access Denied" in body for body in kept)
     assert_intact(w, a)
     assert lake_latest(w) == a
+    clean_run(w, a)
+
+
+def test_a_file_failing_forever_costs_one_budget(
+    w: World, a: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through the real flow, a file answering 500 forever costs exactly the per-file budget
+    (default BLS_HTTP_RETRIES: 5 retries, 6 requests), not budget × task retries."""
+    policy = HttpPolicy.from_env()
+    assert policy.attempts == HttpPolicy().attempts == 6
+    w.server.fail(DATA_FILE, "500", times=100)
+    caplog.set_level(logging.INFO, logger="extractors.http")
+
+    result = cli_run(w)
+
+    stderr = assert_failed(result, "http-5xx-repeated", a)
+    assert f"It was retried {policy.retries} times with backoff" in stderr
+    assert statuses(w, DATA_FILE) == [500] * policy.attempts
+    logged = [r.getMessage() for r in caplog.records if r.name == "extractors.http"]
+    assert len(logged) == policy.retries  # each retry is logged, with its wait
+    assert all(f"Attempt {n} of 6; the next in" in m for n, m in enumerate(logged, start=1))
+    assert_intact(w, a)
     clean_run(w, a)
 
 
@@ -329,6 +358,7 @@ def test_killed_while_publishing(w: World, a: str, step: str) -> None:
     assert_intact(w, new)  # no .tmp-* left
     figures = json.loads((published / "latest" / "figures.json").read_text())
     assert figures["medical_records_median_wage"]["value"] == value
+    record_scenario(scenario)
 
 
 def test_output_checker_fails_on_a_fragment_not_printed() -> None:
