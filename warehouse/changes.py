@@ -29,7 +29,7 @@ from decimal import Decimal
 
 import duckdb
 
-from core import staging
+from core import sql, staging
 from core.staging import StagedTable
 from warehouse import lake
 
@@ -39,12 +39,6 @@ EXAMPLES = 10  # changed values named per table in the release notes and the dif
 DELTA_MAX_SHARE = 0.25
 
 _ids = itertools.count()
-
-
-def sql_path(path: object) -> str:
-    """A path as a quoted SQL literal (a parameter would keep DuckDB from planning the scan
-    with its filters)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 @dataclasses.dataclass
@@ -126,27 +120,18 @@ def cells_sql(table: str, rows: str, *, cast: bool) -> str:
     )
 
 
-def literal(value: object) -> str:
-    """A scope value (a year, a cycle, a SOC version) as a SQL literal."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f"scope values are integers or text, got {value!r}")
-    if isinstance(value, int):
-        return str(value)
-    return "'" + value.replace("'", "''") + "'"
-
-
 def scope_sql(table: StagedTable, alias: str = "t") -> tuple[str, list[object]]:
     """SQL condition (on ``alias``) for the lake rows ``table`` replaces, and its parameters."""
     # Scope values are written into the SQL as literals: DuckDB plans a filter on a
     # parameter without pushing it into the DuckLake scan (1.4 s instead of 0.08 s to read
     # a year's 350 k stored cells).
-    conditions = [f"{alias}.{c} = {literal(v)}" for c, v in table.replaces.items()]
+    conditions = [f"{alias}.{c} = {sql.literal(v)}" for c, v in table.replaces.items()]
     params: list[object] = []
     if table.upsert:
         same_key = " AND ".join(
             f"s.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in lake.PRIMARY_KEYS[table.table]
         )
-        staged = f"read_parquet({sql_path(table.path)})"
+        staged = sql.read_parquet(table.path)
         conditions.append(f"EXISTS (SELECT 1 FROM {staged} s WHERE {same_key})")
     return " AND ".join(conditions) or "true", params
 
@@ -160,9 +145,9 @@ def compare(con: duckdb.DuckDBPyConnection, table: StagedTable, before: int) -> 
         result.compared = "cells"
         result.staged_cells = f"staged_cells_{next(_ids)}"
         computed = (
-            f"SELECT * FROM read_parquet({sql_path(table.cells)})"
+            f"SELECT * FROM {sql.read_parquet(table.cells)}"
             if table.cells is not None  # the transform's checks computed them already
-            else cells_sql(table.table, f"read_parquet({sql_path(table.path)})", cast=True)
+            else cells_sql(table.table, sql.read_parquet(table.path), cast=True)
         )
         con.execute(f"CREATE TEMP TABLE {result.staged_cells} AS {computed}")
         result.cells = con.execute(f"SELECT count(*) FROM {result.staged_cells}").fetchone()[0]
@@ -221,7 +206,7 @@ def _typed_staged(table: StagedTable) -> str:
     """The staged rows cast to the lake's column types."""
     types = lake.TABLES[table.table]
     typed = ", ".join(f"CAST(t.{c} AS {types[c]}) AS {c}" for c in types)
-    return f"(SELECT {typed} FROM read_parquet({sql_path(table.path)}) t)"
+    return f"(SELECT {typed} FROM {sql.read_parquet(table.path)} t)"
 
 
 def _rows_of_changed_cells(con: duckdb.DuckDBPyConnection, result: Comparison) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from core import timing
+from core import sql, timing
 from core.errors import ValidationError
 from core.paths import DataPaths
 from core.staging import LoadPolicy, StagedLoad, StagedTable
@@ -284,7 +284,7 @@ def _without_outranked(
     same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in key)
     conditions = []
     if above:
-        ids = ", ".join(changes.literal(rid) for rid in sorted(above))
+        ids = ", ".join(sql.literal(rid) for rid in sorted(above))
         # Only what the lake holds (history is never empty here: a rank came from it).
         conditions.append(
             f"NOT EXISTS (SELECT 1 FROM lake.{table.table} t "
@@ -292,15 +292,14 @@ def _without_outranked(
         )
     for rival in rivals:
         conditions.append(
-            f"NOT EXISTS (SELECT 1 FROM read_parquet({changes.sql_path(rival.path)}) t "
-            f"WHERE {same})"
+            f"NOT EXISTS (SELECT 1 FROM {sql.read_parquet(rival.path)} t WHERE {same})"
         )
     target = table.path.with_name(f"{table.path.stem}.by-precedence.parquet")
     con.execute(
-        f"COPY (SELECT s.* FROM read_parquet({changes.sql_path(table.path)}) s "
-        f"WHERE {' AND '.join(conditions)}) TO {changes.sql_path(target)} (FORMAT parquet)"
+        f"COPY (SELECT s.* FROM {sql.read_parquet(table.path)} s "
+        f"WHERE {' AND '.join(conditions)}) TO {sql.string(target)} (FORMAT parquet)"
     )
-    rows = con.execute(f"SELECT count(*) FROM read_parquet({changes.sql_path(target)})").fetchone()
+    rows = con.execute(f"SELECT count(*) FROM {sql.read_parquet(target)}").fetchone()
     return dataclasses.replace(table, path=target, rows=int(rows[0]))
 
 
@@ -561,7 +560,7 @@ def _replace(
         return
     con.execute(
         f"INSERT INTO lake.{table.table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(columns)} FROM read_parquet({changes.sql_path(table.path)})",
+        f"SELECT {', '.join(columns)} FROM {sql.read_parquet(table.path)}",
     )
 
 
@@ -572,9 +571,7 @@ def _adoptable(con: duckdb.DuckDBPyConnection, table: StagedTable) -> bool:
     OEWS estimates file is written that way; a pandas-staged lookup mostly is not."""
     if table.upsert:
         return False
-    found = con.execute(
-        f"DESCRIBE SELECT * FROM read_parquet({changes.sql_path(table.path)})"
-    ).fetchall()
+    found = con.execute(f"DESCRIBE SELECT * FROM {sql.read_parquet(table.path)}").fetchall()
     return [(name, kind) for name, kind, *_ in found] == list(lake.TABLES[table.table].items())
 
 
@@ -621,7 +618,7 @@ def _forget_cells(con: duckdb.DuckDBPyConnection, table: StagedTable) -> None:
     keys = lake.CELL_KEYS[table.table]
     scope = {c: v for c, v in table.replaces.items() if c in keys}
     cells = lake.cells_table(table.table)
-    where = " AND ".join(f"t.{c} = {changes.literal(v)}" for c, v in scope.items()) or "true"
+    where = " AND ".join(f"t.{c} = {sql.literal(v)}" for c, v in scope.items()) or "true"
     con.execute(f"DELETE FROM lake.{cells} t WHERE {where}")
 
 
