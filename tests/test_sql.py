@@ -15,13 +15,15 @@ def test_strings_and_paths_round_trip_through_duckdb() -> None:
     for text in ["plain", "it's", "''", "a\\b", "naïve — ok"]:
         assert con.execute(f"SELECT {sql.string(text)}").fetchone() == (text,)
     assert sql.string(Path("/tmp/o'brien/x.parquet")) == "'/tmp/o''brien/x.parquet'"
-    assert con.execute(f"SELECT {sql.string_list(['a', "b'c"])}").fetchone() == (["a", "b'c"],)
+    listed = sql.string_list(["a", "b'c"])
+    assert con.execute(f"SELECT {listed}").fetchone() == (["a", "b'c"],)
 
 
 def test_identifiers_are_quoted() -> None:
     con = duckdb.connect()
     con.execute(f"CREATE SCHEMA {sql.ident('2026-11-28.1')}")
-    con.execute(f"CREATE TABLE {sql.ident('2026-11-28.1')}.{sql.ident('a"b')} (x INT)")
+    table = sql.ident('a"b')
+    con.execute(f"CREATE TABLE {sql.ident('2026-11-28.1')}.{table} (x INT)")
     tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
     assert tables == [("2026-11-28.1", 'a"b')]
 
