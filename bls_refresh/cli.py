@@ -48,6 +48,14 @@ def _data_file(name: str) -> Path:
 
 SAMPLE_MIRROR = _data_file("sample_mirror")
 
+OwnershipOption = Annotated[
+    str | None,
+    typer.Option(
+        help="OEWS ownership (all, private, state, local, federal, …): industry estimates "
+        "by ownership. Default: the only one published, else all."
+    ),
+]
+
 RefreshOutcomeLike = Any  # flows.refresh.RefreshOutcome, not imported here (it loads Prefect)
 
 DataDirOption = Annotated[
@@ -101,21 +109,12 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-def _run_refresh(
-    data_dir: Path | None,
-    source: str | None,
-    allow_row_count_change: bool,
-    only: list[str] | None = None,
-) -> None:
-    """Check what can be checked without Prefect (in a second), then run the flow."""
+def _precheck_source(source: str | None, hosts: list[str]) -> str | None:
+    """Before Prefect starts: the source exists, the real BLS hosts get a contact address, the
+    hosts accept a connection. The contact (``BLS_CONTACT_EMAIL``), or a failure paragraph."""
     from extractors.reach import check_reachable
     from extractors.source import Source
-    from flows.sources import REFRESHED, SOURCES  # the registry (neither Prefect nor pandas)
 
-    paths = DataPaths.resolve(data_dir)
-    unknown = [k for k in only or [] if k not in REFRESHED]
-    if unknown:
-        raise fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(REFRESHED)}.", 2)
     contact = os.environ.get("BLS_CONTACT_EMAIL")
     try:
         src = Source.from_arg(source)
@@ -123,12 +122,29 @@ def _run_refresh(
             from extractors.http import require_contact
 
             require_contact(contact)  # refuse before Prefect even starts
-        hosts = [SOURCES[k].host for k in only or REFRESHED]
-        check_reachable(src, [h for h in hosts if h])
+        check_reachable(src, hosts)
     except PipelineError as exc:
         raise fail(f"Refusing to run: {exc}", 1, exc) from None
     except FileNotFoundError as exc:
         raise fail(f"Refusing to run: {exc}", 2, exc) from None
+    return contact
+
+
+def _run_refresh(
+    data_dir: Path | None,
+    source: str | None,
+    allow_row_count_change: bool,
+    only: list[str] | None = None,
+) -> None:
+    """Check what can be checked without Prefect (in a second), then run the flow."""
+    from flows.sources import REFRESHED, SOURCES  # the registry (neither Prefect nor pandas)
+
+    paths = DataPaths.resolve(data_dir)
+    unknown = [k for k in only or [] if k not in REFRESHED]
+    if unknown:
+        raise fail(f"Unknown source {unknown[0]!r}; choose from {', '.join(REFRESHED)}.", 2)
+    hosts = [SOURCES[k].host for k in only or REFRESHED]
+    contact = _precheck_source(source, [h for h in hosts if h])
 
     def call() -> RefreshOutcomeLike:
         from flows.refresh import refresh  # Prefect loads here, and only here
@@ -171,6 +187,20 @@ def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
         _say(sys.stdout, outcome.message)
         _summary(paths, outcome.release_id, outcome.vintages, outcome.row_counts)
     _drift(getattr(outcome, "schema_drift", {}))
+    _findings(getattr(outcome, "findings", {}))
+
+
+def _findings(findings: dict[str, dict[str, object]]) -> None:
+    """What comparing a special-request zip with the flat files of the same year found."""
+    if not findings:
+        return
+    from warehouse.publish import finding_examples, finding_summary
+
+    _say(sys.stdout, "Findings:")
+    for file, finding in sorted(findings.items()):
+        _say(sys.stdout, f"  {finding_summary(file, finding)}")
+        for line in finding_examples(finding):
+            _say(sys.stdout, f"    {line}")
 
 
 def _failure_paragraph(paths: DataPaths, exc: BaseException, before: str | None, log: Path) -> str:
@@ -255,6 +285,75 @@ def ingest(
 
 
 @app.command()
+def backfill(
+    oews_years: Annotated[
+        str,
+        typer.Option(
+            "--oews-years",
+            help="May years: a range (2012-2025), one year (2019), or open-ended (2012-: "
+            "through the newest year BLS has published; a year not published yet is skipped).",
+        ),
+    ] = "2012-",
+    files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--files",
+            help="Which zips of each year, comma-separated or repeated: nat (national, under "
+            "1 MB a year; the default), st (states, about 10 MB a year), ma (metropolitan and "
+            "nonmetropolitan areas, 20-30 MB a year), in4 (national by industry and ownership, "
+            "30-60 MB a year).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="A mirror folder or http(s) URL with the BLS hosts as first-level folders "
+            "(www.bls.gov/oes/special-requests/oesm15nat.zip). Default: the real BLS site."
+        ),
+    ] = None,
+    data_dir: DataDirOption = None,
+    allow_row_count_change: AllowRowCountOption = False,
+) -> None:
+    """Load earlier OEWS May years from BLS's zips.
+
+    Earlier May years of OEWS estimates come from BLS's special-request zips. Fetches
+    www.bls.gov/oes/special-requests/oesm{YY}{part}.zip for each year and part, with a
+    progress line per file, and loads what is new as one release. Resumable: a zip
+    already in the raw store costs one conditional request and no download, so a killed
+    backfill picks up where it stopped, and a repeat makes no release. The newest year is
+    also in the time-series flat files: those win, and the zip is compared with them
+    (disagreements are findings in the release notes).
+
+    The real BLS site needs a contact address in the User-Agent: set BLS_CONTACT_EMAIL."""
+    from datetime import UTC, datetime
+
+    from core.errors import ConfigError
+    from extractors import oews_special
+
+    paths = DataPaths.resolve(data_dir)
+    try:
+        oews_special.parse_years(oews_years, datetime.now(UTC).year)
+        parts = list(oews_special.parse_parts(files or list(oews_special.DEFAULT_PARTS)))
+    except ConfigError as exc:
+        raise fail(str(exc), 2, exc) from None
+    contact = _precheck_source(source, [oews_special.HOST])
+
+    def call() -> RefreshOutcomeLike:
+        from flows.backfill import backfill as backfill_flow
+
+        return backfill_flow(
+            years=oews_years,
+            parts=parts,
+            data_dir=str(paths.root),
+            source=source,
+            contact=contact,
+            allow_row_count_change=allow_row_count_change,
+        )
+
+    _run_flow(paths, call)
+
+
+@app.command()
 def demo(
     data_dir: DataDirOption = None, allow_row_count_change: AllowRowCountOption = False
 ) -> None:
@@ -319,8 +418,14 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def figure(
     soc: Annotated[str, typer.Argument(help="SOC code as BLS displays it, e.g. 29-2072.")],
     measure: Annotated[str, typer.Argument(help="e.g. annual_median, employment_change_pct.")],
-    area: Annotated[str, typer.Option(help="Area code (e.g. 0600000) or 'national'.")] = "national",
+    area: Annotated[
+        str,
+        typer.Option(
+            help="Area code (0600000), state (CA, 'New York'), metro name, or 'national'."
+        ),
+    ] = "national",
     industry: Annotated[str, typer.Option(help="OEWS industry code; 000000 = all.")] = "000000",
+    ownership: OwnershipOption = None,
     year: Annotated[
         int | None, typer.Option(help="OEWS May reference year (default latest).")
     ] = None,
@@ -334,7 +439,7 @@ def figure(
     from figures.figure import FigureError, Selection, get_figure
 
     paths = DataPaths.resolve(data_dir)
-    selection = Selection(soc, measure, area, industry, year, cycle)
+    selection = Selection(soc, measure, area, industry, year, cycle, ownership)
     try:
         result = get_figure(paths, selection, release)
     except FigureError as exc:
@@ -343,6 +448,59 @@ def figure(
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(result.sentence + "\n")
+
+
+@app.command()
+def series(
+    soc: Annotated[str, typer.Argument(help="SOC 2018 code as BLS displays it, e.g. 29-2072.")],
+    measure: Annotated[str, typer.Argument(help="An OEWS measure, e.g. annual_median.")],
+    area: Annotated[
+        str,
+        typer.Option(help="Area code, state (CA, 'New York'), metro name, or 'national'."),
+    ] = "national",
+    industry: Annotated[str, typer.Option(help="OEWS industry code; 000000 = all.")] = "000000",
+    ownership: OwnershipOption = None,
+    from_year: Annotated[
+        int | None, typer.Option("--from", help="First May year shown (default: all loaded).")
+    ] = None,
+    release: Annotated[str | None, typer.Option(help="Release id (default latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV, one row per year.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """One OEWS measure, May year by May year.
+
+    An occupation's measure across SOC changes: SOC 2010 years join through the SOC
+    crosswalk; splits, merges and the 2019-2020 hybrid codes are marked as breaks, never
+    summed or spliced. Load earlier years with `bls-refresh backfill`. BLS cautions that
+    OEWS estimates are not designed for comparisons over time: every output carries that
+    caveat."""
+    _read_only()
+    from figures.errors import FigureError
+    from figures.series import get_series
+
+    if as_json and as_csv:
+        raise _fail("Choose one of --json and --csv.")
+    paths = DataPaths.resolve(data_dir)
+    try:
+        result = get_series(
+            paths,
+            soc,
+            measure,
+            area=area,
+            industry=industry,
+            from_year=from_year,
+            release=release,
+            ownership=ownership,
+        )
+    except FigureError as exc:
+        raise _fail(exc.line(), exc.code) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    elif as_csv:
+        sys.stdout.write(result.csv())
+    else:
+        sys.stdout.write("\n".join(result.lines()) + "\n")
 
 
 @app.command()

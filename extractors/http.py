@@ -141,6 +141,9 @@ class Fetched:
 
 # What a file must look like, by the kind we asked for. An HTML page is never data.
 Expect = str  # "text" | "xlsx" | "zip" | "json" | "any" (still never HTML)
+# Told the bytes received so far and the size announced (None when unknown), every
+# ``Fetcher.progress_every`` bytes and once at the end of a body.
+Progress = Callable[[int, int | None], None]
 
 
 def sniff_problem(head: bytes, content_type: str, expect: Expect) -> str | None:
@@ -170,16 +173,19 @@ class Fetcher:
     ) -> None:
         self.store = store
         self.policy = policy or HttpPolicy()
+        self.progress_every = 8 << 20
         self.session = build_session(contact)
         self._sleep = sleep
 
     def close(self) -> None:
         self.session.close()
 
-    def fetch(self, url: str, expect: Expect = "text") -> Fetched:
+    def fetch(self, url: str, expect: Expect = "text", progress: Progress | None = None) -> Fetched:
+        """``url`` (or a mirror file's path) into the raw store; ``progress`` hears how a body
+        that is transferred advances (a 304 transfers none)."""
         if url.startswith(("http://", "https://")):
-            return self._fetch_http(url, expect)
-        return self._copy_local(Path(url), expect)
+            return self._fetch_http(url, expect, progress)
+        return self._copy_local(Path(url), expect, progress)
 
     # -- HTTP ----------------------------------------------------------------------------
     def _within_budget(self, method: str, url: str, attempt: Callable[[], _T]) -> _T:
@@ -223,10 +229,10 @@ class Fetcher:
                 self._sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _fetch_http(self, url: str, expect: Expect) -> Fetched:
-        return self._within_budget("GET", url, lambda: self._fetch_once(url, expect))
+    def _fetch_http(self, url: str, expect: Expect, progress: Progress | None) -> Fetched:
+        return self._within_budget("GET", url, lambda: self._fetch_once(url, expect, progress))
 
-    def _fetch_once(self, url: str, expect: Expect) -> Fetched:
+    def _fetch_once(self, url: str, expect: Expect, progress: Progress | None) -> Fetched:
         previous = self.store.last_stored(url)
         headers: dict[str, str] = {}
         if previous is not None:
@@ -245,7 +251,7 @@ class Fetcher:
                 return Fetched(url, self.store.object_path(previous.sha256), record, False)
             if response.status_code != 200:
                 self._raise_for_status(url, response)
-            return self._stream_into_store(url, response, expect)
+            return self._stream_into_store(url, response, expect, progress)
 
     def post_json(
         self, url: str, payload: Mapping[str, object]
@@ -340,16 +346,23 @@ class Fetcher:
             )
         raise FetchError(f"{head}{hint}", url=url, status=status)
 
-    def _stream_into_store(self, url: str, response: requests.Response, expect: Expect) -> Fetched:
+    def _stream_into_store(
+        self, url: str, response: requests.Response, expect: Expect, progress: Progress | None
+    ) -> Fetched:
         expected_len = response.headers.get("Content-Length")
         content_type = response.headers.get("Content-Type", "")
+        total = int(expected_len) if expected_len and expected_len.isdigit() else None
         with self.store.incoming() as (tmp, writer):
             head = b""
+            told = 0
             try:
                 for chunk in response.iter_content(chunk_size=self.policy.chunk_size):
                     if len(head) < 4096:
                         head += chunk[: 4096 - len(head)]
                     writer.write(chunk)
+                    if progress is not None and writer.bytes - told >= self.progress_every:
+                        told = writer.bytes
+                        progress(told, total)
             except (
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ConnectionError,
@@ -379,6 +392,8 @@ class Fetcher:
                     url=url,
                     status=response.status_code,
                 )
+            if progress is not None and writer.bytes != told:
+                progress(writer.bytes, total)
             record = self.store.keep(
                 tmp,
                 writer,
@@ -389,7 +404,7 @@ class Fetcher:
         return Fetched(url, self.store.object_path(record.sha256), record, True)
 
     # -- mirror folder ---------------------------------------------------------------------
-    def _copy_local(self, src: Path, expect: Expect) -> Fetched:
+    def _copy_local(self, src: Path, expect: Expect, progress: Progress | None) -> Fetched:
         url = src.resolve().as_uri()
         if not src.is_file():
             raise FetchError(f"{src}: no such file in the mirror folder", url=url, status=404)
@@ -407,8 +422,14 @@ class Fetcher:
         with self.store.incoming() as (tmp, writer), src.open("rb") as fh:
             head = fh.read(4096)
             fh.seek(0)
+            told = 0
             while chunk := fh.read(self.policy.chunk_size):
                 writer.write(chunk)
+                if progress is not None and writer.bytes - told >= self.progress_every:
+                    told = writer.bytes
+                    progress(told, stat.st_size)
+            if progress is not None and writer.bytes != told:
+                progress(writer.bytes, stat.st_size)
             problem = sniff_problem(head, "", expect)
             if problem:
                 kept = self.store.quarantine(tmp, url, "rejected")

@@ -18,6 +18,7 @@ from core.paths import DataPaths
 from figures.errors import FigureError
 from figures.format import format_value, json_number
 from figures.measures import MEASURES, OEWS_MEASURES, OTHER_OPENINGS, PROJECTION_MEASURES
+from figures.places import state_area_code
 from figures.release import ReleaseReader, resolve_release
 from transforms.oews_series import series_id
 
@@ -46,6 +47,9 @@ class Selection:
     industry: str = ALL_INDUSTRIES
     year: int | None = None
     cycle: str | None = None
+    # OEWS ownership (all, private, state, local, …): None = the only one published for the
+    # selection, or ``all`` where several are (industry files by ownership)
+    ownership: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +67,8 @@ class Figure:
     industry: str
     reference: str  # May 2024, 2024-34, or the base or target year
     release: str
-    source_url: str
+    source_url: str  # where the number can be checked on BLS's site
+    source_file: str  # the BLS file it was loaded from (oe.data.0.Current, oesm15nat.zip, …)
     status: str  # ok or top_coded (any other status is a FigureError)
     top_code_threshold: float | int | None
     notes: tuple[str, ...]
@@ -77,35 +82,82 @@ class Figure:
 # --- one figure ---------------------------------------------------------------------------
 
 
-def _closest(value: str, options: list[str], n: int = 3) -> list[str]:
+def closest(value: str, options: list[str], n: int = 3) -> list[str]:
     return difflib.get_close_matches(value, options, n, 0.4)
 
 
-def _resolve_area(reader: ReleaseReader, area: str) -> tuple[str, str]:
+def resolve_area(reader: ReleaseReader, area: str) -> tuple[str, str]:
+    """An area given as its code, BLS's name (``New York``, a metro's full name), a state's
+    postal abbreviation (``CA``) or ``national``; close matches suggested on a miss."""
     rows = reader.rows(f"SELECT area_code, name FROM {reader.table('areas')}", [])
     names = {r["area_code"]: r["name"] for r in rows}
-    if area.lower() in ("national", "us", "u.s.", NATIONAL):
+    wanted = area.strip()
+    if wanted.lower() in ("national", "us", "u.s.", "usa", NATIONAL):
         return NATIONAL, names.get(NATIONAL, "National")
-    if area in names:
-        return area, names[area]
+    if wanted in names:
+        return wanted, names[wanted]
+    by_postal = state_area_code(wanted) if len(wanted) == 2 else None
+    if by_postal is not None and by_postal in names:
+        return by_postal, names[by_postal]
     by_name = {n.lower(): c for c, n in names.items()}
-    if area.lower() in by_name:
-        code = by_name[area.lower()]
+    if wanted.lower() in by_name:
+        code = by_name[wanted.lower()]
         return code, names[code]
-    guesses = _closest(area, list(names)) or [
-        f"{by_name[n]} ({names[by_name[n]]})" for n in _closest(area.lower(), list(by_name))
+    # A metro named by its first city ("Raleigh") when exactly one area's name starts so.
+    starts = [c for n, c in by_name.items() if n.startswith(wanted.lower()) and len(wanted) > 2]
+    if len(starts) == 1:
+        return starts[0], names[starts[0]]
+    guesses = [
+        f"{by_name[n]} ({names[by_name[n]]})" for n in closest(wanted.lower(), list(by_name))
     ]
+    guesses += [
+        f"{c} ({names[c]})" for c in sorted(starts)[:5] if f"{c} ({names[c]})" not in guesses
+    ]
+    if not guesses:
+        guesses = closest(wanted, list(names))
     raise FigureError(f"Unknown area {area!r}.", guesses)
 
 
-def _resolve_industry(reader: ReleaseReader, industry: str) -> tuple[str, str]:
+def resolve_industry(reader: ReleaseReader, industry: str) -> tuple[str, str]:
     rows = reader.rows(f"SELECT industry_code, name FROM {reader.table('industries')}", [])
     names = {r["industry_code"]: r["name"] for r in rows}
     if industry in names:
         return industry, names[industry]
     if industry == ALL_INDUSTRIES:
         return industry, "All industries"
-    raise FigureError(f"Unknown industry {industry!r}.", _closest(industry, list(names)))
+    raise FigureError(f"Unknown industry {industry!r}.", closest(industry, list(names)))
+
+
+def resolve_ownership(
+    reader: ReleaseReader, where: str, params: list[Any], given: str | None
+) -> str | None:
+    """The ownership of the estimates ``where`` selects: ``given`` if published, else the
+    only one, else ``all``; FigureError listing them when the choice is the writer's.
+    None when nothing is selected (the caller says why)."""
+    found = reader.scalar_list(
+        f"SELECT DISTINCT ownership::VARCHAR FROM {reader.table('oews_estimates')} WHERE {where} "
+        "ORDER BY 1",
+        params,
+    )
+    if not found:
+        return None
+    if given is not None:
+        if given not in found:
+            raise FigureError(
+                f"No estimate with ownership {given!r} for this selection; published: "
+                f"{', '.join(found)}.",
+                found,
+            )
+        return given
+    if len(found) == 1:
+        return str(found[0])
+    if "all" in found:
+        return "all"
+    raise FigureError(
+        "This industry is published by ownership only: choose one with --ownership "
+        f"({', '.join(found)}).",
+        found,
+    )
 
 
 def _unknown_soc(reader: ReleaseReader, soc: str) -> FigureError:
@@ -130,7 +182,7 @@ def _unknown_soc(reader: ReleaseReader, soc: str) -> FigureError:
         f"SELECT soc_code FROM {reader.table('projections')}"
     )
     return FigureError(
-        f"Unknown SOC code {soc!r} in release {reader.release_id}.", _closest(soc, sorted(codes))
+        f"Unknown SOC code {soc!r} in release {reader.release_id}.", closest(soc, sorted(codes))
     )
 
 
@@ -138,9 +190,7 @@ def check_selection(sel: Selection) -> None:
     """Refuse a selection that names options its measure does not take (an ignored option
     would print a figure for something the writer did not ask for)."""
     if sel.measure not in MEASURES:
-        raise FigureError(
-            f"Unknown measure {sel.measure!r}.", _closest(sel.measure, list(MEASURES))
-        )
+        raise FigureError(f"Unknown measure {sel.measure!r}.", closest(sel.measure, list(MEASURES)))
     if sel.year is not None and not 1000 <= sel.year <= 9999:
         raise FigureError(
             f"--year {sel.year} is not a May reference year; choose the year with --year "
@@ -178,11 +228,16 @@ def figure(reader: ReleaseReader, sel: Selection) -> Figure:
 
 def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     unit, phrase = OEWS_MEASURES[sel.measure]
-    area_code, area_name = _resolve_area(reader, sel.area)
-    industry_code, industry_name = _resolve_industry(reader, sel.industry)
+    area_code, area_name = resolve_area(reader, sel.area)
+    industry_code, industry_name = resolve_industry(reader, sel.industry)
     est = reader.table("oews_estimates")
-    base = f"FROM {est} WHERE soc_code = ? AND measure = ? AND area_code = ? AND industry_code = ?"
+    match = "soc_code = ? AND measure = ? AND area_code = ? AND industry_code = ?"
     params: list[Any] = [sel.soc, sel.measure, area_code, industry_code]
+    ownership = resolve_ownership(reader, match, params, sel.ownership)
+    if ownership is not None:
+        match += " AND ownership = ?"
+        params.append(ownership)
+    base = f"FROM {est} WHERE {match}"
     years = reader.scalar_list(f"SELECT DISTINCT reference_year {base} ORDER BY 1", params)
     if not years:
         known = reader.scalar_list(f"SELECT count(*) FROM {est} WHERE soc_code = ?", [sel.soc])[0]
@@ -196,7 +251,7 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     if year not in years:
         raise FigureError(f"No May {year} estimate for this selection.", [str(y) for y in years])
     row = reader.rows(f"SELECT * {base} AND reference_year = ?", [*params, year])[0]
-    title = _title(reader, sel.soc)
+    title = title_of(reader, sel.soc)
     footnotes = {
         r["footnote_code"]: r["footnote_text"]
         for r in reader.rows(
@@ -215,6 +270,9 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     where = "" if area_code == NATIONAL else f" in {area_name}"
     if industry_code != ALL_INDUSTRIES:
         where += f" in {industry_name}"
+    # (000001 is the time series' cross-industry private code: its name says private)
+    if ownership not in (None, "all") and industry_code != "000001":
+        where += f" ({str(ownership).replace('_', ', ')} ownership)"
     if status == "ok":
         text = format_value(row["value"], unit, sel.measure)
     elif status == "top_coded":
@@ -226,6 +284,7 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
             code=3,
         )
     sid = series_id(row["areatype_code"], area_code, industry_code, sel.soc, sel.measure)
+    source_url, source_file = oews_source(reader, year, sel.soc, sid, area_code, industry_code)
     return Figure(
         value=json_number(row["value"]),
         text=text,
@@ -237,7 +296,8 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
         industry=industry_name,
         reference=reference,
         release=reader.release_id,
-        source_url=f"https://data.bls.gov/timeseries/{sid}",
+        source_url=source_url,
+        source_file=source_file,
         status=status,
         top_code_threshold=json_number(row["top_code_threshold"]),
         notes=notes,
@@ -245,7 +305,42 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     )
 
 
-def _title(reader: ReleaseReader, soc: str) -> str:
+TIME_SERIES_FILE = "oe.data.0.Current"
+# The special-request zip part holding an estimate: by area type, and for industry rows in4.
+_PART_BY_AREA = {"N": "nat", "S": "st", "M": "ma"}
+
+
+def oews_source(
+    reader: ReleaseReader, year: int, soc: str, sid: str, area_code: str, industry_code: str
+) -> tuple[str, str]:
+    """(where to check it, the file it came from) for a May ``year`` estimate.
+
+    The newest year the time-series flat files hold is on BLS's time-series page; any other
+    year is on BLS's page for that year and occupation (the time-series page shows only the
+    newest year), and came from that year's special-request zip (or workbook).
+    """
+    if reader.newest_time_series_year() == year:
+        return f"https://data.bls.gov/timeseries/{sid}", TIME_SERIES_FILE
+    url = f"https://www.bls.gov/oes/{year}/may/oes{soc.replace('-', '')}.htm"
+    files = reader.scalar_list(
+        f"SELECT DISTINCT url FROM {reader.table('raw_files')} WHERE vintage = ? ORDER BY url",
+        [f"May {year}"],
+    )
+    names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
+    names = [n for n in names if not n.startswith("oe.")] or names
+    part = (
+        "in4"
+        if industry_code != ALL_INDUSTRIES
+        else _PART_BY_AREA.get(
+            "N" if area_code == NATIONAL else ("S" if area_code.endswith("00000") else "M"), "nat"
+        )
+    )
+    wanted = f"oesm{year % 100:02d}{part}.zip"
+    chosen = wanted if wanted in names else (names[0] if names else wanted)
+    return url, chosen
+
+
+def title_of(reader: ReleaseReader, soc: str) -> str:
     """The title a writer uses: the projections' sentence case if known, else OEWS's."""
     titles = reader.scalar_list(
         f"SELECT title FROM {reader.table('projections')} WHERE soc_code = ? "
@@ -318,6 +413,7 @@ def _projection_figure(reader: ReleaseReader, sel: Selection) -> Figure:
         reference=reference,
         release=reader.release_id,
         source_url=EP_TABLE_URL,
+        source_file="occupation.xlsx",
         status=status,
         top_code_threshold=json_number(row["median_wage_top_code"])
         if status == "top_coded"

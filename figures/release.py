@@ -64,3 +64,15 @@ class ReleaseReader:
 
     def scalar_list(self, sql: str, params: list[Any] | None = None) -> list[Any]:
         return [r[0] for r in self.con.execute(sql, params or []).fetchall()]
+
+    def newest_time_series_year(self) -> int | None:
+        """The May year of the time-series flat files this release holds (its ``oews``
+        vintage), None when it holds none."""
+        found = self.scalar_list(
+            f"SELECT json_extract_string(vintages, '$.oews') FROM {self.table('releases')} "
+            "WHERE release_id = ?",
+            [self.release_id],
+        )
+        text = found[0] if found else None
+        digits = "".join(ch for ch in text or "" if ch.isdigit())
+        return int(digits[:4]) if len(digits) >= 4 else None

@@ -36,10 +36,14 @@ from prefect.schedules import Cron, Interval, RRule, Schedule
 
 from core.errors import ConfigError
 from core.paths import DataPaths
+from flows.backfill import backfill
 from flows.refresh import refresh
 from flows.runtime import api_answers, die_with_parent, free_port
 
-FLOWS: dict[str, Flow[..., Any]] = {"flows/refresh.py:refresh": refresh}
+FLOWS: dict[str, Flow[..., Any]] = {
+    "flows/refresh.py:refresh": refresh,
+    "flows/backfill.py:backfill": backfill,
+}
 # The keys a schedule of prefect.yaml may have here; exactly one of the first three.
 SCHEDULE_KINDS = ("cron", "interval", "rrule")
 SCHEDULE_OPTIONS = ("timezone", "active", "day_or")

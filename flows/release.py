@@ -37,6 +37,9 @@ class RefreshOutcome:
     schema_drift: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     # What this run first put right after an interrupted one (publish.Recovery.lines()).
     recovered: list[str] = dataclasses.field(default_factory=list)
+    # file → what comparing it with the source it yields to found (a special-request zip
+    # of a May year the flat files hold), whether or not a release was made
+    findings: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
 
 
 # Where a file sits on this machine: for the run only, never recorded in a release.
@@ -97,15 +100,25 @@ def stage(key: LoadKey, data_dir: str, release_id: str, fetched: Files) -> Stage
 
 @task(name="load-release")
 def load_release(
-    data_dir: str, release_id: str, loads: list[StagedLoad], allow_row_count_change: bool
+    data_dir: str,
+    release_id: str,
+    loads: list[StagedLoad],
+    allow_row_count_change: bool,
+    findings: dict[str, dict[str, object]],
 ) -> load.Release | None:
     release = load.load_release(
         DataPaths(Path(data_dir)),
         release_id,
         loads,
         allow_row_count_change=allow_row_count_change,
+        findings_out=findings,
     )
     logger = get_run_logger()
+    for file, finding in sorted(findings.items()):
+        log = logger.warning if finding["differ"] else logger.info
+        log("%s", publish.finding_summary(file, finding))
+        for line in publish.finding_examples(finding):
+            log("  %s", line)
     if release is None:
         logger.info("staged content equals what the warehouse holds: no release")
     else:
@@ -123,7 +136,7 @@ def publish_release(data_dir: str, release_id: str) -> str:
 def unchanged_outcome(
     paths: DataPaths, why: str, schema_drift: dict[str, list[str]] | None = None
 ) -> RefreshOutcome:
-    last = load.latest_release(paths) or {}
+    last = load.newest_release_summary(paths) or {}
     rid = last.get("release_id")
     message = f"{why} since release {rid}: no new release." if rid else f"{why}: no release."
     get_run_logger().info(message)
@@ -141,9 +154,10 @@ def unchanged_outcome(
 def _already_released(paths: DataPaths, key: LoadKey, files: Files) -> bool:
     """Whether the newest release holds exactly these bytes for the load. A file loaded on
     its own is named in a release by its content (its year and coverage), known only once
-    it is staged: it is always staged, and the load finds it unchanged."""
+    it is staged: it counts as released when a release has loaded the same bytes under any
+    name of its kind (a special-request zip fetched again, unchanged)."""
     if key.file is not None:
-        return False
+        return all(load.bytes_loaded(paths, key.kind, str(row["sha256"])) for row in files.values())
     return load.unchanged_since_last_release(paths, key.kind, without_local_path(files))
 
 
@@ -171,15 +185,20 @@ def release_from(
     """
     data_dir = str(paths.root)
     release_id = load.plan_release_id(paths)
+    findings: dict[str, dict[str, object]] = {}
     try:
         staged = [stage(key, data_dir, release_id, files) for key, files in fetched.items()]
-        release = load_release(data_dir, release_id, staged, allow_row_count_change)
+        release = load_release(data_dir, release_id, staged, allow_row_count_change, findings)
     finally:
         shutil.rmtree(paths.staging / release_id, ignore_errors=True)
     drift = {file: cols for load_ in staged for file, cols in sorted(load_.schema_drift.items())}
     if release is None:
         _drift_artifact(drift)
-        return unchanged_outcome(paths, "The content equals what is already loaded", drift)
+        _findings_artifact(findings)
+        return dataclasses.replace(
+            unchanged_outcome(paths, "The content equals what is already loaded", drift),
+            findings=findings,
+        )
     bundle = publish_release(data_dir, release_id)
     _release_artifacts(release, bundle)
     return RefreshOutcome(
@@ -190,6 +209,7 @@ def release_from(
         row_counts=release.row_counts,
         message=f"Published release {release_id} at {bundle}",
         schema_drift=drift,
+        findings=findings,
     )
 
 
@@ -203,6 +223,20 @@ def _drift_artifact(drift: dict[str, list[str]]) -> None:
         + "\n\nThe content is otherwise what is already loaded: no new release.\n",
         key="schema-drift",
         description="New columns in BLS's files",
+    )
+
+
+def _findings_artifact(findings: dict[str, dict[str, object]]) -> None:
+    """Findings of a run that made no release still reach the run's artifacts."""
+    if not findings:
+        return
+    lines = [
+        line for f, found in sorted(findings.items()) for line in publish.finding_markdown(f, found)
+    ]
+    create_markdown_artifact(
+        markdown="# Findings\n\n" + "\n".join(lines) + "\n",
+        key="findings",
+        description="Special-request files compared with the time-series flat files",
     )
 
 

@@ -96,6 +96,7 @@ class LocalApi:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api"
         self.log = paths.root / "logs" / SERVER_LOG_FILE
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "PREFECT_UI_ENABLED": "0",

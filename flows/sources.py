@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.staging import LoadPolicy, StagedLoad, TablePolicy
 from extractors import oews as oews_extractor
+from extractors import oews_special as special_extractor
 from extractors import projections as projections_extractor
 from extractors import soc as soc_extractor
 from extractors.http import Fetched, Fetcher
@@ -177,13 +178,17 @@ SOURCES: dict[str, SourceKind] = {
         SourceKind(
             kind="oews_special",
             title="OEWS special request",
-            stager=_stage_special,  # no extractor yet: ingested from downloaded zips
+            stager=_stage_special,
+            # Fetched by year and part by `bls-refresh backfill` (flows/backfill.py), not by
+            # `run`; or ingested from downloaded zips and workbooks.
+            host=special_extractor.HOST,
             # A year comes in several files (national, state, metro, by industry and
             # ownership), each a load of its own: a file replaces the estimates it holds, by
             # key, never the other files' estimates. Its occupation, area and industry names
             # are upserted too, and the load keeps only those no better source has given (an
             # older workbook's "U.S." never relabels "National"). A May year the time-series
-            # files loaded is theirs: a special-request file never overwrites it.
+            # files loaded is theirs: a special-request file never overwrites its estimates;
+            # they are compared, and a disagreement is a finding in the release notes.
             policy=LoadPolicy(
                 tables={
                     "oews_estimates": TablePolicy(scope=YEAR, upsert=True),
@@ -197,6 +202,8 @@ SOURCES: dict[str, SourceKind] = {
         ),
     )
 }
+
+SPECIAL = SOURCES["oews_special"]
 
 # What `bls-refresh run` refreshes (every kind with an extractor), in fetch order.
 REFRESHED: tuple[str, ...] = tuple(kind for kind, entry in SOURCES.items() if entry.fetch)

@@ -8,7 +8,10 @@ it refuses clients whose ``User-Agent`` carries no contact information, sends
 told to misbehave (rate limiting, server errors, dropped connections, short bodies,
 HTML block pages, slow answers, substituted bodies) via :meth:`BlsServer.fail`.
 
-Only the standard library is used.
+Only the standard library is used by the server itself. The module is also a pytest plugin
+(``pytest_plugins`` in ``tests/conftest.py``): its fixtures, at the end, are how tests get a
+server (``bls_server``), the class (``bls_server_class``, to serve another folder), the block
+page it sends (``access_denied_html``) and a server that stalls mid-body (``stall_mid_body``).
 
 Example::
 
@@ -26,6 +29,7 @@ import re
 import socket
 import struct
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -35,6 +39,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 from urllib.parse import unquote, urlsplit
+
+import pytest
 
 __all__ = ["ACCESS_DENIED_HTML", "FAULT_KINDS", "BlsServer", "Fault", "Request"]
 
@@ -526,3 +532,52 @@ class BlsServer:
             with self._lock:
                 self._etags[key] = etag
         return _FileInfo(path, st.st_size, st.st_mtime, etag)
+
+
+# -- pytest fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bls_server(mirror: Path) -> Iterator[BlsServer]:
+    """A server on the test's private copy of the sample mirror (``mirror``)."""
+    with BlsServer(mirror) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bls_server_class() -> type[BlsServer]:
+    """The server class, for a test that serves another folder or starts and stops its own."""
+    return BlsServer
+
+
+@pytest.fixture(scope="session")
+def access_denied_html() -> str:
+    """The block page the server sends a client without contact information."""
+    return ACCESS_DENIED_HTML
+
+
+@pytest.fixture
+def stall_mid_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let ``srv.fail(suffix, "slow", delay=0, stall=S)`` send half the body, then hang S s.
+
+    The server runs in the test's process, so its handler can be patched for one test.
+    """
+    original = _Handler._send_file
+
+    def send_file(self: _Handler, info: _FileInfo, *, head: bool, fault: Fault | None) -> None:
+        if fault is None or not fault.opts.get("stall") or head:
+            original(self, info, head=head, fault=fault)
+            return
+        size = info.size
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(size))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        with info.path.open("rb") as fh:
+            self.wfile.write(fh.read(size // 2))
+        self.wfile.flush()
+        self.bls._stopping.wait(float(fault.opts["stall"]))
+        self._abort()
+
+    monkeypatch.setattr(_Handler, "_send_file", send_file)

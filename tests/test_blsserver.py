@@ -9,10 +9,13 @@ import threading
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
-from blsserver import ACCESS_DENIED_HTML, BlsServer
+
+if TYPE_CHECKING:
+    from tests.blsserver import BlsServer
 
 UA = "test/1.0 (ops@example.org)"
 HEADERS = {"User-Agent": UA}
@@ -44,8 +47,8 @@ def mirror(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def srv(mirror: Path) -> Iterator[BlsServer]:
-    with BlsServer(mirror) as server:
+def srv(mirror: Path, bls_server_class: type[BlsServer]) -> Iterator[BlsServer]:
+    with bls_server_class(mirror) as server:
         yield server
 
 
@@ -109,11 +112,11 @@ def test_conditional_get(srv: BlsServer) -> None:
     assert get(srv, AREA, headers={"If-None-Match": '"deadbeef"'}).status_code == 200
 
 
-def test_user_agent_policy(srv: BlsServer) -> None:
+def test_user_agent_policy(srv: BlsServer, access_denied_html: str) -> None:
     r = requests.get(srv.url(AREA), timeout=5)  # python-requests/x.y: no contact info
     assert r.status_code == 403
     assert r.headers["Content-Type"] == "text/html"
-    assert r.text == ACCESS_DENIED_HTML
+    assert r.text == access_denied_html
     assert get(srv, AREA, headers={"User-Agent": "bot/2 (+https://example.org)"}).ok
     assert get(srv, AREA).status_code == 200
 
@@ -241,8 +244,8 @@ def test_post_api(srv: BlsServer) -> None:
     assert srv.count("/timeseries/data/", method="POST") == 1
 
 
-def test_stop_start_keeps_port(mirror: Path) -> None:
-    srv = BlsServer(mirror)
+def test_stop_start_keeps_port(mirror: Path, bls_server_class: type[BlsServer]) -> None:
+    srv = bls_server_class(mirror)
     with srv:
         url = srv.url(AREA)
         assert requests.get(url, headers=HEADERS, timeout=5).ok

@@ -17,7 +17,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CONTACT, REPO
 
 PACKAGES = ("core", "extractors", "transforms", "warehouse", "figures", "flows", "bls_refresh")
 DATA_FILES = (
@@ -75,13 +74,15 @@ def _run(args: list[str | Path], cwd: Path, timeout: float, **env: str) -> str:
 
 
 @pytest.mark.timeout(900)  # a cold uv cache downloads the dependencies from PyPI
-def test_installed_wheel_runs_the_demo_outside_a_checkout(tmp_path: Path) -> None:
+def test_installed_wheel_runs_the_demo_outside_a_checkout(
+    tmp_path: Path, repo: Path, contact: str
+) -> None:
     uv = _uv()
     dist, venv, work = tmp_path / "dist", tmp_path / "venv", tmp_path / "work"
     work.mkdir()
 
     # 1. The wheel: every package and the data files, no tests, no data dir.
-    _run([uv, "build", "--quiet", "--out-dir", dist, REPO], REPO, 300)
+    _run([uv, "build", "--quiet", "--out-dir", dist, repo], repo, 300)
     (wheel,) = dist.glob("bls_refresh-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.startswith("bls_refresh-")}
@@ -93,7 +94,7 @@ def test_installed_wheel_runs_the_demo_outside_a_checkout(tmp_path: Path) -> Non
     # 2. A fresh environment with the wheel, its dependencies at the versions of uv.lock.
     constraints = tmp_path / "constraints.txt"
     export = ["export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "--quiet"]
-    _run([uv, *export, "--output-file", constraints], REPO, 60)
+    _run([uv, *export, "--output-file", constraints], repo, 60)
     _run([uv, "venv", "--quiet", "--python", sys.executable, venv], tmp_path, 120)
     python, command = venv / "bin" / "python", venv / "bin" / "bls-refresh"
     _run(
@@ -109,7 +110,7 @@ def test_installed_wheel_runs_the_demo_outside_a_checkout(tmp_path: Path) -> Non
     for path in (module, mirror, figures_spec, prefect_spec):
         assert Path(path).is_relative_to(site), f"{path} is not inside {site}"
         assert Path(path).exists(), path
-    assert deployments == "oews-weekly"
+    assert deployments == "oews-weekly oews-history"
 
     assert "demo" in _run([command, "--help"], work, 60)
     data, home = tmp_path / "data", tmp_path / "prefect-home"  # a new user's empty Prefect home
@@ -117,7 +118,7 @@ def test_installed_wheel_runs_the_demo_outside_a_checkout(tmp_path: Path) -> Non
         [command, "demo", "--data-dir", data],
         work,
         300,
-        BLS_CONTACT_EMAIL=CONTACT,
+        BLS_CONTACT_EMAIL=contact,
         PREFECT_HOME=str(home),
     )
     assert "Published release" in demo and "OEWS vintage: May 2024" in demo

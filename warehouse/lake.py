@@ -131,6 +131,7 @@ TABLES: dict[str, dict[str, str]] = {
         "loaded": "VARCHAR",
         "changes": "VARCHAR",
         "schema_drift": "VARCHAR",
+        "findings": "VARCHAR",
     },
 }
 
@@ -499,7 +500,15 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: counts[t] for t in TABLES}
 
 
-_RELEASE_JSON = ("vintages", "sources", "row_counts", "loaded", "changes", "schema_drift")
+_RELEASE_JSON = (
+    "vintages",
+    "sources",
+    "row_counts",
+    "loaded",
+    "changes",
+    "schema_drift",
+    "findings",
+)
 
 
 def releases(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:

@@ -17,7 +17,7 @@ from core.errors import ValidationError
 from core.paths import DataPaths
 from core.staging import LoadPolicy, StagedLoad, StagedTable
 from extractors.rawstore import RawStore
-from warehouse import changes, lake
+from warehouse import bundles, changes, lake
 
 ROW_COUNT_TOLERANCE = 0.20
 
@@ -38,6 +38,8 @@ class Release:
     # What the release records (releases.vintages, datapackage.json, `bls-refresh
     # releases`): the newest vintage loaded so far of each kind.
     named_vintages: dict[str, str] = dataclasses.field(default_factory=dict)
+    # file → what comparing it with the source it yields to found (_yield_held_vintages)
+    findings: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
 
 
 def fingerprint(sources: dict[str, dict[str, object]]) -> dict[str, str]:
@@ -52,15 +54,65 @@ def latest_release(paths: DataPaths) -> dict[str, object] | None:
     return rows[-1] if rows else None
 
 
+def newest_release_summary(paths: DataPaths) -> dict[str, object] | None:
+    """The newest release's id, vintages, row counts and source files by kind (each with its
+    sha256 and vintage), for the checks of a run that may change nothing.
+
+    Read from the release's published ``datapackage.json`` when its bundle is complete: no
+    DuckDB connection (the release ids come from the catalog with sqlite3), so a no-op run
+    opens no lake. A release not published yet (an interrupted run, before recovery) is read
+    from the lake.
+    """
+    ids = lake.release_ids(paths)
+    if not ids:
+        return None
+    newest = ids[-1]
+    if not bundles.is_published(paths, newest):
+        return latest_release(paths)
+    pkg = bundles.package(bundles.bundle_path(paths, newest))
+    sources: dict[str, dict[str, dict[str, object]]] = {}
+    for source in pkg.get("sources", []):
+        kind, _, name = str(source["title"]).partition(": ")
+        sources.setdefault(kind, {})[name] = {
+            "url": source.get("path"),
+            "sha256": source["sha256"],
+            "bytes": source.get("bytes"),
+            "vintage": source.get("vintage"),
+        }
+    return {
+        "release_id": newest,
+        "vintages": dict(pkg.get("vintages", {})),
+        "row_counts": {
+            str(r["name"]): int(r["rows"]) for r in pkg.get("resources", []) if "rows" in r
+        },
+        "sources": sources,
+    }
+
+
 def unchanged_since_last_release(
     paths: DataPaths, kind: str, sources: dict[str, dict[str, object]]
 ) -> bool:
     """True when the newest release already holds exactly these bytes for ``kind``."""
-    last = latest_release(paths)
+    last = newest_release_summary(paths)
     if last is None:
         return False
     previous = last["sources"].get(kind)  # type: ignore[union-attr]
     return previous is not None and fingerprint(previous) == fingerprint(sources)
+
+
+def bytes_loaded(paths: DataPaths, kind: str, sha256: str) -> bool:
+    """Whether a release has loaded a file with these bytes for ``kind`` or one of its
+    per-file kinds (``oews_special`` covers ``oews_special_2023_national``)."""
+    last = newest_release_summary(paths)
+    if last is None:
+        return False
+    sources: dict[str, dict[str, dict[str, object]]] = last["sources"]  # type: ignore[assignment]
+    return any(
+        row.get("sha256") == sha256
+        for name, files in sources.items()
+        if name == kind or name.startswith(kind + "_")
+        for row in files.values()
+    )
 
 
 def complete_from_latest_release(
@@ -146,27 +198,113 @@ def policy_of(staged: StagedLoad) -> LoadPolicy:
     return staged.policy
 
 
-def _check_yields(
-    history: list[dict[str, object]], loads: list[StagedLoad], staged: StagedLoad
-) -> None:
-    """A load that yields to another kind never writes a vintage that kind has loaded, in an
-    earlier release or in this one (not only the newest vintage the releases name)."""
-    yields_to = policy_of(staged).yields_to
-    if yields_to is None:
-        return
+def _held_vintages(
+    history: list[dict[str, object]], loads: list[StagedLoad], kind: str
+) -> set[str]:
+    """Every vintage ``kind`` has loaded, in an earlier release or in this one (not only the
+    newest vintage the releases name)."""
     held = {
-        loaded_vintage(r, yields_to)
+        vintage
         for r in history
-        if yields_to in r["loaded"]  # type: ignore[operator]
+        if kind in r["loaded"]  # type: ignore[operator]
+        and (vintage := loaded_vintage(r, kind)) is not None
     }
-    held |= {s.vintage for s in loads if s.kind == yields_to}
-    if staged.vintage in held:
-        raise ValidationError(
-            ", ".join(sorted(staged.sources)),
-            f"does not overwrite the {yields_to} source",
-            f"{staged.vintage} is already loaded from the {yields_to} files, which are "
-            "the complete source for that vintage; this file is only used for earlier years",
+    return held | {s.vintage for s in loads if s.kind == kind}
+
+
+# How many disagreeing estimates a finding lists (the count covers them all).
+FINDING_EXAMPLES = 10
+
+
+def _yield_held_vintages(
+    con: duckdb.DuckDBPyConnection, history: list[dict[str, object]], loads: list[StagedLoad]
+) -> tuple[list[StagedLoad], dict[str, dict[str, object]]]:
+    """The loads without the rows they must not write, and what comparing those showed.
+
+    A load whose policy yields to another kind (a special-request zip to the time-series
+    flat files) never writes its guarded table (the estimates) for a vintage that kind has
+    loaded: the flat files win. Its estimates are compared with theirs instead, and the
+    result is a finding (file → counts and the disagreeing figures, both values).
+    """
+    out: list[StagedLoad] = []
+    findings: dict[str, dict[str, object]] = {}
+    for staged in loads:
+        policy = policy_of(staged)
+        owner = policy.yields_to
+        if owner is None or staged.vintage not in _held_vintages(history, loads, owner):
+            out.append(staged)
+            continue
+        guarded = policy.guarded_table
+        table = next(t for t in staged.tables if t.table == guarded)
+        truth = next(
+            (
+                t
+                for other in loads
+                if other.kind == owner and other.vintage == staged.vintage
+                for t in other.tables
+                if t.table == guarded
+            ),
+            None,
         )
+        truth_sql = f"lake.{guarded}" if truth is None else sql.read_parquet(truth.path)
+        file = ", ".join(sorted(staged.sources))
+        findings[file] = _agreement(con, table, truth_sql, staged.vintage, owner)
+        out.append(dataclasses.replace(staged, tables=[t for t in staged.tables if t is not table]))
+    return out, findings
+
+
+_ESTIMATE_KEY = ("area_code", "industry_code", "ownership", "soc_code", "measure")
+
+
+def _agreement(
+    con: duckdb.DuckDBPyConnection, table: StagedTable, truth: str, vintage: str, owner: str
+) -> dict[str, object]:
+    """Compare a staged estimates file with ``truth`` (the rows of ``owner``) for one year:
+    how many estimates agree, differ (a number on one side only counts as differing), and
+    have no counterpart; the first disagreements with both values."""
+    year = vintage_year(vintage)
+    key = ", ".join(_ESTIMATE_KEY)
+
+    def rows(source: str) -> str:
+        return (
+            f"SELECT {', '.join(f'{c}::VARCHAR AS {c}' for c in _ESTIMATE_KEY)}, "
+            "TRY_CAST(value AS DECIMAL(18,3)) AS v, status::VARCHAR AS status "
+            f"FROM {source} WHERE reference_year = {int(year or 0)}"
+        )
+
+    joined = (
+        f"WITH s AS ({rows(sql.read_parquet(table.path))}), t AS ({rows(truth)}) "
+        f"SELECT {', '.join(f's.{c}' for c in _ESTIMATE_KEY)}, s.v AS zip_value, "
+        "s.status AS zip_status, t.v AS flat_value, t.status AS flat_status, "
+        "t.soc_code IS NOT NULL AS matched, "
+        "t.soc_code IS NOT NULL AND ((s.v IS NULL) <> (t.v IS NULL) OR s.v <> t.v) AS differs "
+        f"FROM s LEFT JOIN t USING ({key})"
+    )
+    total, matched, differ = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE matched), count(*) FILTER (WHERE differs) "
+        f"FROM ({joined})"
+    ).fetchone()  # type: ignore[misc]
+    cur = con.execute(
+        f"SELECT * FROM ({joined}) WHERE differs ORDER BY {key} LIMIT {FINDING_EXAMPLES}"
+    )
+    names = [d[0] for d in cur.description]
+    examples = [
+        {
+            name: (str(value) if value is not None and name.endswith("_value") else value)
+            for name, value in zip(names, row, strict=True)
+            if name not in ("matched", "differs")
+        }
+        for row in cur.fetchall()
+    ]
+    return {
+        "vintage": vintage,
+        "yields_to": owner,
+        "estimates": int(total),
+        "agree": int(matched) - int(differ),
+        "differ": int(differ),
+        "unmatched": int(total) - int(matched),
+        "examples": examples,
+    }
 
 
 def _check_row_count(history: list[dict[str, object]], staged: StagedLoad, allow: bool) -> None:
@@ -313,13 +451,16 @@ def load_release(
     *,
     allow_row_count_change: bool = False,
     now: datetime | None = None,
+    findings_out: dict[str, dict[str, object]] | None = None,
 ) -> Release | None:
     """Load every staged table in one transaction and record the release in it.
 
     Each load carries its source's LoadPolicy (the rows it replaces, its row-count guard,
     the source it yields to). A staged source whose rows equal what the lake already holds
     for it (same cycle, same content) is skipped; if nothing is left, no release is made
-    and None is returned.
+    and None is returned. What comparing a yielding load with the source it yields to found
+    (:func:`_yield_held_vintages`) is recorded with the release, and put in
+    ``findings_out`` whether or not a release is made.
     """
     created_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     for staged in loads:
@@ -330,13 +471,16 @@ def load_release(
         con.execute("BEGIN TRANSACTION")
         try:
             history = _history(con, release_id)
+            loads, findings = _yield_held_vintages(con, history, loads)
+            if findings_out is not None:
+                findings_out.update(findings)
             _check(history, loads, allow_row_count_change)
             plan = _compare(con, history, _names_by_precedence(con, history, loads))
             if not plan.loads:
                 con.execute("ROLLBACK")
                 return None
             _write(con, plan, release_id, paths, adopted)
-            release = _record(con, release_id, created_at, history, plan)
+            release = _record(con, release_id, created_at, history, plan, findings)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -385,10 +529,10 @@ def _history(con: duckdb.DuckDBPyConnection, release_id: str) -> list[dict[str, 
 
 
 def _check(history: list[dict[str, object]], loads: list[StagedLoad], allow: bool) -> None:
-    """The load policies' checks: the source a load yields to, the row-count guard."""
+    """The load policies' row-count guard (of a table the load writes)."""
     for staged in loads:
-        _check_yields(history, loads, staged)
-        _check_row_count(history, staged, allow)
+        if policy_of(staged).guarded_table in staged.rows():
+            _check_row_count(history, staged, allow)
 
 
 @timing.timed("lake_diff")
@@ -455,8 +599,9 @@ def _record(
     created_at: str,
     history: list[dict[str, object]],
     plan: _Plan,
+    findings: dict[str, dict[str, object]],
 ) -> Release:
-    """Insert the release's row (its vintages, sources, row counts, changes)."""
+    """Insert the release's row (its vintages, sources, row counts, changes, findings)."""
     previous = history[-1] if history else None
     vintages: dict[str, str] = dict(previous["vintages"]) if previous else {}  # type: ignore[arg-type]
     sources: dict[str, object] = dict(previous["sources"]) if previous else {}  # type: ignore[arg-type]
@@ -477,6 +622,7 @@ def _record(
         "loaded": json.dumps(loaded, sort_keys=True),
         "changes": json.dumps(plan.summaries, sort_keys=True, default=str),
         "schema_drift": json.dumps(drift, sort_keys=True),
+        "findings": json.dumps(findings, sort_keys=True, default=str),
     }
     con.execute(
         f"INSERT INTO lake.releases ({', '.join(record)}) "
@@ -494,6 +640,7 @@ def _record(
         previous=str(previous["release_id"]) if previous else None,
         schema_drift=drift,
         named_vintages=vintages,
+        findings=findings,
     )
 
 

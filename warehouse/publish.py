@@ -26,7 +26,7 @@ from core.errors import AnalystFileError
 from core.paths import DataPaths, fsync_dir
 from extractors.rawstore import sha256_file
 from transforms.columns import drift_note
-from warehouse import bundles, lake
+from warehouse import bundles, lake, series
 from warehouse.bundles import (
     bundle_path,
     is_published,
@@ -207,6 +207,11 @@ def release_notes(
             "",
         ]
         lines += [f"- {drift_note(file, columns)}" for file, columns in sorted(drift.items())]
+    findings: dict[str, dict[str, object]] = release.get("findings") or {}  # type: ignore[assignment]
+    if findings:
+        lines += ["", "## Findings", ""]
+        for file, finding in sorted(findings.items()):
+            lines += finding_markdown(file, finding)
     if diff is not None:
         lines += ["", f"## What changed since release {diff['old']}", ""]
         lines += diff_markdown(diff)
@@ -220,6 +225,46 @@ def release_notes(
             )
     lines += ["", "Source: U.S. Bureau of Labor Statistics.", ""]
     return "\n".join(lines)
+
+
+def finding_summary(file: str, finding: dict[str, object]) -> str:
+    """One line: which file, which year, and whether it agrees with the source that won."""
+    owner = "time-series flat files" if finding["yields_to"] == "oews" else finding["yields_to"]
+    head = (
+        f"{file}: {finding['vintage']} is loaded from the {owner}, which win; the file was "
+        f"compared with them, not loaded over them: "
+    )
+    counts = f"{int(finding['agree']):,} estimates agree, {int(finding['differ']):,} differ"  # type: ignore[call-overload]
+    if finding["unmatched"]:
+        counts += f", {int(finding['unmatched']):,} have no counterpart there (not loaded)"  # type: ignore[call-overload]
+    return head + counts + "."
+
+
+def finding_examples(finding: dict[str, object]) -> list[str]:
+    """The disagreeing figures, one per line, with both values."""
+    examples: list[dict[str, object]] = finding.get("examples") or []  # type: ignore[assignment]
+    out = []
+    for e in examples:
+
+        def shown(value: object, status: object) -> str:
+            return str(value) if value is not None else f"no value ({status})"
+
+        out.append(
+            f"{e['soc_code']} {e['measure']} (area {e['area_code']}, industry "
+            f"{e['industry_code']}, {e['ownership']}): flat files "
+            f"{shown(e['flat_value'], e['flat_status'])}, zip "
+            f"{shown(e['zip_value'], e['zip_status'])}"
+        )
+    more = int(finding["differ"]) - len(examples)  # type: ignore[call-overload]
+    if more > 0:
+        out.append(f"… and {more:,} more")
+    return out
+
+
+def finding_markdown(file: str, finding: dict[str, object]) -> list[str]:
+    return [f"- {finding_summary(file, finding)}"] + [
+        f"  - {line}" for line in finding_examples(finding)
+    ]
 
 
 def rows(n: int) -> str:
@@ -268,10 +313,7 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
     final = bundle_path(paths, release_id)
     (paths.published / ROLLBACK_PIN).unlink(missing_ok=True)  # a new release supersedes a pin
     if not is_published(paths, release_id):
-        paths.published.mkdir(parents=True, exist_ok=True)
         work = paths.published / f".tmp-{release_id}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
         with lake.connect(paths, read_only=True) as con:
             history = lake.releases(con)
             ids = [r["release_id"] for r in history]
@@ -282,10 +324,15 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
             snapshot = lake.snapshot_of(con, release_id)
             if snapshot is None:
                 raise RuntimeError(f"release {release_id} has no snapshot in the warehouse")
+            # Only now a folder: a release refused above leaves nothing to clean up.
+            paths.published.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
             counts = export_tables(con, snapshot, work)
         recorded: dict[str, int] = release["row_counts"]  # type: ignore[assignment]
         wrong = {t: (recorded.get(t), n) for t, n in counts.items() if recorded.get(t) != n}
         if wrong:
+            shutil.rmtree(work, ignore_errors=True)  # refused, not interrupted: nothing to keep
             raise RuntimeError(
                 f"release {release_id} records other row counts than its snapshot holds: "
                 + ", ".join(f"{t} {r} recorded, {n} exported" for t, (r, n) in wrong.items())
@@ -407,6 +454,7 @@ def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
             con.execute(
                 _view_sql(schema, table, bundles.table_path(bundle_path(paths, release_id), table))
             )
+        con.execute(series.create_view_sql(schema, lambda t, s=schema: f"{s}.{t}"))
     latest = bundles.latest(paths)
     if latest is not None:
         # The plain views name the release's own folder, not ``latest/``: a connection
@@ -415,6 +463,7 @@ def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
             con.execute(
                 _view_sql("main", table, bundles.table_path(bundle_path(paths, latest), table))
             )
+        con.execute(series.create_view_sql("main", lambda t: f"main.{t}"))
     con.execute("CHECKPOINT")
 
 

@@ -4,7 +4,7 @@ Each scenario is ``(id, what the user sees, what is kept)``. ``tests/faults/test
 checks that the README table has exactly these rows, in this order and wording, and that every
 id is exercised by a test. In the "what the user sees" column every `code span` is text the
 program really prints (``…`` stands for the variable part): the scenario tests check each one
-against the output of the failed run (see ``fault_helpers.assert_names_cause``).
+against the output of the failed run (see ``assert_names_cause`` in ``tests/faults/conftest.py``).
 """
 
 from __future__ import annotations
@@ -344,7 +344,10 @@ BY_ID: dict[str, Scenario] = {s.id: s for s in SCENARIOS}
 
 # Scenarios exercised outside tests/faults/: id → (test file, test function).
 COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
-    "api-quota": ("tests/test_api.py", "test_quota_refusal_is_a_clear_error_without_the_key"),
+    "api-quota": (
+        "tests/extractors/test_api.py",
+        "test_quota_refusal_is_a_clear_error_without_the_key",
+    ),
 }
 
 _CODE = re.compile(r"`([^`]+)`")

@@ -11,7 +11,7 @@
 
 Unit-level tests use the real readers on real BLS files (``samples/real``) or on files built
 the way BLS's are; the end-to-end ones run the real Prefect flows and CLI against the local
-BLS-like server or a mirror folder (one world per module, see ``fault_helpers``).
+BLS-like server or a mirror folder (one world per module, see ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -24,29 +24,15 @@ import re
 import shutil
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import fault_helpers
 import pytest
-import scenarios
 import xlsxwriter
 from click.testing import Result
-from conftest import OE_DIR, SAMPLE_ESTIMATES
-from fault_helpers import (
-    DATA_FILE,
-    World,
-    assert_intact,
-    assert_names_cause,
-    cli,
-    cli_run,
-    lake_latest,
-    latest_of,
-    published_bytes,
-    with_median,
-)
 from python_calamine import CalamineWorkbook
-from releases import manifest_rows
 
 from core.errors import FetchError, ValidationError
 from core.paths import DataPaths
@@ -66,32 +52,31 @@ from transforms.projections import parse_workbook
 from transforms.soc import parse_crosswalk
 from warehouse import load, publish
 
-# The module's world and the release each end-to-end scenario starts from.
-w = fault_helpers.w
-a = fault_helpers.a
+if TYPE_CHECKING:
+    from tests.faults.conftest import FaultKit, World
 
-CHECK_KEPT = scenarios.CHECK_KEPT
 XLSX = "occupation.xlsx"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "bls-reference" / "samples" / "real"
+# stages one load: (file or folder, data paths, release id)
+Stager = Callable[[Path, DataPaths, str], load.StagedLoad]
 
 
-def assert_refused(result: Result, scenario_id: str, latest: str) -> str:
+def assert_refused(faults: FaultKit, result: Result, scenario_id: str, latest: str) -> str:
     """A refused run as the user sees it: exit 1, the cause, latest unchanged."""
     assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
     stderr = result.stderr
     assert "Refresh failed:" in stderr, stderr
-    assert_names_cause(stderr, scenario_id)
+    faults.assert_names_cause(stderr, scenario_id)
     assert f"Nothing was published; latest is still {latest}." in stderr, stderr
     return stderr
 
 
-def clean_run(w: World, expect: str) -> str:
+def clean_run(faults: FaultKit, w: World, expect: str) -> str:
     """With the fault gone a run succeeds, and ``expect`` stays latest and intact."""
     w.server.clear_faults()
-    result = cli_run(w)
+    result = faults.cli_run(w)
     assert result.exit_code == 0, (result.output, result.exception)
-    assert latest_of(w.data_dir) == expect
-    assert_intact(w, expect)
+    assert faults.latest_of(w.data_dir) == expect
+    faults.assert_intact(w, expect)
     return result.stdout
 
 
@@ -139,17 +124,19 @@ def test_every_flat_file_reader_applies_the_one_rule(oe_dir: Path, tmp_path: Pat
         detect(header)
 
 
-def test_a_cp1252_data_file_is_refused_before_duckdb_reads_it(oe_dir: Path, tmp_path: Path) -> None:
+def test_a_cp1252_data_file_is_refused_before_duckdb_reads_it(
+    oe_dir: Path, tmp_path: Path, faults: FaultKit
+) -> None:
     """DuckDB 1.5.5 loads some invalid bytes silently and fails on others with an internal
     error: the data file is checked first."""
     lookups = parse_lookups({name: oe_dir / name for name in FILES})
-    data = (oe_dir / DATA_FILE).read_bytes()
+    data = (oe_dir / faults.DATA_FILE).read_bytes()
     cut = data.index(b"\n", len(data) // 2) + 1
-    bad = tmp_path / DATA_FILE
+    bad = tmp_path / faults.DATA_FILE
     bad.write_bytes(data[:cut] + b"OEUN0000000000000291141\xe903\t2024\tA01\t1\t\r\n" + data[cut:])
     with pytest.raises(ValidationError) as caught:
         stage_estimates(bad, lookups, tmp_path / "out.parquet", release_id="r1")
-    assert caught.value.file == DATA_FILE
+    assert caught.value.file == faults.DATA_FILE
     assert caught.value.check == "readable tab-delimited file"  # the data file's read check
     expected_line = data[:cut].count(b"\n") + 1
     assert f"(line {expected_line:,}, column 24) is 0xE9" in caught.value.detail
@@ -188,7 +175,12 @@ def test_a_utf16_file_is_refused_with_a_hint(tmp_path: Path, oe_dir: Path) -> No
         read_flat_file(path, "oe.area", SCHEMAS["oe.area"])
 
 
-def test_a_utf8_bom_is_not_part_of_the_first_column(oe_dir: Path, tmp_path: Path) -> None:
+def test_a_utf8_bom_is_not_part_of_the_first_column(
+    oe_dir: Path,
+    tmp_path: Path,
+    manifest_rows: Callable[..., dict[str, dict[str, object]]],
+    sample_estimates: int,
+) -> None:
     """Every reader that matches a header, the data file's DuckDB reader included."""
     plain = {name: oe_dir / name for name in FILES}
     marked = {}
@@ -219,16 +211,16 @@ def test_a_utf8_bom_is_not_part_of_the_first_column(oe_dir: Path, tmp_path: Path
         for kind, staged_load in staged.items()
     }
     assert tables["marked"] == tables["plain"]
-    assert len(tables["plain"]["oews_estimates"]) == SAMPLE_ESTIMATES
+    assert len(tables["plain"]["oews_estimates"]) == sample_estimates
 
 
 # ============================================================================ mirror links
 
 
 def test_a_link_out_of_the_mirror_is_refused_before_a_byte_is_read(
-    mirror: Path, tmp_path: Path
+    mirror: Path, tmp_path: Path, oe_path: str
 ) -> None:
-    area = mirror / OE_DIR / "oe.area"
+    area = mirror / oe_path / "oe.area"
     area.unlink()
     area.symlink_to("/etc/passwd")
     source = Source.from_arg(mirror)
@@ -244,12 +236,12 @@ def test_a_link_out_of_the_mirror_is_refused_before_a_byte_is_read(
 
 
 def test_links_inside_the_mirror_are_followed_and_folders_out_of_it_refused(
-    mirror: Path, tmp_path: Path
+    mirror: Path, tmp_path: Path, oe_path: str
 ) -> None:
     store = RawStore(tmp_path / "raw")
     fetcher = Fetcher(store)
     source = Source.from_arg(mirror)
-    footnote = mirror / OE_DIR / "oe.footnote"
+    footnote = mirror / oe_path / "oe.footnote"
     kept = mirror / "copies" / "oe.footnote"
     kept.parent.mkdir()
     footnote.rename(kept)
@@ -265,7 +257,7 @@ def test_links_inside_the_mirror_are_followed_and_folders_out_of_it_refused(
     ep.symlink_to(outside, target_is_directory=True)
     with pytest.raises(FetchError, match=r"lies under a symbolic link and resolves to "):
         source.locate("www.bls.gov", "emp/occupation.xlsx")
-    dangling = mirror / OE_DIR / "oe.area"
+    dangling = mirror / oe_path / "oe.area"
     dangling.unlink()
     dangling.symlink_to(tmp_path / "gone" / "oe.area")
     with pytest.raises(FetchError, match=r"outside the mirror folder"):
@@ -479,10 +471,10 @@ def test_cells_without_positions_are_placed_as_calamine_places_them(
 
 
 @pytest.fixture
-def national_2012_xls() -> bytes:
-    if not (REAL / "oesm" / "oesm12nat.zip").is_file():
+def national_2012_xls(real: Path) -> bytes:
+    if not (real / "oesm" / "oesm12nat.zip").is_file():
         pytest.skip("real BLS samples not present")
-    with zipfile.ZipFile(REAL / "oesm" / "oesm12nat.zip") as archive:
+    with zipfile.ZipFile(real / "oesm" / "oesm12nat.zip") as archive:
         return archive.read("oesm12nat/national_M2012_dl.xls")
 
 
@@ -530,16 +522,28 @@ def test_the_largest_real_workbook_is_far_inside_the_limits(real: Path) -> None:
 # ==================================================================== names and vintages
 
 
-def special(path: Path, paths: DataPaths, rid: str) -> load.StagedLoad:
-    files = {path.name: path}
-    return SOURCES["oews_special"].stage(
-        files, paths.staging / rid / path.stem, rid, manifest_rows(files)
-    )
+@pytest.fixture(scope="session")
+def special(manifest_rows: Callable[..., dict[str, dict[str, object]]]) -> Stager:
+    """``special(path, paths, rid)``: ``path`` staged as a special-request load."""
+
+    def stage(path: Path, paths: DataPaths, rid: str) -> load.StagedLoad:
+        files = {path.name: path}
+        return SOURCES["oews_special"].stage(
+            files, paths.staging / rid / path.stem, rid, manifest_rows(files)
+        )
+
+    return stage
 
 
-def time_series(oe_dir: Path, paths: DataPaths, rid: str) -> load.StagedLoad:
-    files = {name: oe_dir / name for name in FILES}
-    return SOURCES["oews"].stage(files, paths.staging / rid / "oews", rid, manifest_rows(files))
+@pytest.fixture(scope="session")
+def time_series(manifest_rows: Callable[..., dict[str, dict[str, object]]]) -> Stager:
+    """``time_series(oe_dir, paths, rid)``: the OEWS time-series files in ``oe_dir`` staged."""
+
+    def stage(oe_dir: Path, paths: DataPaths, rid: str) -> load.StagedLoad:
+        files = {name: oe_dir / name for name in FILES}
+        return SOURCES["oews"].stage(files, paths.staging / rid / "oews", rid, manifest_rows(files))
+
+    return stage
 
 
 def release_of(paths: DataPaths, *stagers: object) -> load.Release:
@@ -569,7 +573,12 @@ def real_oesm(real: Path) -> Path:
 
 
 def test_an_older_special_request_year_fills_in_and_never_relabels(
-    data_dir: Path, oe_dir: Path, real_oesm: Path
+    data_dir: Path,
+    oe_dir: Path,
+    real_oesm: Path,
+    faults: FaultKit,
+    special: Stager,
+    time_series: Stager,
 ) -> None:
     paths = DataPaths(data_dir)
     release_of(paths, lambda p, r: time_series(oe_dir, p, r))
@@ -593,14 +602,18 @@ def test_an_older_special_request_year_fills_in_and_never_relabels(
     assert soc_2010["29-2071"] == "Medical Records and Health Information Technicians"
 
     # A later time-series reload (one value revised) keeps what only the older files name.
-    data = oe_dir / DATA_FILE
-    data.write_text(with_median(data.read_text(), 50260))
+    data = oe_dir / faults.DATA_FILE
+    data.write_text(faults.with_median(data.read_text(), 50260))
     release_of(paths, lambda p, r: time_series(oe_dir, p, r))
     assert names(paths, "areas", "area_code") == areas
 
 
 def test_time_series_names_win_whatever_the_order(
-    data_dir: Path, oe_dir: Path, real_oesm: Path
+    data_dir: Path,
+    oe_dir: Path,
+    real_oesm: Path,
+    special: Stager,
+    time_series: Stager,
 ) -> None:
     paths = DataPaths(data_dir)
     release_of(paths, lambda p, r: special(real_oesm / "national_M2023_dl.xlsx", p, r))
@@ -631,7 +644,11 @@ def retitled(src: Path, dest: Path, code: str, title: str) -> Path:
 
 @pytest.mark.parametrize("order", ["older-last", "older-first", "one-release"])
 def test_the_newer_special_request_year_names_a_code(
-    data_dir: Path, real_oesm: Path, tmp_path: Path, order: str
+    data_dir: Path,
+    real_oesm: Path,
+    tmp_path: Path,
+    order: str,
+    special: Stager,
 ) -> None:
     paths = DataPaths(data_dir)
     older = retitled(
@@ -656,9 +673,14 @@ def test_the_newer_special_request_year_names_a_code(
 
 
 def test_a_special_request_file_never_replaces_any_time_series_year(
-    data_dir: Path, oe_dir: Path, real_oesm: Path
+    data_dir: Path,
+    oe_dir: Path,
+    real_oesm: Path,
+    special: Stager,
+    time_series: Stager,
 ) -> None:
-    """Not only the newest one the release names: every year the time series loaded."""
+    """Not only the newest one the release names: every year the time series loaded. The
+    file's estimates of such a year are compared with the time series', never written."""
     paths = DataPaths(data_dir)
     release_of(paths, lambda p, r: time_series(oe_dir, p, r))
     history = [
@@ -669,10 +691,35 @@ def test_a_special_request_file_never_replaces_any_time_series_year(
         }
     ]
     staged = special(real_oesm / "national_M2023_dl.xlsx", paths, "x")
-    with pytest.raises(ValidationError, match=r"May 2023 is already loaded from the oews files"):
-        load._check_yields(history, [staged], staged)
-    with pytest.raises(ValidationError, match=r"May 2024 is already loaded"):
-        release_of(paths, lambda p, r: special(real_oesm / "national_M2024_dl.xlsx", p, r))
+    assert "May 2023" in load._held_vintages(history, [staged], "oews")
+    assert "May 2023" not in load._held_vintages(history[:0], [staged], "oews")
+
+    def median() -> object:
+        with load.lake.connect(paths, read_only=True) as con:
+            return con.execute(
+                "SELECT value, release_id FROM lake.oews_estimates WHERE reference_year = 2024 "
+                "AND soc_code = '29-2072' AND measure = 'annual_median' "
+                "AND area_code = '0000000' AND industry_code = '000000'"
+            ).fetchone()
+
+    before = median()
+    rid = load.plan_release_id(paths)
+    findings: dict[str, dict[str, object]] = {}
+    load.load_release(
+        paths,
+        rid,
+        [special(real_oesm / "national_M2024_dl.xlsx", paths, rid)],
+        findings_out=findings,
+    )
+    assert median() == before  # the time series' value and the release that loaded it
+    (finding,) = findings.values()
+    assert finding["vintage"] == "May 2024" and finding["yields_to"] == "oews"
+    # Every estimate of the sample's 37 national cross-industry occupations (17 measures
+    # each; some of the sample's values are illustrative, so they differ) has its
+    # counterpart; the rest of BLS's workbook has none in the sample.
+    assert finding["agree"] + finding["differ"] == 37 * 17  # type: ignore[operator]
+    assert finding["differ"] > 0
+    assert finding["unmatched"] == 23_103
 
 
 def test_newest_vintage_compares_years_not_load_order() -> None:
@@ -687,7 +734,10 @@ def test_newest_vintage_compares_years_not_load_order() -> None:
 
 
 def test_an_older_cycle_keeps_the_release_vintage_and_the_notes_say_what_loaded(
-    data_dir: Path, shared_samples: Path, real: Path
+    data_dir: Path,
+    shared_samples: Path,
+    real: Path,
+    manifest_rows: Callable[..., dict[str, dict[str, object]]],
 ) -> None:
     paths = DataPaths(data_dir)
 
@@ -718,50 +768,52 @@ def test_an_older_cycle_keeps_the_release_vintage_and_the_notes_say_what_loaded(
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_cp1252_lookup_refresh_fails_and_keeps_latest(w: World, a: str) -> None:
+def test_cp1252_lookup_refresh_fails_and_keeps_latest(w: World, a: str, faults: FaultKit) -> None:
     path = w.oe_dir / "oe.occupation"
     text = path.read_bytes().decode("utf-8")
     data = cp1252(text.replace("Chief Executives", "Chief Executives – Café"))
-    with published_bytes(w, path, data):
-        result = cli_run(w)
-        stderr = assert_refused(result, "cp1252-lookup", a)
+    with faults.published_bytes(w, path, data):
+        result = faults.cli_run(w)
+        stderr = assert_refused(faults, result, "cp1252-lookup", a)
         assert "b'111011\\tChief Executives \\x96 Caf\\xe9" in stderr
         digest = sha256_file(path)
         assert (w.data_dir / "raw" / "objects" / digest[:2] / digest).is_file()  # kept
-        assert_intact(w, a)
-        assert lake_latest(w) == a
-    clean_run(w, a)
+        faults.assert_intact(w, a)
+        assert faults.lake_latest(w) == a
+    clean_run(faults, w, a)
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_utf8_bom_files_load_as_the_same_content(w: World, a: str) -> None:
-    originals = {n: (w.oe_dir / n).read_bytes() for n in ("oe.area", "oe.occupation", DATA_FILE)}
+def test_utf8_bom_files_load_as_the_same_content(w: World, a: str, faults: FaultKit) -> None:
+    originals = {
+        n: (w.oe_dir / n).read_bytes() for n in ("oe.area", "oe.occupation", faults.DATA_FILE)
+    }
     with contextlib.ExitStack() as stack:
         for name, body in originals.items():
-            stack.enter_context(published_bytes(w, w.oe_dir / name, b"\xef\xbb\xbf" + body))
-        result = cli_run(w)
+            stack.enter_context(faults.published_bytes(w, w.oe_dir / name, b"\xef\xbb\xbf" + body))
+        result = faults.cli_run(w)
         assert result.exit_code == 0, (result.output, result.exception)
-        assert_names_cause(result.stdout, "utf8-bom")
-        assert latest_of(w.data_dir) == a
-    clean_run(w, a)
+        faults.assert_names_cause(result.stdout, "utf8-bom")
+        assert faults.latest_of(w.data_dir) == a
+    clean_run(faults, w, a)
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_symlink_out_of_a_mirror_folder_is_refused(w: World, a: str) -> None:
+def test_symlink_out_of_a_mirror_folder_is_refused(w: World, a: str, faults: FaultKit) -> None:
     area = w.oe_dir / "oe.area"
     original = area.read_bytes()
     before = {p.name for p in (w.data_dir / "raw" / "objects").glob("*/*")}
     area.unlink()
     area.symlink_to("/etc/passwd")
     try:
-        result = cli("run", "--source", str(w.mirror), "--data-dir", str(w.data_dir))
-        stderr = assert_refused(result, "symlink-out-of-mirror", a)
+        result = faults.cli("run", "--source", str(w.mirror), "--data-dir", str(w.data_dir))
+        stderr = assert_refused(faults, result, "symlink-out-of-mirror", a)
         assert str(area) in stderr
         after = {p.name for p in (w.data_dir / "raw" / "objects").glob("*/*")}
         assert after == before  # the files before oe.area: the same bytes as the server's
         for obj in (w.data_dir / "raw" / "objects").glob("*/*"):
             assert b"root:" not in obj.read_bytes()[:4096], obj
-        assert_intact(w, a)
+        faults.assert_intact(w, a)
 
         # A link to a copy inside the mirror is followed: the same bytes, no new release.
         inside = w.mirror / "copies" / "oe.area"
@@ -769,46 +821,48 @@ def test_symlink_out_of_a_mirror_folder_is_refused(w: World, a: str) -> None:
         inside.write_bytes(original)
         area.unlink()
         area.symlink_to(inside)
-        ok = cli("run", "--source", str(w.mirror), "--data-dir", str(w.data_dir))
+        ok = faults.cli("run", "--source", str(w.mirror), "--data-dir", str(w.data_dir))
         assert ok.exit_code == 0, (ok.output, ok.exception)
-        assert latest_of(w.data_dir) == a
+        assert faults.latest_of(w.data_dir) == a
     finally:
         area.unlink(missing_ok=True)
         area.write_bytes(original)
         w.touch_later(area)
-    clean_run(w, a)
+    clean_run(faults, w, a)
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_a_workbook_bomb_from_the_server_is_refused(w: World, a: str) -> None:
+def test_a_workbook_bomb_from_the_server_is_refused(w: World, a: str, faults: FaultKit) -> None:
     bomb = sparse_bomb()
     w.server.fail(XLSX, "body", times=1, data=bomb)
-    result = cli_run(w)
-    assert_refused(result, "xlsx-bomb", a)
+    result = faults.cli_run(w)
+    assert_refused(faults, result, "xlsx-bomb", a)
     digest = hashlib.sha256(bomb).hexdigest()
     assert (w.data_dir / "raw" / "objects" / digest[:2] / digest).is_file()  # kept
-    assert_intact(w, a)
-    assert lake_latest(w) == a
-    clean_run(w, a)
+    faults.assert_intact(w, a)
+    assert faults.lake_latest(w) == a
+    clean_run(faults, w, a)
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_older_year_ingested_keeps_the_time_series_names(
-    w: World, a: str, real_oesm: Path, tmp_path: Path
+    w: World, a: str, real_oesm: Path, tmp_path: Path, faults: FaultKit
 ) -> None:
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     link = downloads / "oesm16nat.zip"  # the user's own download, linked: allowed
     link.symlink_to(real_oesm / "oesm16nat.zip")
-    result = cli("ingest", str(link), "--data-dir", str(w.data_dir))
+    result = faults.cli("ingest", str(link), "--data-dir", str(w.data_dir))
     assert result.exit_code == 0, (result.output, result.exception)
-    b = latest_of(w.data_dir)
+    b = faults.latest_of(w.data_dir)
     assert b != a
-    shown = cli("figure", "29-2072", "annual_median", "--json", "--data-dir", str(w.data_dir))
+    shown = faults.cli(
+        "figure", "29-2072", "annual_median", "--json", "--data-dir", str(w.data_dir)
+    )
     assert shown.exit_code == 0, shown.output
     figure = json.loads(shown.stdout)
     assert (figure["reference"], figure["area"]) == ("May 2024", "National")
-    older = cli(
+    older = faults.cli(
         "figure",
         "29-2071",
         "annual_median",
@@ -821,7 +875,7 @@ def test_an_older_year_ingested_keeps_the_time_series_names(
     assert older.exit_code == 0, older.output
     assert json.loads(older.stdout)["value"] == 38040
     for output in (shown.stdout, older.stdout):  # one table of names for every year
-        assert_names_cause(output, "older-year-keeps-names")
+        faults.assert_names_cause(output, "older-year-keeps-names")
         shown_names = json.loads(output)
         assert (shown_names["area"], shown_names["industry"]) == (
             "National",
@@ -831,27 +885,27 @@ def test_an_older_year_ingested_keeps_the_time_series_names(
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_releases_names_the_newest_vintage_after_an_older_cycle(
-    w: World, a: str, real: Path
+    w: World, a: str, real: Path, faults: FaultKit
 ) -> None:
-    result = cli(
+    result = faults.cli(
         "ingest", str(real / "ep" / "occupation_2022-32.xlsx"), "--data-dir", str(w.data_dir)
     )
     assert result.exit_code == 0, (result.output, result.exception)
-    b = latest_of(w.data_dir)
-    listed = cli("releases", "--data-dir", str(w.data_dir))
+    b = faults.latest_of(w.data_dir)
+    listed = faults.cli("releases", "--data-dir", str(w.data_dir))
     assert listed.exit_code == 0, listed.output
     row = next(line for line in listed.stdout.splitlines() if line.startswith(b))
     assert "projections=2024-34" in row and "2022-32" not in row
     notes = (w.data_dir / "published" / b / "RELEASE_NOTES.md").read_text()
-    assert_names_cause(f"{row}\n{notes}", "releases-newest-vintage")
+    faults.assert_names_cause(f"{row}\n{notes}", "releases-newest-vintage")
     package = json.loads((w.data_dir / "published" / b / "datapackage.json").read_text())
     assert package["vintages"]["projections"] == "2024-34"
-    default = cli(
+    default = faults.cli(
         "figure", "29-2072", "employment_change_pct", "--json", "--data-dir", str(w.data_dir)
     )
     assert default.exit_code == 0, default.output
     assert json.loads(default.stdout)["reference"] == "2024-34"
-    older = cli(
+    older = faults.cli(
         "figure",
         "29-2072",
         "employment_change_pct",

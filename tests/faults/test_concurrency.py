@@ -7,34 +7,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import duckdb
-import fault_helpers
 import pytest
-from conftest import record_scenario
-from fault_helpers import (
-    DATA_FILE,
-    Reader,
-    World,
-    assert_intact,
-    assert_names_cause,
-    assert_succeeded,
-    bump_median,
-    cli_run,
-    lake_latest,
-    latest_of,
-    refresh,
-    run_args,
-    stall_mid_body,
-    subprocess_env,
-    wait_for,
-)
 
 from warehouse.bundles import release_order
 
-# The module's world and the release each scenario starts from (shared fixtures).
-w = fault_helpers.w
-a = fault_helpers.a
+if TYPE_CHECKING:
+    from tests.faults.conftest import FaultKit, World
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -47,14 +29,14 @@ def figure_value(w: World, release_id: str) -> int:
     return int(figures[MEDIAN_FIGURE]["value"])
 
 
-def test_two_refreshes_at_once_exactly_one_runs(w: World, a: str) -> None:
-    value = bump_median(w)  # the winner makes a new release
-    w.server.fail(DATA_FILE, "slow", times=1, delay=3)  # and holds the lock for a while
+def test_two_refreshes_at_once_exactly_one_runs(w: World, a: str, faults: FaultKit) -> None:
+    value = faults.bump_median(w)  # the winner makes a new release
+    w.server.fail(faults.DATA_FILE, "slow", times=1, delay=3)  # and holds the lock for a while
 
     procs = [
         subprocess.Popen(
-            run_args(w),
-            env=subprocess_env(w),
+            faults.run_args(w),
+            env=faults.subprocess_env(w),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -68,30 +50,34 @@ def test_two_refreshes_at_once_exactly_one_runs(w: World, a: str) -> None:
 
     assert sorted(code for code, _, _ in outcomes) == [0, 1], outcomes
     (loser,) = [err for code, _, err in outcomes if code == 1]
-    assert_names_cause(loser, "refresh-already-running")
+    faults.assert_names_cause(loser, "refresh-already-running")
     assert f"Nothing was published; latest is still {a}." in loser
-    assert w.server.count(DATA_FILE) == 1  # only the winner fetched
-    new = latest_of(w.data_dir)
-    assert new != a and lake_latest(w) == new
-    assert_intact(w, new)
+    assert w.server.count(faults.DATA_FILE) == 1  # only the winner fetched
+    new = faults.latest_of(w.data_dir)
+    assert new != a and faults.lake_latest(w) == new
+    faults.assert_intact(w, new)
     assert figure_value(w, new) == value
 
 
+@pytest.mark.usefixtures("stall_mid_body")
 def test_run_killed_mid_download_does_not_block_the_next(
-    w: World, a: str, monkeypatch: pytest.MonkeyPatch
+    w: World, a: str, faults: FaultKit, record_scenario: Callable[[str], None]
 ) -> None:
     """Scenario "stale-lock-after-kill": a run SIGKILLed mid-download blocks nothing."""
-    stall_mid_body(monkeypatch)
-    bump_median(w)
-    w.server.fail(DATA_FILE, "slow", times=1, delay=0, stall=60)  # half the body, then silence
+    faults.bump_median(w)
+    # half the body, then silence
+    w.server.fail(faults.DATA_FILE, "slow", times=1, delay=0, stall=60)
     tmp = w.data_dir / "raw" / "tmp"
 
     proc = subprocess.Popen(
-        run_args(w), env=subprocess_env(w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        faults.run_args(w),
+        env=faults.subprocess_env(w),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(
-            lambda: w.server.count(DATA_FILE) == 1 and any(tmp.glob("*.part")),
+        faults.wait_for(
+            lambda: w.server.count(faults.DATA_FILE) == 1 and any(tmp.glob("*.part")),
             timeout=120,
             what="the data file download to start",
         )
@@ -101,19 +87,19 @@ def test_run_killed_mid_download_does_not_block_the_next(
     assert proc.returncode == -signal.SIGKILL
     assert (w.data_dir / ".refresh.lock").exists()
     assert any(tmp.glob("*.part"))  # what a killed download leaves behind
-    assert latest_of(w.data_dir) == a
+    assert faults.latest_of(w.data_dir) == a
 
     started = time.monotonic()
-    out = assert_succeeded(cli_run(w))  # not blocked, not waiting for the dead holder
+    out = faults.assert_succeeded(faults.cli_run(w))  # not blocked, not waiting for the dead holder
 
     assert time.monotonic() - started < 60
-    new = latest_of(w.data_dir)
+    new = faults.latest_of(w.data_dir)
     assert new != a and f"Published release {new}" in out
-    assert_intact(w, new)  # includes: raw/tmp/ is empty again
+    faults.assert_intact(w, new)  # includes: raw/tmp/ is empty again
     record_scenario("stale-lock-after-kill")
 
 
-def test_readers_during_a_publish_see_one_release(w: World, a: str) -> None:
+def test_readers_during_a_publish_see_one_release(w: World, a: str, faults: FaultKit) -> None:
     values = {a: figure_value(w, a)}
     published = w.data_dir / "published"
 
@@ -157,17 +143,17 @@ def test_readers_during_a_publish_see_one_release(w: World, a: str) -> None:
         return answer["release"], int(answer["value"])
 
     readers = [
-        Reader("figures.json", figures_json, pause=0.005),
-        Reader("bls.duckdb", analyst_db, pause=0.01),
-        Reader("bls-refresh figure", figure_command, max_reads=60),
+        faults.Reader("figures.json", figures_json, pause=0.005),
+        faults.Reader("bls.duckdb", analyst_db, pause=0.01),
+        faults.Reader("bls-refresh figure", figure_command, max_reads=60),
     ]
     for reader in readers:
         reader.start()
-    wait_for(lambda: all(r.results or r.errors for r in readers), 60, "a first read each")
-    values[""] = bump_median(w)
+    faults.wait_for(lambda: all(r.results or r.errors for r in readers), 60, "a first read each")
+    values[""] = faults.bump_median(w)
 
     try:
-        outcome = refresh(w)  # publishes B while the readers read
+        outcome = faults.refresh(w)  # publishes B while the readers read
     finally:
         for reader in readers:
             reader.stop.set()
@@ -175,11 +161,11 @@ def test_readers_during_a_publish_see_one_release(w: World, a: str) -> None:
         reader.join(timeout=120)
     b = str(outcome.release_id)
     values[b] = values.pop("")
-    assert b != a and latest_of(w.data_dir) == b
+    assert b != a and faults.latest_of(w.data_dir) == b
     for reader in readers:
         assert not reader.is_alive()
         assert not reader.errors, (reader.name, reader.errors[:3])
         seen = set(reader.results)
         assert seen <= {(a, values[a]), (b, values[b])}, (reader.name, seen)
         assert reader.results[0] == (a, values[a]) and reader.results[-1] == (b, values[b])
-    assert_intact(w, b)
+    faults.assert_intact(w, b)

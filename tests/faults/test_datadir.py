@@ -19,26 +19,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
-from fault_helpers import (
-    DATA_FILE,
-    MEDIAN_A,
-    World,
-    assert_intact,
-    assert_names_cause,
-    bls_refresh,
-    bump_median,
-    cli_run,
-    first_release,
-    latest_of,
-    one_line,
-    world,
-)
 
 from core.paths import DataPaths
 from warehouse import lake, publish
+
+if TYPE_CHECKING:
+    from tests.faults.conftest import FaultKit, World
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -49,16 +39,16 @@ MEDIAN_SQL = (
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[World]:
+def fresh(tmp_path: Path, faults: FaultKit) -> Iterator[World]:
     """A world of its own with an empty data dir (no release yet)."""
-    with world(tmp_path) as made:
+    with faults.world(tmp_path) as made:
         yield made
 
 
 @pytest.fixture
-def with_a(fresh: World) -> tuple[World, str]:
+def with_a(fresh: World, faults: FaultKit) -> tuple[World, str]:
     """A world of its own whose first release A is ``latest``."""
-    return fresh, first_release(fresh)
+    return fresh, faults.first_release(fresh)
 
 
 def elsewhere(w: World, data_dir: Path) -> World:
@@ -66,19 +56,21 @@ def elsewhere(w: World, data_dir: Path) -> World:
     return dataclasses.replace(w, data_dir=data_dir)
 
 
-def run(w: World, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return bls_refresh(
+def run(
+    faults: FaultKit, w: World, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return faults.bls_refresh(
         "run", "--source", w.server.base_url, "--data-dir", str(w.data_dir), w=w, extra=extra
     )
 
 
-def verify(w: World, *extra: str) -> tuple[int, str, str]:
-    done = bls_refresh("verify", "--data-dir", str(w.data_dir), *extra, w=w)
-    return done.returncode, one_line(done.stdout), one_line(done.stderr)
+def verify(faults: FaultKit, w: World, *extra: str) -> tuple[int, str, str]:
+    done = faults.bls_refresh("verify", "--data-dir", str(w.data_dir), *extra, w=w)
+    return done.returncode, faults.one_line(done.stdout), faults.one_line(done.stderr)
 
 
-def figure(w: World) -> dict[str, object]:
-    done = bls_refresh(
+def figure(faults: FaultKit, w: World) -> dict[str, object]:
+    done = faults.bls_refresh(
         "figure", "29-2072", "annual_median", "--json", "--data-dir", str(w.data_dir), w=w
     )
     assert done.returncode == 0, done.stderr
@@ -111,28 +103,28 @@ def lake_files(data_dir: Path) -> set[str]:
 # -- the catalog -------------------------------------------------------------------------------
 
 
-def test_killed_while_creating_the_catalog(fresh: World) -> None:
+def test_killed_while_creating_the_catalog(fresh: World, faults: FaultKit) -> None:
     """Scenario "killed-creating-catalog": the catalog is created under a temporary name and
     renamed into place whole, so a kill leaves no ``catalog.sqlite`` at all."""
     w = fresh
-    killed = run(w, {"BLS_FAULT_KILL_AT": "creating_catalog"})
+    killed = run(faults, w, {"BLS_FAULT_KILL_AT": "creating_catalog"})
 
     assert killed.returncode == -signal.SIGKILL, (killed.stdout, killed.stderr)
     paths = w.paths
     assert not paths.catalog.exists()
     (leftover,) = paths.catalog_tmps()  # initialised, never renamed into place
-    code, out, err = verify(w)
+    code, out, err = verify(faults, w)
     assert code == 1 and "All files match" not in out
-    assert_names_cause(err, "killed-creating-catalog")
+    faults.assert_names_cause(err, "killed-creating-catalog")
     assert f"{leftover.name} was left by a run killed while creating the catalog" in out
 
-    again = run(w)  # the same command again; nothing removed by hand
+    again = run(faults, w)  # the same command again; nothing removed by hand
 
     assert again.returncode == 0, again.stderr
     assert not paths.catalog_tmps()
     assert lake.catalog_state(paths).kind == "ready"
-    assert_intact(w, latest_of(w.data_dir))
-    assert verify(w)[0] == 0
+    faults.assert_intact(w, faults.latest_of(w.data_dir))
+    assert verify(faults, w)[0] == 0
 
 
 def _empty_file(catalog: Path) -> None:
@@ -173,7 +165,7 @@ HALF_CREATED = {
 
 
 @pytest.mark.parametrize("state", list(HALF_CREATED))
-def test_half_created_catalog_is_recreated(fresh: World, state: str) -> None:
+def test_half_created_catalog_is_recreated(fresh: World, state: str, faults: FaultKit) -> None:
     """Scenario "half-created-catalog": a data dir bricked by an earlier version (the catalog
     was created in place and the run killed meanwhile) recovers on the next run."""
     w = fresh
@@ -181,22 +173,24 @@ def test_half_created_catalog_is_recreated(fresh: World, state: str) -> None:
     w.paths.warehouse.mkdir(parents=True)
     make(w.paths.catalog)
 
-    code, _, err = verify(w)
+    code, _, err = verify(faults, w)
     assert code == 1
     assert said in err
     if state == "hot-journal":
-        assert_names_cause(err, "half-created-catalog")
+        faults.assert_names_cause(err, "half-created-catalog")
 
-    done = run(w)
+    done = run(faults, w)
 
     assert done.returncode == 0, done.stderr
     assert lake.catalog_state(w.paths).kind == "ready"
     assert not [p for p in w.paths.catalog_sidecars() if p.exists()]
-    assert_intact(w, latest_of(w.data_dir))
-    assert verify(w)[0] == 0
+    faults.assert_intact(w, faults.latest_of(w.data_dir))
+    assert verify(faults, w)[0] == 0
 
 
-def test_a_catalog_that_made_releases_is_never_replaced(with_a: tuple[World, str]) -> None:
+def test_a_catalog_that_made_releases_is_never_replaced(
+    with_a: tuple[World, str], faults: FaultKit
+) -> None:
     """Scenario "catalog-missing": without its catalog a data dir keeps serving its bundles,
     but no run makes a new catalog (that would restart the release history); an unreadable
     catalog is kept byte for byte."""
@@ -206,40 +200,42 @@ def test_a_catalog_that_made_releases_is_never_replaced(with_a: tuple[World, str
     os.replace(paths.catalog, kept)
     w.server.clear_requests()
 
-    failed = cli_run(w)
-    code, _, err = verify(w)
+    failed = faults.cli_run(w)
+    code, _, err = verify(faults, w)
 
     assert failed.exit_code == 1
-    assert_names_cause(one_line(failed.stderr), "catalog-missing")
+    faults.assert_names_cause(faults.one_line(failed.stderr), "catalog-missing")
     assert not w.server.requests  # refused at the start, before any download
     assert not paths.catalog.exists() and not paths.catalog_tmps()
-    assert latest_of(w.data_dir) == a
-    assert figure(w)["release"] == a  # the bundles still answer
+    assert faults.latest_of(w.data_dir) == a
+    assert figure(faults, w)["release"] == a  # the bundles still answer
     assert code == 1 and "is missing, but" in err
 
     garbage = b"this is not a SQLite database" * 100
     paths.catalog.write_bytes(garbage)
-    failed = cli_run(w)
-    code, _, err = verify(w)
+    failed = faults.cli_run(w)
+    code, _, err = verify(faults, w)
 
     assert failed.exit_code == 1
-    assert "cannot be used (SQLite says: file is not a database)" in one_line(failed.stderr)
-    assert "it is kept as it is" in one_line(failed.stderr)
+    assert "cannot be used (SQLite says: file is not a database)" in faults.one_line(failed.stderr)
+    assert "it is kept as it is" in faults.one_line(failed.stderr)
     assert paths.catalog.read_bytes() == garbage
     assert code == 1 and "file is not a database" in err
 
     os.replace(kept, paths.catalog)
-    assert_intact(w, a)
+    faults.assert_intact(w, a)
 
 
-def test_verify_names_what_does_not_fit_together(with_a: tuple[World, str]) -> None:
+def test_verify_names_what_does_not_fit_together(
+    with_a: tuple[World, str], faults: FaultKit
+) -> None:
     """A bundle the catalog does not know, a dangling ``latest``, a missing analyst file."""
     w, a = with_a
     published = w.data_dir / "published"
     stranger = published / "1999-01-01.1"
     shutil.copytree(published / a, stranger)
 
-    code, _, err = verify(w)
+    code, _, err = verify(faults, w)
 
     assert code == 1
     assert "PROBLEM bundle 1999-01-01.1 is not a release of the warehouse catalog" in err
@@ -248,20 +244,20 @@ def test_verify_names_what_does_not_fit_together(with_a: tuple[World, str]) -> N
 
     os.replace(published / "latest", published / "latest.kept")
     os.symlink("2000-01-01.1", published / "latest")
-    code, _, err = verify(w)
+    code, _, err = verify(faults, w)
     assert code == 1 and "latest points at 2000-01-01.1, which is not a complete bundle" in err
     os.replace(published / "latest.kept", published / "latest")
 
     w.paths.analyst_db.unlink()
-    code, _, err = verify(w)
+    code, _, err = verify(faults, w)
     assert code == 1
     assert f"PROBLEM {w.paths.analyst_db} is missing; `bls-refresh verify --repair`" in err
 
-    done = bls_refresh("verify", "--repair", "--data-dir", str(w.data_dir), w=w)
+    done = faults.bls_refresh("verify", "--repair", "--data-dir", str(w.data_dir), w=w)
 
     assert done.returncode == 0, done.stderr
     assert "rebuilt bls.duckdb" in done.stdout and "All files match" in done.stdout
-    assert analyst_median(w.data_dir) == (MEDIAN_A, a)
+    assert analyst_median(w.data_dir) == (faults.MEDIAN_A, a)
 
 
 @pytest.mark.parametrize(
@@ -273,7 +269,7 @@ def test_verify_names_what_does_not_fit_together(with_a: tuple[World, str]) -> N
     ],
 )
 def test_verify_refuses_a_data_dir_with_nothing_to_verify(
-    tmp_path: Path, scenario: str, target: str
+    tmp_path: Path, scenario: str, target: str, faults: FaultKit
 ) -> None:
     data_dir = tmp_path / target
     if target == "file":
@@ -281,18 +277,20 @@ def test_verify_refuses_a_data_dir_with_nothing_to_verify(
     elif target == "empty":
         data_dir.mkdir()
 
-    done = bls_refresh("verify", "--data-dir", str(data_dir))
+    done = faults.bls_refresh("verify", "--data-dir", str(data_dir))
 
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "All files match" not in done.stdout
-    assert_names_cause(one_line(done.stderr), scenario)
+    faults.assert_names_cause(faults.one_line(done.stderr), scenario)
     assert not (tmp_path / "absent").exists()  # verify creates nothing
 
 
 # -- moving and copying ------------------------------------------------------------------------
 
 
-def test_moved_data_dir_keeps_working(with_a: tuple[World, str], tmp_path: Path) -> None:
+def test_moved_data_dir_keeps_working(
+    with_a: tuple[World, str], tmp_path: Path, faults: FaultKit
+) -> None:
     """Scenario "data-dir-moved": ``mv data elsewhere``; then the next run there."""
     w, a = with_a
     moved = elsewhere(w, tmp_path / "moved" / "data")
@@ -300,31 +298,36 @@ def test_moved_data_dir_keeps_working(with_a: tuple[World, str], tmp_path: Path)
     os.rename(w.data_dir, moved.data_dir)
 
     # Read-only commands read the bundles by relative paths: they work as they are.
-    assert (figure(moved)["release"], figure(moved)["value"]) == (a, MEDIAN_A)
-    listed = bls_refresh("releases", "--data-dir", str(moved.data_dir), w=moved)
+    assert (figure(faults, moved)["release"], figure(faults, moved)["value"]) == (
+        a,
+        faults.MEDIAN_A,
+    )
+    listed = faults.bls_refresh("releases", "--data-dir", str(moved.data_dir), w=moved)
     assert listed.returncode == 0 and f"{a} (latest)" in listed.stdout
     # bls.duckdb's views name absolute paths (DuckDB resolves relative ones against the
     # working directory): verify says so, and what to do.
-    code, _, err = verify(moved)
+    code, _, err = verify(faults, moved)
     assert code == 1
-    assert_names_cause(err, "data-dir-moved")
+    faults.assert_names_cause(err, "data-dir-moved")
     with pytest.raises(duckdb.IOException, match=str(w.data_dir)):
         analyst_median(moved.data_dir)
 
-    value_b = bump_median(moved)
-    done = run(moved)  # the catalog still records the old data path; the run overrides it
+    value_b = faults.bump_median(moved)
+    done = run(faults, moved)  # the catalog still records the old data path; the run overrides it
 
     assert done.returncode == 0, done.stderr
-    b = latest_of(moved.data_dir)
+    b = faults.latest_of(moved.data_dir)
     assert b != a
     assert analyst_median(moved.data_dir) == (value_b, b)
     assert absolute_data_files(moved.data_dir) == []
-    assert_intact(moved, b)
-    assert verify(moved)[0] == 0
+    faults.assert_intact(moved, b)
+    assert verify(faults, moved)[0] == 0
     assert not w.data_dir.exists()
 
 
-def test_copied_data_dir_is_independent(with_a: tuple[World, str], tmp_path: Path) -> None:
+def test_copied_data_dir_is_independent(
+    with_a: tuple[World, str], tmp_path: Path, faults: FaultKit
+) -> None:
     """Scenario "data-dir-copied": ``cp -a data copy``; the copy is rehomed by
     ``verify --repair``, takes an ``ingest`` of its own, and never touches the original."""
     w, a = with_a
@@ -332,48 +335,54 @@ def test_copied_data_dir_is_independent(with_a: tuple[World, str], tmp_path: Pat
     subprocess.run(["cp", "-a", str(w.data_dir), str(copy.data_dir)], check=True)
     original_files = lake_files(w.data_dir)
 
-    code, _, err = verify(copy)
+    code, _, err = verify(faults, copy)
     assert code == 1 and f"was built for the data directory {w.data_dir}" in err
-    repaired = bls_refresh("verify", "--repair", "--data-dir", str(copy.data_dir), w=copy)
+    repaired = faults.bls_refresh("verify", "--repair", "--data-dir", str(copy.data_dir), w=copy)
     assert repaired.returncode == 0, repaired.stderr
-    assert_names_cause(err + " " + repaired.stdout, "data-dir-copied")
-    assert f"rebuilt bls.duckdb for {copy.data_dir}" in one_line(repaired.stdout)
-    assert analyst_median(copy.data_dir) == (MEDIAN_A, a)
+    faults.assert_names_cause(err + " " + repaired.stdout, "data-dir-copied")
+    assert f"rebuilt bls.duckdb for {copy.data_dir}" in faults.one_line(repaired.stdout)
+    assert analyst_median(copy.data_dir) == (faults.MEDIAN_A, a)
     con = duckdb.connect(str(copy.paths.analyst_db), read_only=True)
     sqls = [
         r[0] for r in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()
     ]
     con.close()
-    assert sqls and all(str(copy.data_dir / "published") in s for s in sqls)
+    # Views over parquet name the copy's bundles; the series views read only those views.
+    over_files = [s for s in sqls if "read_parquet" in s]
+    assert over_files and all(str(copy.data_dir / "published") in s for s in over_files)
+    assert [s for s in sqls if "read_parquet" not in s]
+    assert all("oews_wage_series" in s and "'/" not in s for s in sqls if "read_parquet" not in s)
 
     # A person ingests a corrected data file into the copy (the lookups come from its release).
-    corrected = tmp_path / DATA_FILE
-    value_b = bump_median(w)
-    shutil.copy2(w.oe_dir / DATA_FILE, corrected)
-    done = bls_refresh("ingest", str(corrected), "--data-dir", str(copy.data_dir), w=copy)
+    corrected = tmp_path / faults.DATA_FILE
+    value_b = faults.bump_median(w)
+    shutil.copy2(w.oe_dir / faults.DATA_FILE, corrected)
+    done = faults.bls_refresh("ingest", str(corrected), "--data-dir", str(copy.data_dir), w=copy)
 
     assert done.returncode == 0, done.stderr
-    b = latest_of(copy.data_dir)
+    b = faults.latest_of(copy.data_dir)
     assert b != a
     assert analyst_median(copy.data_dir) == (value_b, b)
     assert absolute_data_files(copy.data_dir) == []
-    assert_intact(copy, b)
+    faults.assert_intact(copy, b)
     # The original is untouched: its latest, its lake files, its catalog, its analyst file.
-    assert latest_of(w.data_dir) == a
+    assert faults.latest_of(w.data_dir) == a
     assert lake_files(w.data_dir) == original_files
     assert lake.release_ids(w.paths) == [a]
-    assert analyst_median(w.data_dir) == (MEDIAN_A, a)
-    assert_intact(w, a)
+    assert analyst_median(w.data_dir) == (faults.MEDIAN_A, a)
+    faults.assert_intact(w, a)
 
 
 # -- the analyst file --------------------------------------------------------------------------
 
 
-def test_disk_full_while_rebuilding_the_analyst_file(with_a: tuple[World, str]) -> None:
+def test_disk_full_while_rebuilding_the_analyst_file(
+    with_a: tuple[World, str], faults: FaultKit
+) -> None:
     """Scenario "disk-full-analyst-file": B is published and ``latest`` moved; only
     bls.duckdb is behind, and the error says so. The next run rebuilds it."""
     w, a = with_a
-    value_b = bump_median(w)
+    value_b = faults.bump_median(w)
     paths: DataPaths = w.paths
     leftovers: list[Path] = []
 
@@ -384,25 +393,25 @@ def test_disk_full_while_rebuilding_the_analyst_file(with_a: tuple[World, str]) 
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(publish, "_fill_analyst_db", full_disk)
-        failed = cli_run(w)
+        failed = faults.cli_run(w)
 
     assert failed.exit_code == 1
-    stderr = one_line(failed.stderr)
-    assert_names_cause(stderr, "disk-full-analyst-file")
-    b = latest_of(w.data_dir)
+    stderr = faults.one_line(failed.stderr)
+    faults.assert_names_cause(stderr, "disk-full-analyst-file")
+    b = faults.latest_of(w.data_dir)
     assert b != a
     assert f"Release {b} is published and latest → {b}" in stderr
     assert f"the analyst file still shows release {a}" in stderr
     assert [p.name for p in leftovers] == [".bls.duckdb.tmp", ".bls.duckdb.tmp.wal"]
     assert not [p for p in paths.analyst_db_tmps() if p.exists()]  # removed on failure
-    assert analyst_median(w.data_dir) == (MEDIAN_A, a)  # the old file, whole
-    code, _, err = verify(w)
+    assert analyst_median(w.data_dir) == (faults.MEDIAN_A, a)  # the old file, whole
+    code, _, err = verify(faults, w)
     assert code == 1 and f"{paths.analyst_db} shows {a}, but latest → {b}" in err
 
-    again = cli_run(w)  # nothing new upstream: recovery alone rebuilds the analyst file
+    again = faults.cli_run(w)  # nothing new upstream: recovery alone rebuilds the analyst file
 
     assert again.exit_code == 0, again.output
     assert f"Nothing changed upstream since release {b}" in again.stdout
     assert analyst_median(w.data_dir) == (value_b, b)
-    assert_intact(w, b)
-    assert verify(w)[0] == 0
+    faults.assert_intact(w, b)
+    assert verify(faults, w)[0] == 0

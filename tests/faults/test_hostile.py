@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 import xlsxwriter
-from blsserver import BlsServer
-from conftest import CONTACT, OE_DIR
-from oews_special_fixtures import HEADER_2023, ROWS_2023, write_workbook
 
 from core.errors import ValidationError
 from extractors.http import Fetcher
 from extractors.rawstore import RawStore
 from transforms import oews_special
 from transforms.projections import parse_workbook
+
+if TYPE_CHECKING:
+    from tests.blsserver import BlsServer
+    from tests.conftest import OesmWorkbooks
 
 
 def zip_with(path: Path, members: dict[str, bytes]) -> Path:
@@ -27,8 +29,10 @@ def zip_with(path: Path, members: dict[str, bytes]) -> Path:
 
 
 @pytest.fixture
-def workbook_bytes(tmp_path: Path) -> bytes:
-    return write_workbook(tmp_path / "national_M2023_dl.xlsx", HEADER_2023, ROWS_2023).read_bytes()
+def workbook_bytes(tmp_path: Path, oesm: OesmWorkbooks) -> bytes:
+    return oesm.write_workbook(
+        tmp_path / "national_M2023_dl.xlsx", oesm.HEADER_2023, oesm.ROWS_2023
+    ).read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -97,7 +101,7 @@ def test_external_links_are_never_followed(tmp_path: Path) -> None:
 
 
 def test_names_sent_by_the_server_are_never_used_as_paths(
-    tmp_path: Path, bls_server: BlsServer
+    tmp_path: Path, bls_server: BlsServer, contact: str, oe_path: str
 ) -> None:
     store = RawStore(tmp_path / "raw")
     bls_server.fail(
@@ -106,14 +110,14 @@ def test_names_sent_by_the_server_are_never_used_as_paths(
         data=b"state_code\tarea_code\tareatype_code\tarea_name\n00\t0000000\tN\tNational\n",
         headers={"Content-Disposition": 'attachment; filename="../../../escaped.txt"'},
     )
-    fetched = Fetcher(store, contact=CONTACT).fetch(bls_server.url(f"{OE_DIR}/oe.area"))
+    fetched = Fetcher(store, contact=contact).fetch(bls_server.url(f"{oe_path}/oe.area"))
     assert fetched.path.parent.parent == store.objects
     assert not list(tmp_path.rglob("escaped.txt"))
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_api_key_is_nowhere_after_a_refresh(
-    data_dir: Path, bls_server: BlsServer, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, bls_server: BlsServer, monkeypatch: pytest.MonkeyPatch, contact: str
 ) -> None:
     from prefect.client.orchestration import get_client
 
@@ -121,7 +125,7 @@ def test_api_key_is_nowhere_after_a_refresh(
 
     key = "SECRET-KEY-7f3a9c"
     monkeypatch.setenv("BLS_API_KEY", key)
-    outcome = refresh(data_dir=str(data_dir), source=bls_server.base_url, contact=CONTACT)
+    outcome = refresh(data_dir=str(data_dir), source=bls_server.base_url, contact=contact)
     assert outcome.changed
 
     for path in data_dir.rglob("*"):

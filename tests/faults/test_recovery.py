@@ -8,36 +8,27 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from fault_helpers import (
-    MEDIAN_A,
-    World,
-    assert_intact,
-    bls_refresh,
-    bump_median,
-    first_release,
-    hermetic_env,
-    latest_of,
-    one_line,
-    refresh,
-    world,
-)
+
+if TYPE_CHECKING:
+    from tests.faults.conftest import FaultKit, World
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture(scope="module")
 def releases(
-    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory, faults: FaultKit
 ) -> Iterator[tuple[World, str, str, int]]:
     """A world with release A and a newer release B (29-2072's median changed): (w, A, B, B's)."""
-    with world(tmp_path_factory.mktemp("recovery")) as made:
-        with hermetic_env():
-            a = first_release(made)
-            value_b = bump_median(made)
-            b = str(refresh(made).release_id)
-        assert latest_of(made.data_dir) == b != a
+    with faults.world(tmp_path_factory.mktemp("recovery")) as made:
+        with faults.hermetic_env():
+            a = faults.first_release(made)
+            value_b = faults.bump_median(made)
+            b = str(faults.refresh(made).release_id)
+        assert faults.latest_of(made.data_dir) == b != a
         yield made, a, b, value_b
 
 
@@ -56,13 +47,13 @@ def one_byte_flipped(path: Path) -> Iterator[None]:
         os.chmod(path, mode)
 
 
-def verify(w: World) -> tuple[int, str, str]:
-    done = bls_refresh("verify", "--data-dir", str(w.data_dir))
-    return done.returncode, done.stdout, one_line(done.stderr)
+def verify(faults: FaultKit, w: World) -> tuple[int, str, str]:
+    done = faults.bls_refresh("verify", "--data-dir", str(w.data_dir))
+    return done.returncode, done.stdout, faults.one_line(done.stderr)
 
 
-def figure(w: World, *extra: str) -> dict[str, object]:
-    done = bls_refresh(
+def figure(faults: FaultKit, w: World, *extra: str) -> dict[str, object]:
+    done = faults.bls_refresh(
         "figure", "29-2072", "annual_median", "--json", "--data-dir", str(w.data_dir), *extra
     )
     assert done.returncode == 0, done.stderr
@@ -71,64 +62,69 @@ def figure(w: World, *extra: str) -> dict[str, object]:
 
 def test_verify_names_a_corrupted_published_file(
     releases: tuple[World, str, str, int],
+    faults: FaultKit,
 ) -> None:
     w, _, b, _ = releases
-    code, out, err = verify(w)
+    code, out, err = verify(faults, w)
     assert code == 0 and "All files match their manifests." in out, err
 
     target = w.data_dir / "published" / b / "oews_estimates.parquet"
     with one_byte_flipped(target):
-        code, out, err = verify(w)
+        code, out, err = verify(faults, w)
         assert code == 1
         assert f"MISMATCH bundle {b}: oews_estimates.parquet does not match its sha256" in err
         assert "All files match" not in out
 
-    assert verify(w)[0] == 0
+    assert verify(faults, w)[0] == 0
 
 
-def test_verify_names_a_corrupted_raw_object(releases: tuple[World, str, str, int]) -> None:
+def test_verify_names_a_corrupted_raw_object(
+    releases: tuple[World, str, str, int], faults: FaultKit
+) -> None:
     w, _, _, _ = releases
     target = max((w.data_dir / "raw" / "objects").glob("*/*"), key=lambda p: p.stat().st_size)
 
     with one_byte_flipped(target):
-        code, _, err = verify(w)
+        code, _, err = verify(faults, w)
         assert code == 1
         assert f"MISMATCH raw object {target}: content sha256" in err
         assert "differs from its name" in err
 
-    assert verify(w)[0] == 0
+    assert verify(faults, w)[0] == 0
 
 
 def test_rollback_then_a_new_release_moves_latest_forward(
     releases: tuple[World, str, str, int],
+    faults: FaultKit,
 ) -> None:
     w, a, b, value_b = releases
     published = w.data_dir / "published"
     before = sorted(p.name for p in published.iterdir() if p.name != ".rollback")
-    assert figure(w)["release"] == b and figure(w)["value"] == value_b
+    assert figure(faults, w)["release"] == b and figure(faults, w)["value"] == value_b
 
-    done = bls_refresh("rollback", a, "--data-dir", str(w.data_dir))
+    done = faults.bls_refresh("rollback", a, "--data-dir", str(w.data_dir))
 
     assert done.returncode == 0, done.stderr
-    assert latest_of(w.data_dir) == a
+    assert faults.latest_of(w.data_dir) == a
     assert sorted(p.name for p in published.iterdir() if p.name != ".rollback") == before
-    assert_intact(w, a)  # B's bundle is still there and intact too (verify checks every bundle)
-    answer = figure(w)
-    assert (answer["release"], answer["value"]) == (a, MEDIAN_A)
-    assert figure(w, "--release", b)["value"] == value_b  # B can still be asked for by id
+    # B's bundle is still there and intact too (verify checks every bundle)
+    faults.assert_intact(w, a)
+    answer = figure(faults, w)
+    assert (answer["release"], answer["value"]) == (a, faults.MEDIAN_A)
+    assert figure(faults, w, "--release", b)["value"] == value_b  # B can still be asked for by id
 
-    unknown = bls_refresh("rollback", "1999-01-01.1", "--data-dir", str(w.data_dir))
+    unknown = faults.bls_refresh("rollback", "1999-01-01.1", "--data-dir", str(w.data_dir))
     assert unknown.returncode == 2
-    assert "release 1999-01-01.1 has no complete bundle" in one_line(unknown.stderr)
-    assert latest_of(w.data_dir) == a
+    assert "release 1999-01-01.1 has no complete bundle" in faults.one_line(unknown.stderr)
+    assert faults.latest_of(w.data_dir) == a
 
-    same = refresh(w)  # nothing new upstream: the rollback holds
+    same = faults.refresh(w)  # nothing new upstream: the rollback holds
     assert not same.changed
-    assert latest_of(w.data_dir) == a
-    value_c = bump_median(w)
-    c = str(refresh(w).release_id)
+    assert faults.latest_of(w.data_dir) == a
+    value_c = faults.bump_median(w)
+    c = str(faults.refresh(w).release_id)
 
-    assert c not in (a, b) and latest_of(w.data_dir) == c
-    assert_intact(w, c)
-    answer = figure(w)
+    assert c not in (a, b) and faults.latest_of(w.data_dir) == c
+    faults.assert_intact(w, c)
+    answer = figure(faults, w)
     assert (answer["release"], answer["value"]) == (c, value_c)

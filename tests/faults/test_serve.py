@@ -17,37 +17,32 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from conftest import REPO
-from fault_helpers import (
-    DATA_FILE,
-    MEDIAN_A,
-    World,
-    assert_intact,
-    assert_names_cause,
-    bls_refresh,
-    bump_median,
-    latest_of,
-    one_line,
-    world,
-)
-from serve_helpers import Spawned, prefect_env, prefect_server, wait_until
 from typer.testing import CliRunner
 
 from bls_refresh.cli import app
 from core.lock import refresh_lock
 from flows.deployments import SpecError, runner_deployments, served_deployments
 
-SPEC = REPO / "prefect.yaml"
+if TYPE_CHECKING:
+    from tests.faults.conftest import FaultKit, Spawned, World
+
 PREFECT = (sys.executable, "-m", "prefect")
 DEPLOYMENT = "bls-refresh/oews-weekly"  # flow name / deployment name in prefect.yaml
 
 
-def figure_value(w: World, home: Path) -> int:
+@pytest.fixture(scope="session")
+def prefect_yaml(repo: Path) -> Path:
+    """The repository's prefect.yaml, as serve and ``prefect deploy`` read it."""
+    return repo / "prefect.yaml"
+
+
+def figure_value(faults: FaultKit, w: World, home: Path) -> int:
     """29-2072's national annual median as ``bls-refresh figure --json`` prints it."""
-    done = bls_refresh(
+    done = faults.bls_refresh(
         "figure",
         "29-2072",
         "annual_median",
@@ -63,9 +58,9 @@ def figure_value(w: World, home: Path) -> int:
 # -- the spec as serve reads it ------------------------------------------------------------------
 
 
-def test_served_deployments_keep_the_cron_and_timezone_of_prefect_yaml() -> None:
+def test_served_deployments_keep_the_cron_and_timezone_of_prefect_yaml(prefect_yaml: Path) -> None:
     """What Prefect receives for each deployment of the real prefect.yaml (the 3.9.1 API)."""
-    (spec,) = served_deployments(SPEC)
+    spec, history = served_deployments(prefect_yaml)
     # What serve prints at start: Monday 06:30 on New York's clock, EST or EDT by the date.
     assert re.fullmatch(
         r"cron '30 6 \* \* 1' \(America/New_York\), next Mon \d{4}-\d\d-\d\d 06:30 E[SD]T",
@@ -83,26 +78,44 @@ def test_served_deployments_keep_the_cron_and_timezone_of_prefect_yaml() -> None
     assert schedule.active
     # ./data as every other command reads it, made absolute for the flow-run processes.
     assert served.parameters == {"data_dir": str(Path.cwd() / "data")}
+    # The wage history: national zips from 2012 through the newest published, on Tuesdays.
+    (backfill,) = runner_deployments([history])
+    assert backfill.name == "oews-history"
+    assert backfill.entrypoint == "flows.backfill.backfill"
+    (weekly,) = backfill.schedules
+    assert weekly.schedule.model_dump(exclude_none=True) == {
+        "cron": "0 7 * * 2",
+        "timezone": "America/New_York",
+        "day_or": True,
+    }
+    assert backfill.parameters == {
+        "years": "2012-",
+        "parts": ["nat"],
+        "data_dir": str(Path.cwd() / "data"),
+    }
 
 
-def test_serve_reads_relative_paths_against_the_current_directory(tmp_path: Path) -> None:
+def test_serve_reads_relative_paths_against_the_current_directory(
+    tmp_path: Path, prefect_yaml: Path
+) -> None:
     """Flow runs start in a directory of Prefect's choosing: relative paths are fixed first."""
     (tmp_path / "mirror").mkdir()
     overrides = {"source": "mirror", "data_dir": "elsewhere/data"}
-    (served,) = served_deployments(SPEC, overrides=overrides)
+    served, history = served_deployments(prefect_yaml, overrides=overrides)
     assert served.parameters == {
         "source": str(tmp_path / "mirror"),
         "data_dir": str(tmp_path / "elsewhere" / "data"),
     }
+    assert history.parameters == {**served.parameters, "years": "2012-", "parts": ["nat"]}
     with pytest.raises(SpecError, match="source 'no-such-mirror' is neither a folder nor"):
-        served_deployments(SPEC, overrides={"source": "no-such-mirror"})
+        served_deployments(prefect_yaml, overrides={"source": "no-such-mirror"})
 
 
-def write_spec(path: Path, schedule: str) -> Path:
-    """prefect.yaml with the one deployment's ``schedules`` block replaced."""
-    text = SPEC.read_text(encoding="utf-8")
+def write_spec(prefect_yaml: Path, path: Path, schedule: str) -> Path:
+    """prefect.yaml with the first deployment's (oews-weekly) ``schedules`` block replaced."""
+    text = prefect_yaml.read_text(encoding="utf-8")
     replaced, count = re.subn(
-        r"    schedules:\n(?:      .*\n)+", f"    schedules:\n{schedule}", text
+        r"    schedules:\n(?:      .*\n)+", f"    schedules:\n{schedule}", text, count=1
     )
     assert count == 1, "prefect.yaml's schedules block moved; update write_spec"
     path.write_text(replaced, encoding="utf-8")
@@ -129,9 +142,11 @@ def write_spec(path: Path, schedule: str) -> Path:
     ],
     ids=["bad-cron", "bad-timezone", "no-cron", "misspelt-key", "not-a-mapping"],
 )
-def test_serve_refuses_a_malformed_schedule(tmp_path: Path, schedule: str, problem: str) -> None:
+def test_serve_refuses_a_malformed_schedule(
+    tmp_path: Path, schedule: str, problem: str, faults: FaultKit, prefect_yaml: Path
+) -> None:
     """Scenario "serve-malformed-schedule": one line, at once, before any server starts."""
-    spec = write_spec(tmp_path / "prefect.yaml", schedule)
+    spec = write_spec(prefect_yaml, tmp_path / "prefect.yaml", schedule)
     result = CliRunner().invoke(
         app,
         ["serve", "--spec", str(spec), "--source", "http://127.0.0.1:9"],
@@ -143,17 +158,17 @@ def test_serve_refuses_a_malformed_schedule(tmp_path: Path, schedule: str, probl
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"Refusing to serve: {spec}: deployment 'oews-weekly': "), lines
     assert problem in lines[0], lines
-    assert_names_cause(result.stderr, "serve-malformed-schedule")
+    faults.assert_names_cause(result.stderr, "serve-malformed-schedule")
 
 
-def test_serve_refuses_to_start_without_a_contact_for_bls(tmp_path: Path) -> None:
+def test_serve_refuses_to_start_without_a_contact_for_bls(tmp_path: Path, faults: FaultKit) -> None:
     """Against the real BLS every scheduled run would get 403: refuse now, not on Monday."""
     result = CliRunner().invoke(
         app, ["serve", "--data-dir", str(tmp_path / "data")], env={"BLS_CONTACT_EMAIL": ""}
     )
     assert result.exit_code == 1, (result.output, result.exception)
     assert "Refusing to run:" in result.stderr
-    assert "Set BLS_CONTACT_EMAIL" in one_line(result.stderr)
+    assert "Set BLS_CONTACT_EMAIL" in faults.one_line(result.stderr)
 
 
 # -- serve: scheduled runs, then a stop in the middle of one -------------------------------------
@@ -168,7 +183,9 @@ STOPS: dict[str, Callable[[Spawned], None]] = {
 
 
 @pytest.mark.parametrize("stop", sorted(STOPS))
-def test_serve_runs_the_refresh_on_schedule_and_stops_cleanly(tmp_path: Path, stop: str) -> None:
+def test_serve_runs_the_refresh_on_schedule_and_stops_cleanly(
+    tmp_path: Path, stop: str, faults: FaultKit
+) -> None:
     """Scenario "serve-stopped-mid-run", after serve has run the refresh on its schedule.
 
     ``bls-refresh serve`` with the repo's prefect.yaml, a 2 s interval instead of Monday's cron,
@@ -178,11 +195,11 @@ def test_serve_runs_the_refresh_on_schedule_and_stops_cleanly(tmp_path: Path, st
     process it started has ended, and the data dir is exactly as the first release left it.
     """
     home = tmp_path / "prefect-home"
-    with world(tmp_path) as w:
+    with faults.world(tmp_path) as w:
         # The held download must outlast the test rather than time out and let the run finish.
-        env = prefect_env(home, BLS_HTTP_READ_TIMEOUT="300")
+        env = faults.prefect_env(home, BLS_HTTP_READ_TIMEOUT="300")
         args = ["serve", "--source", w.server.base_url, "--data-dir", str(w.data_dir)]
-        serve = Spawned(
+        serve = faults.Spawned(
             [sys.executable, "-m", "bls_refresh.cli", *args, "--interval", "2"],
             env,
             tmp_path / "serve.log",
@@ -191,9 +208,9 @@ def test_serve_runs_the_refresh_on_schedule_and_stops_cleanly(tmp_path: Path, st
             # Typically 30-40 s (a Prefect server starts and migrates its database, a flow-run
             # process starts); the bound is for a machine busy with other work.
             latest = w.data_dir / "published" / "latest"
-            wait_until(latest.is_symlink, 150, "a scheduled run to publish", alive=serve)
-            release_a = latest_of(w.data_dir)
-            assert figure_value(w, home) == MEDIAN_A
+            faults.wait_until(latest.is_symlink, 150, "a scheduled run to publish", alive=serve)
+            release_a = faults.latest_of(w.data_dir)
+            assert figure_value(faults, w, home) == faults.MEDIAN_A
             started = serve.output()
             assert "oews-weekly: every 2 s (UTC), next " in started
             assert f"; data dir {w.data_dir}; source {w.server.base_url}\n" in started
@@ -202,9 +219,9 @@ def test_serve_runs_the_refresh_on_schedule_and_stops_cleanly(tmp_path: Path, st
             # Hold the next request for the data file (queued before the new value is there,
             # so no run can fetch it), then publish a new value upstream: the held run is one
             # that would make a release if it finished.
-            w.server.fail(DATA_FILE, "slow", delay=300)
-            bump_median(w)
-            wait_until(lambda: not w.server.faults, 90, "a run to request the data file")
+            w.server.fail(faults.DATA_FILE, "slow", delay=300)
+            faults.bump_median(w)
+            faults.wait_until(lambda: not w.server.faults, 90, "a run to request the data file")
             engines = [p for p in serve.descendants() if "prefect.engine" in " ".join(p.cmdline())]
             assert engines, "no flow run in progress when serve is stopped"
 
@@ -217,26 +234,26 @@ def test_serve_runs_the_refresh_on_schedule_and_stops_cleanly(tmp_path: Path, st
             assert code == 0, output[-6000:]
             assert serve.survivors() == [], output[-6000:]
             assert output.rstrip().endswith("serve stopped."), output[-3000:]
-            assert_names_cause(output, "serve-stopped-mid-run")
+            faults.assert_names_cause(output, "serve-stopped-mid-run")
         finally:
             serve.kill_tree()
         # The stopped run published nothing and left nothing behind: latest, bundles, lake,
         # raw store and staging as release A left them, and the lock free for the next run.
-        assert_intact(w, release_a)
+        faults.assert_intact(w, release_a)
         with refresh_lock(w.paths):
             pass
 
 
-def test_a_killed_serve_takes_its_prefect_server_along(tmp_path: Path) -> None:
+def test_a_killed_serve_takes_its_prefect_server_along(tmp_path: Path, faults: FaultKit) -> None:
     """``kill -9`` runs no cleanup in serve: the kernel's parent-death signal stops the server."""
     args = ["serve", "--source", "http://127.0.0.1:9", "--data-dir", str(tmp_path / "data")]
-    serve = Spawned(
+    serve = faults.Spawned(
         [sys.executable, "-m", "bls_refresh.cli", *args],
-        prefect_env(tmp_path / "prefect-home"),
+        faults.prefect_env(tmp_path / "prefect-home"),
         tmp_path / "serve.log",
     )
     try:
-        wait_until(
+        faults.wait_until(
             lambda: "Starting a Prefect server" in serve.output(), 60, "its server", alive=serve
         )
         servers = [p for p in serve.descendants() if "server" in p.cmdline()]
@@ -253,7 +270,7 @@ def test_a_killed_serve_takes_its_prefect_server_along(tmp_path: Path) -> None:
 # -- prefect deploy --all, a process work pool, a worker -----------------------------------------
 
 
-def prefect(*args: str, env: dict[str, str], cwd: Path = REPO) -> str:
+def prefect(*args: str, env: dict[str, str], cwd: Path) -> str:
     """``prefect ARGS`` as a user types it; its output (it must succeed)."""
     done = subprocess.run(
         [*PREFECT, *args],
@@ -268,7 +285,9 @@ def prefect(*args: str, env: dict[str, str], cwd: Path = REPO) -> str:
     return done.stdout
 
 
-def test_prefect_deploy_all_runs_the_refresh_on_a_process_worker(tmp_path: Path) -> None:
+def test_prefect_deploy_all_runs_the_refresh_on_a_process_worker(
+    tmp_path: Path, faults: FaultKit, repo: Path
+) -> None:
     """prefect.yaml as written, deployed to a Prefect server and run by a process worker.
 
     A Prefect server, the work pool the spec names, ``prefect --no-prompt deploy --all`` from
@@ -276,11 +295,16 @@ def test_prefect_deploy_all_runs_the_refresh_on_a_process_worker(tmp_path: Path)
     one pass of a process worker: the run completes and publishes a release.
     """
     home = tmp_path / "prefect-home"
-    with world(tmp_path) as w, prefect_server(home, tmp_path / "server.log") as (api_url, _):
-        env = prefect_env(home, api_url, BLS_REFRESH_HOME=str(REPO))
-        prefect("work-pool", "create", "bls-local", "--type", "process", env=env)
-        deployed = prefect("--no-prompt", "deploy", "--all", env=env)
-        assert f"Deployment '{DEPLOYMENT}' successfully created" in one_line(deployed), deployed
+    with (
+        faults.world(tmp_path) as w,
+        faults.prefect_server(home, tmp_path / "server.log") as (api_url, _),
+    ):
+        env = faults.prefect_env(home, api_url, BLS_REFRESH_HOME=str(repo))
+        prefect("work-pool", "create", "bls-local", "--type", "process", env=env, cwd=repo)
+        deployed = prefect("--no-prompt", "deploy", "--all", env=env, cwd=repo)
+        assert f"Deployment '{DEPLOYMENT}' successfully created" in faults.one_line(deployed), (
+            deployed
+        )
 
         # The server holds what prefect.yaml says: the cron, its timezone, the pull step.
         found = httpx.get(f"{api_url}/deployments/name/{DEPLOYMENT}", timeout=10).json()
@@ -289,7 +313,7 @@ def test_prefect_deploy_all_runs_the_refresh_on_a_process_worker(tmp_path: Path)
         ]
         assert found["work_pool_name"] == "bls-local"
         assert found["pull_steps"] == [
-            {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(repo)}}
         ]
 
         triggered = prefect(
@@ -301,10 +325,11 @@ def test_prefect_deploy_all_runs_the_refresh_on_a_process_worker(tmp_path: Path)
             "--param",
             f"data_dir={w.data_dir}",
             env=env,
+            cwd=repo,
         )
         match = re.search(r"UUID: ([0-9a-f-]{36})", triggered)
         assert match, triggered
-        worker = Spawned(
+        worker = faults.Spawned(
             [*PREFECT, "worker", "start", "--pool", "bls-local", "--run-once"],
             env,
             tmp_path / "worker.log",
@@ -325,4 +350,4 @@ def test_prefect_deploy_all_runs_the_refresh_on_a_process_worker(tmp_path: Path)
         assert run["state_type"] == "COMPLETED", worker.output()[-6000:]
         assert run["parameters"] == {"source": w.server.base_url, "data_dir": str(w.data_dir)}
         assert (w.data_dir / "published" / "latest").is_symlink(), worker.output()[-6000:]
-        assert figure_value(w, home) == MEDIAN_A
+        assert figure_value(faults, w, home) == faults.MEDIAN_A
