@@ -7,6 +7,7 @@ Prefect, and gives the same answer whenever it is asked.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ def _columns(con: duckdb.DuckDBPyConnection, bundle: Path, table: str) -> list[s
     return [d[0] for d in con.description]
 
 
-def table_diff(con: duckdb.DuckDBPyConnection, old: Path, new: Path, table: str) -> dict[str, Any]:
+def table_diff(
+    con: duckdb.DuckDBPyConnection,
+    old: Path,
+    new: Path,
+    table: str,
+    *,
+    new_id: str | None = None,
+) -> dict[str, Any]:
     """Rows added, removed and changed (by primary key) from ``old`` to ``new``, and a few
     changed rows named old → new. Columns only one bundle has (a column added in a later
     version) are not compared."""
@@ -40,6 +48,10 @@ def table_diff(con: duckdb.DuckDBPyConnection, old: Path, new: Path, table: str)
     values = [c for c in lake.TABLES[table] if c not in key and c != "release_id" and c in shared]
     on = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
     differs = " OR ".join(f"s.{c} IS DISTINCT FROM c.{c}" for c in values) or "false"
+    if table in lake.CELL_KEYS and "release_id" in shared and _later(old.name, new_id or new.name):
+        written = _written_since(con, old, new, table, key, on, differs, values)
+        if written is not None:
+            return written
     joined = f"{_table(new, table)} s FULL OUTER JOIN {_table(old, table)} c ON {on}"
     added, removed, changed = con.execute(
         f"""SELECT count(*) FILTER (WHERE c.{key[0]} IS NULL AND s.{key[0]} IS NOT NULL),
@@ -50,6 +62,63 @@ def table_diff(con: duckdb.DuckDBPyConnection, old: Path, new: Path, table: str)
     ).fetchone()
     found = examples(con, joined, [], key, values) if added or removed or changed else []
     return {"added": added, "removed": removed, "changed": changed, "examples": found}
+
+
+def _later(old: str, new: str) -> bool:
+    """Whether both are release ids and ``new`` is the later release."""
+    before, after = bundles.release_order(old), bundles.release_order(new)
+    return before[1] >= 0 and after[1] >= 0 and before < after
+
+
+def _written_since(
+    con: duckdb.DuckDBPyConnection,
+    old: Path,
+    new: Path,
+    table: str,
+    key: list[str],
+    on: str,
+    differs: str,
+    values: list[str],
+) -> dict[str, Any] | None:
+    """The diff of a big table from the rows ``new`` holds that no release of ``old`` wrote
+    (``new`` a later release of the same warehouse than ``old``).
+
+    Every row carries the release that wrote it, and a release rewrites only the rows it
+    changes (or the whole scope it replaces, stamping each row). A row of ``new`` stamped
+    with a release whose rows ``old`` also holds was written at or before ``old`` and never
+    rewritten since: it is in ``old`` unchanged. So only the other rows (``written``, a few
+    for a revision) are joined with ``old``, which is read once with a filter on their keys.
+    Removed rows are counted (``old`` = unchanged + rewritten + removed); when there are any,
+    None: the caller joins everything, to show them.
+    """
+    old_t, new_t = _table(old, table), _table(new, table)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE old_releases AS SELECT DISTINCT release_id FROM {old_t}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE written AS SELECT * FROM {new_t} "
+        "WHERE release_id NOT IN (SELECT release_id FROM old_releases)"
+    )
+    keys = ", ".join(key)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rewritten AS SELECT c.* FROM {old_t} c "
+        f"SEMI JOIN (SELECT {keys} FROM written) s ON {on}"
+    )
+    n_old, n_new, n_written, n_rewritten = con.execute(
+        f"SELECT (SELECT count(*) FROM {old_t}), (SELECT count(*) FROM {new_t}), "
+        "(SELECT count(*) FROM written), (SELECT count(*) FROM rewritten)"
+    ).fetchone()  # type: ignore[misc]
+    removed = n_old - (n_new - n_written) - n_rewritten
+    if removed:
+        return None
+    joined = "written s FULL OUTER JOIN rewritten c ON " + on
+    added, changed = con.execute(
+        f"""SELECT count(*) FILTER (WHERE c.{key[0]} IS NULL),
+                   count(*) FILTER (WHERE c.{key[0]} IS NOT NULL AND ({differs}))
+            FROM {joined}"""
+    ).fetchone()  # type: ignore[misc]
+    found = examples(con, joined, [], key, values) if added or changed else []
+    return {"added": added, "removed": 0, "changed": changed, "examples": found}
 
 
 def _figures(bundle: Path) -> dict[str, dict[str, Any]]:
@@ -88,12 +157,26 @@ def _error(figure: dict[str, Any], release_id: str) -> str | None:
     return None if error is None else str(error).replace(release_id, "<release>")
 
 
-def diff_bundles(old: Path, new: Path) -> dict[str, Any]:
-    con = duckdb.connect()
-    try:
-        tables = {t: table_diff(con, old, new, t) for t in COMPARED}
-    finally:
-        con.close()
+# Comparing two bundles joins every row of the big tables by key: bounded like the load
+# (DuckDB's default would take 80 % of the machine's memory), spilling to a temporary folder.
+DIFF_MEMORY_LIMIT = "512MB"
+
+
+def diff_bundles(old: Path, new: Path, *, new_id: str | None = None) -> dict[str, Any]:
+    """``old`` → ``new``; ``new_id``: the release ``new`` holds when its folder is not named
+    after it (a bundle being written)."""
+    with tempfile.TemporaryDirectory(prefix="bls-diff-") as spill:
+        con = duckdb.connect(
+            config={
+                "memory_limit": DIFF_MEMORY_LIMIT,
+                "preserve_insertion_order": False,
+                "temp_directory": spill,
+            }
+        )
+        try:
+            tables = {t: table_diff(con, old, new, t, new_id=new_id) for t in COMPARED}
+        finally:
+            con.close()
     return {"old": old.name, "new": new.name, "tables": tables, "figures": figure_changes(old, new)}
 
 

@@ -342,7 +342,7 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
             extra(work, release_id)
         prev_bundle = bundle_path(paths, str(previous["release_id"])) if previous else None
         diff = (
-            diff_bundles(prev_bundle, work)
+            diff_bundles(prev_bundle, work, new_id=release_id)
             if prev_bundle is not None and is_published(paths, prev_bundle.name)
             else None
         )

@@ -312,3 +312,55 @@ def test_a_figure_missing_from_both_releases_is_no_change(tmp_path: Path) -> Non
     assert figure_changes(old, new) == []
     other = bundle("2026-12-03.1", {"x": {"error": "No 2034-44 projection for 29-9999."}})
     assert [c["id"] for c in figure_changes(new, other)] == ["x"]
+
+
+def _bundle_copy(bundle: Path, dest: Path, select: str = "*", where: str = "") -> Path:
+    """``bundle`` copied to ``dest``, its oews_estimates rewritten as ``SELECT select FROM t
+    where`` (``t``: the original table)."""
+    import duckdb
+
+    shutil.copytree(bundle, dest)
+    table = dest / "oews_estimates.parquet"
+    table.unlink()
+    source = bundle / "oews_estimates.parquet"
+    duckdb.execute(
+        f"COPY (SELECT {select} FROM '{source}' t {where}) TO '{table}' (FORMAT parquet)"
+    )
+    return dest
+
+
+def test_the_big_table_diff_reads_only_rows_written_since_and_agrees_with_the_full_join(
+    two: tuple[DataPaths, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import diff, lake
+
+    paths, a, b = two
+    old, new = paths.published / a, paths.published / b
+    fast = diff.diff_bundles(old, new)
+    monkeypatch.setattr(lake, "CELL_KEYS", {})  # every table through the full join
+    assert diff.diff_bundles(old, new) == fast
+    assert fast["tables"]["oews_estimates"]["changed"] == 1
+
+    # A whole year reloaded (every row stamped with the new release), one value changed, two
+    # rows gone: counted and shown the same by both ways.
+    reloaded = _bundle_copy(
+        new,
+        tmp_path / "9999-12-31.1",  # a later release than both
+        "* REPLACE ('9999-12-31.1' AS release_id)",
+        "WHERE NOT (soc_code = '29-2072' AND measure IN ('hourly_p10', 'hourly_p25') AND "
+        "area_code = '0000000' AND industry_code = '000000')",
+    )
+    slow_removed = diff.diff_bundles(old, reloaded)
+    monkeypatch.undo()
+    assert diff.diff_bundles(old, reloaded) == slow_removed
+    estimates = slow_removed["tables"]["oews_estimates"]
+    assert (estimates["added"], estimates["removed"], estimates["changed"]) == (0, 2, 1)
+
+    # Every row stamped with a release the old bundle never saw: all are joined.
+    restamped = _bundle_copy(
+        new, tmp_path / "restamped", "* REPLACE ('9999-12-31.2' AS release_id)"
+    )
+    fast_restamped = diff.diff_bundles(old, restamped)
+    monkeypatch.setattr(lake, "CELL_KEYS", {})
+    assert diff.diff_bundles(old, restamped) == fast_restamped
+    assert fast_restamped["tables"]["oews_estimates"]["changed"] == 1
