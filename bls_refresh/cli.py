@@ -298,10 +298,10 @@ def backfill(
         list[str] | None,
         typer.Option(
             "--files",
-            help="Which zips of each year, comma-separated or repeated: nat (national, under "
-            "1 MB a year; the default), st (states, about 10 MB a year), ma (metropolitan and "
-            "nonmetropolitan areas, 20-30 MB a year), in4 (national by industry and ownership, "
-            "30-60 MB a year).",
+            help="Which zips of each year, comma-separated or repeated: nat (national, 0.1-0.3 "
+            "MB a year; the default), st (states, several MB a year: 3.8 MB for May 2012), ma "
+            "(metropolitan and nonmetropolitan areas, larger than st), in4 (national by "
+            "industry and ownership, the largest).",
         ),
     ] = None,
     source: Annotated[

@@ -4,14 +4,14 @@
 The time-series flat files hold only the newest May year; these zips are where the earlier
 ones live (``bls-refresh backfill``). A year comes in several parts:
 
-========  =====================================================  ==========================
-part      what it holds                                          size (zipped, recent years)
-========  =====================================================  ==========================
-``nat``   national, cross-industry                               under 1 MB
-``st``    states, DC, Puerto Rico, Guam, the Virgin Islands      about 10 MB
-``ma``    metropolitan and nonmetropolitan areas                 about 20–30 MB
-``in4``   national by 4-digit NAICS industry and ownership       about 30–60 MB
-========  =====================================================  ==========================
+========  =====================================================  ============================
+part      what it holds                                          size (zipped)
+========  =====================================================  ============================
+``nat``   national, cross-industry                               0.1–0.3 MB (2012–2025)
+``st``    states, DC, Puerto Rico, Guam, the Virgin Islands      several MB (3.8 MB for 2012)
+``ma``    metropolitan and nonmetropolitan areas                 larger than ``st``
+``in4``   national by 4-digit NAICS industry and ownership       the largest
+========  =====================================================  ============================
 
 Each zip is fetched through the one HTTP layer (``extractors.http``: contact User-Agent,
 conditional GET, the retry budget, the raw store), so a zip already stored costs one

@@ -388,7 +388,7 @@ def test_backfill_refuses_bad_options_before_starting(
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in done.stderr
     helped = bls_refresh("backfill", "--help")
-    assert "st (states, about 10 MB a year)" in " ".join(helped.stdout.split())
+    assert "st (states, several MB a year: 3.8 MB for May 2012)" in " ".join(helped.stdout.split())
 
 
 def test_area_accepts_a_state_name_or_postal_code_or_a_metro_name(
