@@ -166,7 +166,9 @@ def _latest(paths: DataPaths) -> str | None:
     return latest(paths)
 
 
-def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
+def _run_flow(
+    paths: DataPaths, call: Callable[[], RefreshOutcomeLike], what: str = "Refresh"
+) -> None:
     """Run a flow with its log in the data dir; print the outcome, or one failure paragraph."""
     from flows import runtime as prefect_runtime
 
@@ -176,7 +178,7 @@ def _run_flow(paths: DataPaths, call: Callable[[], RefreshOutcomeLike]) -> None:
         prefect_runtime.use_local_api(paths)
         outcome = call()
     except Exception as exc:  # the message, not a traceback: the log file has the traceback
-        raise fail(_failure_paragraph(paths, exc, before, log), 1, exc) from None
+        raise fail(_failure_paragraph(paths, exc, before, log, what), 1, exc) from None
     for line in getattr(outcome, "recovered", []):
         _say(sys.stdout, f"Recovered: {line}")
     if not outcome.changed:
@@ -203,9 +205,11 @@ def _findings(findings: dict[str, dict[str, object]]) -> None:
             _say(sys.stdout, f"    {line}")
 
 
-def _failure_paragraph(paths: DataPaths, exc: BaseException, before: str | None, log: Path) -> str:
+def _failure_paragraph(
+    paths: DataPaths, exc: BaseException, before: str | None, log: Path, what: str = "Refresh"
+) -> str:
     cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
-    lines = [f"Refresh failed: {cause}"]
+    lines = [f"{what} failed: {cause}"]
     after = _latest(paths)
     if isinstance(exc, AnalystFileError):
         pass  # its message says what was published and what still shows the old release
@@ -232,6 +236,25 @@ def _drift(drift: dict[str, list[str]]) -> None:
         _say(sys.stdout, f"  {drift_note(file, columns)}")
 
 
+SPECIAL_KIND = "oews_special_"  # oews_special_2023_national: one per year and coverage
+
+
+def _vintage_lines(vintages: dict[str, str]) -> list[str]:
+    """One line per source kind; the special-request files of many years (a backfill) as one
+    line per coverage listing the May years, not one line per file."""
+    lines = []
+    years: dict[str, list[str]] = {}
+    for kind, vintage in sorted(vintages.items()):
+        if kind.startswith(SPECIAL_KIND):
+            coverage = kind[len(SPECIAL_KIND) :].split("_", 1)[-1]
+            years.setdefault(coverage.replace("_", " "), []).append(vintage.removeprefix("May "))
+        else:
+            lines.append(f"{kind.upper()} vintage: {vintage}")
+    for coverage, listed in sorted(years.items()):
+        lines.append(f"OEWS special requests ({coverage}): May {', '.join(sorted(listed))}")
+    return lines
+
+
 def _summary(
     paths: DataPaths, release_id: str | None, vintages: dict[str, str], counts: dict[str, int]
 ) -> None:
@@ -243,7 +266,7 @@ def _summary(
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     out.print(table)
-    lines = [f"{kind.upper()} vintage: {vintage}" for kind, vintage in sorted(vintages.items())]
+    lines = _vintage_lines(vintages)
     lines += [
         f"Bundle:        {paths.published / release_id}",
         f"Latest:        {paths.latest}",
@@ -350,7 +373,7 @@ def backfill(
             allow_row_count_change=allow_row_count_change,
         )
 
-    _run_flow(paths, call)
+    _run_flow(paths, call, "Backfill")
 
 
 @app.command()

@@ -166,3 +166,23 @@ def test_run_summary_names_schema_drift(capsys: pytest.CaptureFixture[str]) -> N
         "version; loaded without it)",
         "  oe.area: new column 'area_fips' (not known to this version; loaded without it)",
     ]
+
+
+def test_the_summary_lists_special_request_years_per_coverage_not_per_file() -> None:
+    from bls_refresh.cli import _vintage_lines
+
+    lines = _vintage_lines(
+        {
+            "oews": "May 2024",
+            "oews_special_2016_national": "May 2016",
+            "oews_special_2012_national": "May 2012",
+            "oews_special_2012_state": "May 2012",
+            "projections": "2024-34",
+        }
+    )
+    assert lines == [
+        "OEWS vintage: May 2024",
+        "PROJECTIONS vintage: 2024-34",
+        "OEWS special requests (national): May 2012, 2016",
+        "OEWS special requests (state): May 2012",
+    ]

@@ -503,3 +503,21 @@ def test_industry_files_keep_ownership(
     assert series.returncode == 0, series.stderr
     points = {p["year"]: p["value"] for p in json.loads(series.stdout)["points"]}
     assert points == {2018: 73980, 2019: 75270}
+
+
+def test_a_failed_backfill_says_so_in_one_paragraph(
+    data_dir: Path, server: BlsServer, prefect_api_env: dict[str, str], contact: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bls_refresh.cli", "backfill", "--oews-years", "2014",
+         "--source", server.base_url, "--data-dir", str(data_dir)],
+        env={**os.environ, **prefect_api_env, "BLS_CONTACT_EMAIL": contact, "COLUMNS": "200"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    first, *rest = done.stderr.strip().splitlines()
+    assert first.startswith("Backfill failed: http://") and first.endswith(
+        "/www.bls.gov/oes/special-requests/oesm14nat.zip: HTTP 404 ('Not Found')."
+    )
+    assert rest[0] == "Nothing was published."
+    assert "Traceback" not in done.stderr
