@@ -151,14 +151,17 @@ def unchanged_outcome(
     )
 
 
-def _already_released(paths: DataPaths, key: LoadKey, files: Files) -> bool:
-    """Whether the newest release holds exactly these bytes for the load. A file loaded on
-    its own is named in a release by its content (its year and coverage), known only once
-    it is staged: it counts as released when a release has loaded the same bytes under any
-    name of its kind (a special-request zip fetched again, unchanged)."""
+def _already_released(last: dict[str, object] | None, key: LoadKey, files: Files) -> bool:
+    """Whether the newest release (``last``, read once per run) holds exactly these bytes for
+    the load. A file loaded on its own is named in a release by its content (its year and
+    coverage), known only once it is staged: it counts as released when a release has loaded
+    the same bytes under any name of its kind (a special-request zip fetched again,
+    unchanged)."""
+    if last is None:
+        return False
     if key.file is not None:
-        return all(load.bytes_loaded(paths, key.kind, str(row["sha256"])) for row in files.values())
-    return load.unchanged_since_last_release(paths, key.kind, without_local_path(files))
+        return all(load.bytes_loaded(last, key.kind, str(row["sha256"])) for row in files.values())
+    return load.unchanged_since(last, key.kind, without_local_path(files))
 
 
 def release_if_changed(
@@ -168,8 +171,9 @@ def release_if_changed(
     unchanged_why: str,
 ) -> RefreshOutcome:
     """Release the sources whose bytes differ from the newest release's; else say why not."""
+    last = load.newest_release_summary(paths)
     changed = {
-        key: files for key, files in found.items() if not _already_released(paths, key, files)
+        key: files for key, files in found.items() if not _already_released(last, key, files)
     }
     if not changed:
         return unchanged_outcome(paths, unchanged_why)

@@ -89,23 +89,19 @@ def newest_release_summary(paths: DataPaths) -> dict[str, object] | None:
     }
 
 
-def unchanged_since_last_release(
-    paths: DataPaths, kind: str, sources: dict[str, dict[str, object]]
+def unchanged_since(
+    last: dict[str, object], kind: str, sources: dict[str, dict[str, object]]
 ) -> bool:
-    """True when the newest release already holds exactly these bytes for ``kind``."""
-    last = newest_release_summary(paths)
-    if last is None:
-        return False
+    """True when the release ``last`` (:func:`newest_release_summary`) already holds exactly
+    these bytes for ``kind``."""
     previous = last["sources"].get(kind)  # type: ignore[union-attr]
     return previous is not None and fingerprint(previous) == fingerprint(sources)
 
 
-def bytes_loaded(paths: DataPaths, kind: str, sha256: str) -> bool:
-    """Whether a release has loaded a file with these bytes for ``kind`` or one of its
-    per-file kinds (``oews_special`` covers ``oews_special_2023_national``)."""
-    last = newest_release_summary(paths)
-    if last is None:
-        return False
+def bytes_loaded(last: dict[str, object], kind: str, sha256: str) -> bool:
+    """Whether the release ``last`` (:func:`newest_release_summary`) holds a file with these
+    bytes for ``kind`` or one of its per-file kinds (``oews_special`` covers
+    ``oews_special_2023_national``)."""
     sources: dict[str, dict[str, dict[str, object]]] = last["sources"]  # type: ignore[assignment]
     return any(
         row.get("sha256") == sha256
