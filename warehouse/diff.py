@@ -7,6 +7,7 @@ Prefect, and gives the same answer whenever it is asked.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,50 @@ def _table(bundle: Path, name: str) -> str:
     return sql.read_parquet(bundles.table_path(bundle, name))
 
 
-def _columns(con: duckdb.DuckDBPyConnection, bundle: Path, table: str) -> list[str]:
-    con.execute(f"SELECT * FROM {_table(bundle, table)} LIMIT 0")
+def _relation(files: list[Path], like: Path) -> str:
+    """A FROM item over ``files`` (partitions of one table); with none, the table's columns
+    and no rows (``like`` is any file of the table)."""
+    if files:
+        return f"read_parquet({sql.string_list(str(f) for f in files)})"
+    return f"(SELECT * FROM {sql.read_parquet(like)} LIMIT 0)"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    con.execute(f"SELECT * FROM {relation} LIMIT 0")
     return [d[0] for d in con.description]
+
+
+def _same_part(old: Path, new: Path, old_sums: dict[str, Any], new_sums: dict[str, Any]) -> bool:
+    """Whether two partition files are the same bytes: one file hard-linked into both bundles
+    (how a release keeps a partition it did not change), or equal sha256 in both packages."""
+    if os.path.samefile(old, new):
+        return True
+    name = f"{old.parent.name}/{old.name}"
+    before, after = old_sums.get(name), new_sums.get(name)
+    return before is not None and after is not None and before["sha256"] == after["sha256"]
+
+
+def _sums(bundle: Path, table: str) -> dict[str, Any]:
+    return bundles.parts(bundles.package(bundle), table) if bundles.is_complete(bundle) else {}
+
+
+def _changed_parts(old: Path, new: Path, table: str) -> tuple[list[Path], list[Path]]:
+    """The two bundles' files of ``table`` less the partitions both hold unchanged. Rows of
+    one partition value are only in that partition's file, so the diff of the rest is the
+    diff of the table."""
+    old_files, new_files = bundles.table_files(old, table), bundles.table_files(new, table)
+    old_sums, new_sums = _sums(old, table), _sums(new, table)
+    by_name = {f.name: f for f in new_files if f.parent.name == table}
+    same = {
+        f.name
+        for f in old_files
+        if f.parent.name == table
+        and f.name in by_name
+        and _same_part(f, by_name[f.name], old_sums, new_sums)
+    }
+    return [f for f in old_files if f.name not in same or f.parent.name != table], [
+        f for f in new_files if f.name not in same or f.parent.name != table
+    ]
 
 
 def table_diff(
@@ -39,20 +81,32 @@ def table_diff(
 ) -> dict[str, Any]:
     """Rows added, removed and changed (by primary key) from ``old`` to ``new``, and a few
     changed rows named old → new. Columns only one bundle has (a column added in a later
-    version) are not compared."""
+    version) are not compared. Partitions both bundles hold unchanged are not read."""
     key = lake.PRIMARY_KEYS[table]
-    if not (old / f"{table}.parquet").exists():
+    everything_old = bundles.table_files(old, table)
+    if not everything_old:
         count = con.execute(f"SELECT count(*) FROM {_table(new, table)}").fetchone()[0]
         return {"added": count, "removed": 0, "changed": 0, "examples": []}
-    shared = set(_columns(con, old, table)) & set(_columns(con, new, table))
+    everything_new = bundles.table_files(new, table)
+    old_files, new_files = _changed_parts(old, new, table)
+    if not old_files and not new_files:
+        return {"added": 0, "removed": 0, "changed": 0, "examples": []}
+    old_t = _relation(old_files, everything_old[0])
+    new_t = _relation(new_files, everything_new[0])
+    shared = set(_columns(con, old_t)) & set(_columns(con, new_t))
     values = [c for c in lake.TABLES[table] if c not in key and c != "release_id" and c in shared]
     on = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
     differs = " OR ".join(f"s.{c} IS DISTINCT FROM c.{c}" for c in values) or "false"
-    if table in lake.CELL_KEYS and "release_id" in shared and _later(old.name, new_id or new.name):
-        written = _written_since(con, old, new, table, key, on, differs, values)
+    if (
+        table in lake.CELL_KEYS
+        and old_files
+        and "release_id" in shared
+        and _later(old.name, new_id or new.name)
+    ):
+        written = _written_since(con, old_t, new_t, key, on, differs, values)
         if written is not None:
             return written
-    joined = f"{_table(new, table)} s FULL OUTER JOIN {_table(old, table)} c ON {on}"
+    joined = f"{new_t} s FULL OUTER JOIN {old_t} c ON {on}"
     added, removed, changed = con.execute(
         f"""SELECT count(*) FILTER (WHERE c.{key[0]} IS NULL AND s.{key[0]} IS NOT NULL),
                    count(*) FILTER (WHERE s.{key[0]} IS NULL AND c.{key[0]} IS NOT NULL),
@@ -72,9 +126,8 @@ def _later(old: str, new: str) -> bool:
 
 def _written_since(
     con: duckdb.DuckDBPyConnection,
-    old: Path,
-    new: Path,
-    table: str,
+    old_t: str,
+    new_t: str,
     key: list[str],
     on: str,
     differs: str,
@@ -91,7 +144,6 @@ def _written_since(
     Removed rows are counted (``old`` = unchanged + rewritten + removed); when there are any,
     None: the caller joins everything, to show them.
     """
-    old_t, new_t = _table(old, table), _table(new, table)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE old_releases AS SELECT DISTINCT release_id FROM {old_t}"
     )

@@ -1,11 +1,14 @@
 """Publishing: an immutable bundle per release, then an atomic switch of ``latest``.
 
-``data/published/<release>/`` holds one parquet file per table, ``datapackage.json``
-(Frictionless data package: sources with URL, vintage and sha256; resources with path, sha256,
-row count and schema) and ``RELEASE_NOTES.md``. The bundle is written under a temporary name
-and renamed into place when complete; only then does the ``latest`` symlink move (by rename,
-which is atomic). A crash at any point leaves either no bundle or a complete one, and the next
-run publishes whatever release the lake holds but the folder does not.
+``data/published/<release>/`` holds one parquet file per table (a folder of one file per
+reference year for ``oews_estimates``, whose unchanged years are hard links to the previous
+bundle's files, so a release costs what changed), ``datapackage.json`` (Frictionless data
+package: sources with URL, vintage and sha256; resources with path, sha256, row count and
+schema, and the parts of a partitioned table) and ``RELEASE_NOTES.md``. The bundle is written
+under a temporary name and renamed into place when complete; only then does the ``latest``
+symlink move (by rename, which is atomic). A crash at any point leaves either no bundle or a
+complete one, and the next run publishes whatever release the lake holds but the folder does
+not.
 """
 
 from __future__ import annotations
@@ -72,48 +75,231 @@ def _write_text(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
 
 
-def export_tables(con: duckdb.DuckDBPyConnection, snapshot: int, out_dir: Path) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for table, columns in lake.TABLES.items():
-        order = ", ".join(lake.PRIMARY_KEYS[table]) if table != "oews_estimates" else ""
-        # A column added after this release's snapshot is exported as nulls of its type.
-        present = lake.columns_at(con, table, snapshot)
-        selected = [c if c in present else f"NULL::{t} AS {c}" for c, t in columns.items()]
-        select = f"SELECT {', '.join(selected)} FROM lake.{table} AT (VERSION => {int(snapshot)})"
-        if order:
-            select += f" ORDER BY {order}"
-        target = out_dir / f"{table}.parquet"
-        con.execute(f"COPY ({select}) TO {sql.string(target)} (FORMAT parquet, COMPRESSION zstd)")
-        counts[table] = con.execute(
-            "SELECT count(*) FROM read_parquet(?)", [str(target)]
-        ).fetchone()[0]
-    return counts
+@dataclasses.dataclass(frozen=True)
+class Previous:
+    """The bundle published just before, which unchanged partitions are hard-linked from."""
+
+    bundle: Path
+    snapshot: int
+    package: dict[str, object]
 
 
-def datapackage(
-    release: dict[str, object], out_dir: Path, counts: dict[str, int]
-) -> dict[str, object]:
+@dataclasses.dataclass
+class Exported:
+    """What ``export_tables`` wrote: rows per table, the parts of each partitioned table (as
+    ``datapackage.json`` lists them), and how each part was made."""
+
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    parts: dict[str, list[dict[str, object]]] = dataclasses.field(default_factory=dict)
+    written: list[str] = dataclasses.field(default_factory=list)  # exported from the lake
+    adopted: list[str] = dataclasses.field(default_factory=list)  # the lake's own file, linked
+    reused: list[str] = dataclasses.field(default_factory=list)  # linked from the previous bundle
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str, snapshot: int) -> str:
+    """The release's rows of ``table`` with the published columns, in order. A column added
+    after this release's snapshot is exported as nulls of its type."""
+    present = lake.columns_at(con, table, snapshot)
+    columns = lake.TABLES[table].items()
+    selected = [c if c in present else f"NULL::{t} AS {c}" for c, t in columns]
+    return f"SELECT {', '.join(selected)} FROM lake.{table} AT (VERSION => {int(snapshot)})"
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({select}) TO {sql.string(target)} (FORMAT parquet, COMPRESSION zstd)")
+    return _parquet_rows(con, target)
+
+
+def _parquet_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Rows of a parquet file, from its footer."""
+    found = con.execute("SELECT num_rows FROM parquet_file_metadata(?)", [str(path)]).fetchone()
+    return int(found[0]) if found else 0
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` becomes the same file as ``source`` (a copy where hard links cannot be made:
+    another file system)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def export_tables(
+    con: duckdb.DuckDBPyConnection,
+    snapshot: int,
+    out_dir: Path,
+    *,
+    previous: Previous | None = None,
+) -> Exported:
+    """Every table of the release at ``snapshot`` as parquet in ``out_dir``.
+
+    A partitioned table (``bundles.PARTITIONED``) is one file per partition. A partition the
+    release did not change since ``previous`` is a hard link to that bundle's file (same
+    bytes, same sha256); a changed partition whose rows are exactly one file of the lake with
+    the published columns is a hard link to that file (the staged file the lake adopted is
+    not written twice); any other is exported from the lake."""
+    done = Exported()
+    for table in lake.TABLES:
+        if table in bundles.PARTITIONED:
+            _export_partitioned(con, table, snapshot, out_dir, previous, done)
+            if table in done.parts:
+                continue
+        select = _select(con, table, snapshot)
+        if table not in bundles.PARTITIONED:
+            select += f" ORDER BY {', '.join(lake.PRIMARY_KEYS[table])}"
+        done.counts[table] = _copy(con, select, out_dir / f"{table}.parquet")
+        done.written.append(f"{table}.parquet")
+    return done
+
+
+def _changed_values(
+    con: duckdb.DuckDBPyConnection, table: str, snapshot: int, previous: Previous | None
+) -> tuple[set[object] | None, dict[str, dict[str, object]]]:
+    """(partition values whose rows changed since ``previous``, the previous bundle's parts);
+    None when every partition must be exported (no previous partitioned bundle, or the
+    table's columns changed in between). DuckLake's change feed lists the rows inserted and
+    deleted between the two snapshots, whatever wrote them (files, inlined rows, deletes)."""
+    if previous is None:
+        return None, {}
+    before = bundles.parts(previous.package, table)  # type: ignore[arg-type]
+    if not before or previous.snapshot > snapshot:
+        return None, {}
+    if lake.columns_at(con, table, previous.snapshot) != lake.columns_at(con, table, snapshot):
+        return None, {}
+    if previous.snapshot == snapshot:
+        return set(), before
+    column = bundles.PARTITIONED[table]
+    found = con.execute(
+        f"SELECT DISTINCT {column} FROM ducklake_table_changes('lake', 'main', ?, ?, ?)",
+        [table, previous.snapshot + 1, snapshot],
+    ).fetchall()
+    return {r[0] for r in found}, before
+
+
+def _export_partitioned(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    snapshot: int,
+    out_dir: Path,
+    previous: Previous | None,
+    done: Exported,
+) -> None:
+    column = bundles.PARTITIONED[table]
+    changed, before = _changed_values(con, table, snapshot, previous)
+    at = f"lake.{table} AT (VERSION => {int(snapshot)})"
+    if changed is None:
+        found = con.execute(f"SELECT DISTINCT {column} FROM {at} ORDER BY 1").fetchall()
+        changed = {r[0] for r in found}
+    parts: dict[str, dict[str, object]] = {}
+    for name, part in before.items():  # unchanged partitions: the previous bundle's file
+        if part["value"] in changed:
+            continue
+        _link(previous.bundle / name, out_dir / name)  # type: ignore[union-attr]
+        parts[name] = part
+        done.reused.append(name)
+    select = _select(con, table, snapshot)
+    for value in sorted(changed, key=lambda v: (v is None, v)):
+        if value is None:  # a key column: never null in the lake; refuse rather than drop
+            raise RuntimeError(f"{table} holds rows without {column}; they cannot be published")
+        name = bundles.part_name(table, value)
+        target = out_dir / name
+        rows = con.execute(f"SELECT count(*) FROM {at} WHERE {column} = ?", [value]).fetchone()[0]
+        if not rows:
+            continue  # the partition's rows were all removed
+        own = _lake_file_of(con, table, snapshot, column, value, rows)
+        if own is not None:
+            _link(own, target)
+            done.adopted.append(name)
+        else:
+            _copy(con, f"{select} WHERE {column} = {sql.literal(value)}", target)
+            done.written.append(name)
+        parts[name] = {
+            "path": name,
+            "value": value,
+            "rows": rows,
+            "bytes": target.stat().st_size,
+            "sha256": sha256_file(target),
+        }
+    if not parts:
+        return  # no rows at all: published as one (empty) file, like any table
+    done.parts[table] = [parts[n] for n in sorted(parts, key=lambda n: parts[n]["value"])]  # type: ignore[arg-type,return-value]
+    done.counts[table] = sum(int(p["rows"]) for p in parts.values())  # type: ignore[call-overload]
+
+
+def _lake_file_of(
+    con: duckdb.DuckDBPyConnection, table: str, snapshot: int, column: str, value: object, rows: int
+) -> Path | None:
+    """The lake's data file that holds exactly the partition's rows at ``snapshot`` with the
+    published columns, in order; None when the rows are spread over files, mixed with other
+    partitions' rows, partly deleted or inlined, or stored with other columns."""
+    files = con.execute(
+        "SELECT data_file, delete_file FROM ducklake_list_files('lake', ?, snapshot_version => ?)",
+        [table, snapshot],
+    ).fetchall()
+    holding: list[tuple[str, object]] = []
+    for data_file, delete_file in files:
+        stats = con.execute(
+            "SELECT stats_min_value, stats_max_value FROM parquet_metadata(?) "
+            "WHERE path_in_schema = ?",
+            [data_file, column],
+        ).fetchall()
+        known = stats and all(low is not None and high is not None for low, high in stats)
+        low = min(_as(value, lo) for lo, _ in stats) if known else None
+        high = max(_as(value, hi) for _, hi in stats) if known else None
+        if known and not (low <= value <= high):  # type: ignore[operator]
+            continue
+        holding.append((data_file, delete_file))
+        if not known or low != value or high != value:
+            return None  # other partitions' rows in the same file
+    if len(holding) != 1 or holding[0][1] is not None:
+        return None
+    path = Path(holding[0][0])
+    if _parquet_rows(con, path) != rows:
+        return None  # more rows of the partition elsewhere (inlined in the catalog)
+    found = con.execute(f"DESCRIBE SELECT * FROM {sql.read_parquet(path)}").fetchall()
+    if [(name, kind) for name, kind, *_ in found] != list(lake.TABLES[table].items()):
+        return None
+    return path
+
+
+def _as(value: object, text: object) -> object:
+    """A parquet statistic (text) as the type of ``value``."""
+    return type(value)(text)  # type: ignore[call-arg]
+
+
+def datapackage(release: dict[str, object], out_dir: Path, exported: Exported) -> dict[str, object]:
     resources = []
     for table, columns in lake.TABLES.items():
-        path = out_dir / f"{table}.parquet"
-        digest = sha256_file(path)
-        resources.append(
-            {
-                "name": table,
-                "path": path.name,
-                "format": "parquet",
-                "mediatype": PARQUET_MEDIATYPE,
-                "description": TABLE_DESCRIPTIONS[table],
-                "bytes": path.stat().st_size,
-                "hash": f"sha256:{digest}",
-                "sha256": digest,
-                "rows": counts[table],
-                "schema": {
-                    "fields": [{"name": c, "type": field_type(t)} for c, t in columns.items()],
-                    "primaryKey": lake.PRIMARY_KEYS[table],
-                },
-            }
-        )
+        resource: dict[str, object] = {
+            "name": table,
+            "format": "parquet",
+            "mediatype": PARQUET_MEDIATYPE,
+            "description": TABLE_DESCRIPTIONS[table],
+        }
+        parts = exported.parts.get(table)
+        if parts:
+            # Frictionless's multipart resource: ``path`` lists the files; each part keeps
+            # its own sha256 and row count (an unchanged part is the previous bundle's file).
+            resource["path"] = [p["path"] for p in parts]
+            resource["bytes"] = sum(int(p["bytes"]) for p in parts)  # type: ignore[call-overload]
+            resource["partitioned_by"] = bundles.PARTITIONED[table]
+            resource["parts"] = parts
+        else:
+            path = out_dir / f"{table}.parquet"
+            digest = sha256_file(path)
+            resource["path"] = path.name
+            resource["bytes"] = path.stat().st_size
+            resource["hash"] = f"sha256:{digest}"
+            resource["sha256"] = digest
+        resource["rows"] = exported.counts[table]
+        resource["schema"] = {
+            "fields": [{"name": c, "type": field_type(t)} for c, t in columns.items()],
+            "primaryKey": lake.PRIMARY_KEYS[table],
+        }
+        resources.append(resource)
     figures = out_dir / "figures.json"
     if figures.exists():
         digest = sha256_file(figures)
@@ -324,12 +510,14 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
             snapshot = lake.snapshot_of(con, release_id)
             if snapshot is None:
                 raise RuntimeError(f"release {release_id} has no snapshot in the warehouse")
+            before = _previous(paths, con, previous)
             # Only now a folder: a release refused above leaves nothing to clean up.
             paths.published.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
-            counts = export_tables(con, snapshot, work)
+            exported = export_tables(con, snapshot, work, previous=before)
         recorded: dict[str, int] = release["row_counts"]  # type: ignore[assignment]
+        counts = exported.counts
         wrong = {t: (recorded.get(t), n) for t, n in counts.items() if recorded.get(t) != n}
         if wrong:
             shutil.rmtree(work, ignore_errors=True)  # refused, not interrupted: nothing to keep
@@ -347,13 +535,10 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
             else None
         )
         _write_text(work / "RELEASE_NOTES.md", release_notes(release, previous, diff))
-        package = datapackage(release, work, counts)
+        package = datapackage(release, work, exported)
         _write_text(work / "datapackage.json", json.dumps(package, indent=2, default=str) + "\n")
         crash_point("after_datapackage")
-        for item in work.iterdir():
-            with item.open("rb") as fh:
-                os.fsync(fh.fileno())
-        fsync_dir(work)
+        _fsync_tree(work)
         if final.exists():  # a bundle without datapackage.json is an interrupted copy
             shutil.rmtree(final)
         os.replace(work, final)
@@ -362,6 +547,30 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
     switch_latest(paths, release_id)
     write_analyst_db(paths)
     return final
+
+
+def _previous(
+    paths: DataPaths, con: duckdb.DuckDBPyConnection, previous: dict[str, object] | None
+) -> Previous | None:
+    """The previous release's bundle, if it is complete (else every partition is exported)."""
+    if previous is None or not is_published(paths, str(previous["release_id"])):
+        return None
+    snapshot = lake.snapshot_of(con, str(previous["release_id"]))
+    if snapshot is None:
+        return None
+    bundle = bundle_path(paths, str(previous["release_id"]))
+    return Previous(bundle, snapshot, bundles.package(bundle))
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Every file and folder of a bundle on disk before it is renamed into place."""
+    for item in sorted(folder.rglob("*"), reverse=True):
+        if item.is_dir():
+            fsync_dir(item)
+        else:
+            with item.open("rb") as fh:
+                os.fsync(fh.fileno())
+    fsync_dir(folder)
 
 
 @dataclasses.dataclass
@@ -512,9 +721,21 @@ def _analyst_db_views(paths: DataPaths) -> list[tuple[str, str, Path]]:
     views = []
     for schema, view, definition in rows:
         found = _READ_PARQUET.search(definition or "")
-        if found:
+        if found:  # a table's file, or the glob of a partitioned table's files
             views.append((schema, view, Path(found.group(1).replace("''", "'"))))
     return views
+
+
+def _bundle_of(paths: DataPaths, file: Path) -> Path:
+    """The bundle folder a view's file (or partition glob) lies in."""
+    return bundles.bundle_of(file, paths.published.name) or file.parent
+
+
+def _names_nothing(file: Path) -> bool:
+    """A view's file that does not exist (a glob that matches no file)."""
+    if "*" in file.name:
+        return not any(file.parent.glob(file.name))
+    return not file.exists()
 
 
 def _analyst_db_latest(paths: DataPaths) -> str | None:
@@ -523,7 +744,7 @@ def _analyst_db_latest(paths: DataPaths) -> str | None:
         views = _analyst_db_views(paths) if paths.analyst_db.exists() else []
     except duckdb.Error:
         return None
-    shown = {file.parent.name for schema, _, file in views if schema == "main"}
+    shown = {_bundle_of(paths, file).name for schema, _, file in views if schema == "main"}
     return shown.pop() if len(shown) == 1 else None
 
 
@@ -551,9 +772,9 @@ def analyst_db_problems(paths: DataPaths, *, every_release: bool = False) -> lis
     problems: list[str] = []
     here = paths.root.resolve()
     roots = {
-        file.parent.parent.parent.resolve()
+        _bundle_of(paths, file).parent.parent.resolve()
         for _, _, file in views
-        if file.parent.parent.name == paths.published.name
+        if _bundle_of(paths, file).parent.name == paths.published.name
     }
     elsewhere = sorted(str(r) for r in roots if r != here)
     if elsewhere or len(roots) != (1 if views else 0):
@@ -562,7 +783,7 @@ def analyst_db_problems(paths: DataPaths, *, every_release: bool = False) -> lis
             f"not {paths.root} (the folder was moved or copied since): its views name files "
             "there"
         )
-    shown = {file.parent.name for schema, _, file in views if schema == "main"}
+    shown = {_bundle_of(paths, file).name for schema, _, file in views if schema == "main"}
     if latest is not None and shown != {latest}:
         was = ", ".join(sorted(shown)) or "no release"
         problems.append(f"{name} shows {was}, but latest → {latest}")
@@ -575,7 +796,7 @@ def analyst_db_problems(paths: DataPaths, *, every_release: bool = False) -> lis
     lacking = [r for r in expected if r not in schemas]
     if lacking:
         problems.append(f"{name} lacks release(s) {', '.join(lacking)}")
-    absent = sorted({str(f) for _, _, f in views if not f.exists()})
+    absent = sorted({str(f) for _, _, f in views if _names_nothing(f)})
     if absent and not elsewhere:
         problems.append(f"{name} names {len(absent)} file(s) that do not exist, e.g. {absent[0]}")
     return problems

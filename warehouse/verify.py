@@ -4,6 +4,9 @@ is now (it may have been moved or copied)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from core.paths import DataPaths
 from extractors.rawstore import RawStore, sha256_file
 from warehouse import bundles, lake, publish
@@ -73,16 +76,11 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
             continue
         package = bundles.package(bundle)
         for resource in package["resources"]:
-            file = bundle / resource["path"]
-            if not file.exists():
-                problems.append(Mismatch(f"bundle {bundle.name}: {resource['path']} is missing"))
-            elif sha256_file(file) != resource["sha256"]:
-                problems.append(
-                    Mismatch(
-                        f"bundle {bundle.name}: {resource['path']} does not match its sha256 "
-                        "in datapackage.json"
-                    )
-                )
+            # A partitioned table lists its files as parts, each with its own sha256.
+            for part in resource.get("parts") or [resource]:
+                problems += _rehash(bundle, part["path"], part["sha256"])
+            if resource.get("parts"):
+                problems += _strays(bundle, resource)
         summary.append(f"bundle {bundle.name}: {len(package['resources'])} resources re-hashed")
     if paths.published.is_dir():
         for half in sorted(paths.published.glob(".tmp-*")):
@@ -118,6 +116,34 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
             else Problem(lake.catalog_problem(paths, lake.CatalogState("missing")))
         )
     return problems, summary
+
+
+def _rehash(bundle: Path, name: str, sha256: str) -> list[str]:
+    file = bundle / name
+    if not file.exists():
+        return [Mismatch(f"bundle {bundle.name}: {name} is missing")]
+    if sha256_file(file) != sha256:
+        return [
+            Mismatch(f"bundle {bundle.name}: {name} does not match its sha256 in datapackage.json")
+        ]
+    return []
+
+
+def _strays(bundle: Path, resource: dict[str, Any]) -> list[str]:
+    """Files in a partitioned table's folder that its parts do not list: readers would read
+    them as rows of the table."""
+    listed = {str(p["path"]) for p in resource["parts"]}
+    folder = bundle / str(resource["name"])
+    found = (
+        {f"{folder.name}/{f.name}" for f in folder.glob("*.parquet")} if folder.is_dir() else set()
+    )
+    return [
+        Mismatch(
+            f"bundle {bundle.name}: {name} is not in datapackage.json, but readers of "
+            f"{resource['name']} read it"
+        )
+        for name in sorted(found - listed)
+    ]
 
 
 def _catalog(paths: DataPaths, bundles: list[str], summary: list[str]) -> list[str]:

@@ -192,7 +192,8 @@ def assert_intact(w: World, release_id: str, *, tmp_bundle_allowed: bool = False
     package = json.loads((bundle / "datapackage.json").read_text())
     assert package["version"] == release_id
     for resource in package["resources"]:
-        assert sha256_file(bundle / resource["path"]) == resource["sha256"], resource["path"]
+        for part in resource.get("parts") or [resource]:  # a partitioned table: its files
+            assert sha256_file(bundle / part["path"]) == part["sha256"], part["path"]
     problems, _ = verify(w.paths)
     assert problems == []
     assert_raw_store_clean(w.data_dir)

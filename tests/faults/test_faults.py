@@ -297,7 +297,7 @@ def test_xlsx_without_table_1_2_is_refused(w: World, a: str, faults: FaultKit) -
 def test_disk_full_while_writing_parquet(w: World, a: str, faults: FaultKit) -> None:
     value = faults.bump_median(w)  # a new release is due
 
-    def full_disk(con: object, snapshot: int, out_dir: Path) -> dict[str, int]:
+    def full_disk(con: object, snapshot: int, out_dir: Path, **_: object) -> object:
         (out_dir / "occupations.parquet").write_bytes(b"PAR1" + bytes(64))  # one file, cut
         raise OSError(errno.ENOSPC, "No space left on device")
 

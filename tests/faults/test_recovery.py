@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from warehouse import bundles
+
 if TYPE_CHECKING:
     from tests.faults.conftest import FaultKit, World
 
@@ -68,11 +70,12 @@ def test_verify_names_a_corrupted_published_file(
     code, out, err = verify(faults, w)
     assert code == 0 and "All files match their manifests." in out, err
 
-    target = w.data_dir / "published" / b / "oews_estimates.parquet"
+    [target] = bundles.table_files(w.data_dir / "published" / b, "oews_estimates")
     with one_byte_flipped(target):
         code, out, err = verify(faults, w)
         assert code == 1
-        assert f"MISMATCH bundle {b}: oews_estimates.parquet does not match its sha256" in err
+        part = f"oews_estimates/{target.name}"
+        assert f"MISMATCH bundle {b}: {part} does not match its sha256" in err
         assert "All files match" not in out
 
     assert verify(faults, w)[0] == 0

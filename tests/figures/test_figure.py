@@ -23,6 +23,7 @@ from figures.measures import MEASURES, OEWS_MEASURES, PROJECTION_MEASURES
 from figures.release import ReleaseReader
 from figures.spec import load_spec, render
 from transforms import oews_catalog
+from warehouse import bundles
 
 ALL_INDUSTRIES_NAME = "Cross-industry, Private, Federal, State, and Local Government"
 HOSPITALS = "Hospitals (including private, state, and local government hospitals)"
@@ -303,13 +304,13 @@ def edited_bundle(paths: DataPaths, rid: str, tmp_path: Path, table: str, replac
     """A copy of the bundle whose ``table`` went through ``SELECT * REPLACE (replace)``."""
     bundle = tmp_path / rid
     shutil.copytree(paths.published / rid, bundle)
-    path = bundle / f"{table}.parquet"
-    edited = tmp_path / "edited.parquet"
-    duckdb.execute(
-        f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{edited}' "
-        "(FORMAT parquet)"
-    )
-    edited.replace(path)
+    for path in bundles.table_files(bundle, table):  # each partition's file
+        edited = tmp_path / "edited.parquet"
+        duckdb.execute(
+            f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{edited}' "
+            "(FORMAT parquet)"
+        )
+        edited.replace(path)
     return bundle
 
 

@@ -80,7 +80,7 @@ def backfill(contact: str) -> Callable[..., RefreshOutcome]:
 
 
 def estimate(data_dir: Path, soc: str, year: int, measure: str) -> float | None:
-    bundle = data_dir / "published" / "latest" / "oews_estimates.parquet"
+    bundle = data_dir / "published" / "latest" / "oews_estimates" / "*.parquet"
     row = duckdb.sql(
         f"SELECT value FROM '{bundle}' WHERE soc_code = ? AND reference_year = ? AND "
         "measure = ? AND area_code = '0000000' AND industry_code = '000000'",
@@ -327,7 +327,7 @@ def test_the_flat_files_win_and_a_disagreeing_zip_is_a_finding(
             data_dir=str(data_dir), source=flat.base_url, contact=contact, kinds=["oews"]
         )
     assert first.changed
-    bundle = data_dir / "published" / "latest" / "oews_estimates.parquet"
+    bundle = data_dir / "published" / "latest" / "oews_estimates" / "*.parquet"
     held = duckdb.sql(
         f"SELECT soc_code, measure, value FROM '{bundle}' WHERE reference_year = 2024 AND "
         "area_code = '0000000' AND industry_code = '000000' AND status = 'ok'"

@@ -235,13 +235,13 @@ def test_special_request_never_overwrites_the_time_series_year(
     latest = data_dir / "published" / "latest"
     con = duckdb.connect()
     kept = con.execute(
-        f"SELECT value, release_id FROM '{latest}/oews_estimates.parquet' WHERE "
+        f"SELECT value, release_id FROM '{latest}/oews_estimates/*.parquet' WHERE "
         "reference_year = 2024 AND soc_code = '29-2072' AND measure = 'annual_median' "
         "AND area_code = '0000000' AND industry_code = '000000'"
     ).fetchone()
     assert (float(kept[0]), kept[1]) == (50250, first.release_id)
     actors = con.execute(
-        f"SELECT count(*) FROM '{latest}/oews_estimates.parquet' WHERE soc_code = '27-2011'"
+        f"SELECT count(*) FROM '{latest}/oews_estimates/*.parquet' WHERE soc_code = '27-2011'"
     ).fetchone()
     assert actors == (0,)  # no estimate of May 2024 comes from the workbook
     if second.changed:  # the workbook named occupations the flat files do not list

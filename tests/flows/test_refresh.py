@@ -60,7 +60,8 @@ def assert_bundle_intact(data_dir: Path, release_id: str) -> None:
     package = json.loads((bundle / "datapackage.json").read_text())
     assert package["version"] == release_id
     for resource in package["resources"]:
-        assert sha256_file(bundle / resource["path"]) == resource["sha256"]
+        for part in resource.get("parts") or [resource]:  # a partitioned table: its files
+            assert sha256_file(bundle / part["path"]) == part["sha256"]
 
 
 def latest_of(data_dir: Path) -> str:

@@ -319,13 +319,16 @@ def _bundle_copy(bundle: Path, dest: Path, select: str = "*", where: str = "") -
     where`` (``t``: the original table)."""
     import duckdb
 
+    from warehouse import bundles
+
     shutil.copytree(bundle, dest)
-    table = dest / "oews_estimates.parquet"
-    table.unlink()
-    source = bundle / "oews_estimates.parquet"
-    duckdb.execute(
-        f"COPY (SELECT {select} FROM '{source}' t {where}) TO '{table}' (FORMAT parquet)"
-    )
+    (dest / "datapackage.json").unlink()  # its sums no longer describe the files
+    for table in bundles.table_files(dest, "oews_estimates"):
+        table.unlink()
+        source = bundle / table.relative_to(dest)
+        duckdb.execute(
+            f"COPY (SELECT {select} FROM '{source}' t {where}) TO '{table}' (FORMAT parquet)"
+        )
     return dest
 
 

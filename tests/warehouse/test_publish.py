@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,9 +12,12 @@ import duckdb
 import pytest
 
 from core.paths import DataPaths
+from core.staging import LoadPolicy, StagedLoad, StagedTable, TablePolicy
 from extractors.rawstore import sha256_file
+from figures.release import ReleaseReader
 from figures.spec import bundle_writer
 from warehouse import bundles, lake, load, publish
+from warehouse.verify import verify
 
 
 def test_publish_writes_a_verifiable_bundle_and_moves_latest(
@@ -33,8 +37,17 @@ def test_publish_writes_a_verifiable_bundle_and_moves_latest(
         if resource["name"] == "figures":
             assert resource["hash"] == f"sha256:{sha256_file(bundle / 'figures.json')}"
             continue
-        assert resource["hash"] == f"sha256:{sha256_file(bundle / resource['path'])}"
-        rows = duckdb.sql(f"SELECT count(*) FROM '{bundle / resource['path']}'").fetchone()
+        if resource["name"] == "oews_estimates":  # one part per reference year
+            assert resource["path"] == ["oews_estimates/2024.parquet"]
+            assert resource["partitioned_by"] == "reference_year"
+            [part] = resource["parts"]
+            assert part["sha256"] == sha256_file(bundle / part["path"])
+            assert (part["value"], part["rows"]) == (2024, resource["rows"])
+            path = bundle / "oews_estimates" / "*.parquet"
+        else:
+            assert resource["hash"] == f"sha256:{sha256_file(bundle / resource['path'])}"
+            path = bundle / resource["path"]
+        rows = duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchone()
         assert rows[0] == resource["rows"]
         assert [f["name"] for f in resource["schema"]["fields"]] == list(
             lake.TABLES[resource["name"]]
@@ -190,3 +203,157 @@ def test_a_release_the_warehouse_does_not_hold_is_not_published(
         publish.publish(paths, "2000-01-01.1")
     assert not (paths.published / "2000-01-01.1").exists()
     assert not paths.latest.exists()
+
+
+# --- partitioned bundles: a release costs what it changed ---------------------------------------
+
+
+def _year_load(path: Path, year: int) -> StagedLoad:
+    """A staged oews_estimates file as the load of May ``year``, replacing that year."""
+    rows = duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchone()[0]  # type: ignore[index]
+    table = StagedTable("oews_estimates", path, rows, {"reference_year": year})
+    policy = LoadPolicy(
+        {"oews_estimates": TablePolicy(scope=("reference_year",))}, guarded_table="oews_estimates"
+    )
+    return policy.attach(StagedLoad("oews", f"May {year}", [table], {}))
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def test_a_release_rewrites_only_the_partitions_it_changed(
+    paths: DataPaths,
+    release: Callable[..., load.Release],
+    oe_dir: Path,
+    set_median: Callable[[Path, str], None],
+    mirror: Path,
+    big_estimates: Callable[..., Path],
+    edit_staged: Callable[[Path, str], int],
+) -> None:
+    first = release(paths, oe_dir)  # May 2024 from the sample flat files
+    one = publish.publish(paths, first.release_id, extras=[bundle_writer()])
+
+    # An earlier year added: May 2024 is the first bundle's file; May 2023 is the staged
+    # file the lake adopted, not a second copy of it.
+    rid = load.plan_release_id(paths)
+    staged = big_estimates(paths.staging / rid / "oews_estimates.parquet", rid, areas=6)
+    edit_staged(
+        staged,
+        "SELECT * REPLACE (2023 AS reference_year, 'May 2023' AS reference_period) FROM staged",
+    )
+    load.load_release(paths, rid, [_year_load(staged, 2023)])
+    two = publish.publish(paths, rid, extras=[bundle_writer()])
+    assert _inode(two / "oews_estimates/2024.parquet") == _inode(
+        one / "oews_estimates/2024.parquet"
+    )
+    lake_files = {_inode(p) for p in paths.lake_table_dir("oews_estimates").glob("*.parquet")}
+    assert _inode(two / "oews_estimates/2023.parquet") in lake_files
+    parts_one = bundles.parts(bundles.package(one), "oews_estimates")
+    parts_two = bundles.parts(bundles.package(two), "oews_estimates")
+    assert parts_two["oews_estimates/2024.parquet"] == parts_one["oews_estimates/2024.parquet"]
+    assert parts_two["oews_estimates/2023.parquet"]["rows"] == 3_060
+    notes = (two / "RELEASE_NOTES.md").read_text()
+    assert "| oews_estimates | 3,060 | 0 | 0 |" in notes  # the diff: 2023's rows added
+
+    # One value of May 2024 revised: 2024 is written again, 2023 stays the same file.
+    set_median(mirror, "50260")
+    third = release(paths, oe_dir)
+    three = publish.publish(paths, third.release_id, extras=[bundle_writer()])
+    assert _inode(three / "oews_estimates/2023.parquet") == _inode(
+        two / "oews_estimates/2023.parquet"
+    )
+    assert _inode(three / "oews_estimates/2024.parquet") != _inode(
+        two / "oews_estimates/2024.parquet"
+    )
+    notes = (three / "RELEASE_NOTES.md").read_text()
+    assert "| oews_estimates | 0 | 0 | 1 |" in notes
+    assert "29-2072 annual_median (area 0000000, industry 000000, all, May 2024): value" in notes
+    assert verify(paths)[0] == []
+
+    # Analysts and figures see one table, whatever its files.
+    total = sum(r["rows"] for r in parts_two.values())
+    con = duckdb.connect(str(paths.analyst_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM oews_estimates").fetchone()[0] == total
+    years = con.execute(
+        f'SELECT DISTINCT reference_year FROM "{rid}".oews_estimates ORDER BY 1'
+    ).fetchall()
+    assert years == [(2023,), (2024,)]
+    con.close()
+    assert publish.analyst_db_problems(paths, every_release=True) == []
+
+
+def _as_before_partitioning(bundle: Path) -> None:
+    """Rewrite a bundle in the layout releases had before partitioning: one
+    ``oews_estimates.parquet``, listed in ``datapackage.json`` as one resource."""
+    folder = bundle / "oews_estimates"
+    single = bundle / "oews_estimates.parquet"
+    duckdb.execute(f"COPY (FROM '{folder}/*.parquet') TO '{single}' (FORMAT parquet)")
+    shutil.rmtree(folder)
+    package = bundles.package(bundle)
+    for resource in package["resources"]:
+        if resource["name"] == "oews_estimates":
+            digest = sha256_file(single)
+            for key in ("parts", "partitioned_by"):
+                resource.pop(key)
+            resource.update(
+                path=single.name,
+                bytes=single.stat().st_size,
+                sha256=digest,
+                hash=f"sha256:{digest}",
+            )
+    (bundle / "datapackage.json").write_text(json.dumps(package, indent=2))
+
+
+def test_bundles_from_before_partitioning_still_verify_roll_back_and_read(
+    paths: DataPaths,
+    release: Callable[..., load.Release],
+    oe_dir: Path,
+    set_median: Callable[[Path, str], None],
+    mirror: Path,
+    sample_estimates: int,
+) -> None:
+    first = release(paths, oe_dir)
+    old = publish.publish(paths, first.release_id, extras=[bundle_writer()])
+    _as_before_partitioning(old)
+    publish.write_analyst_db(paths)
+    assert verify(paths)[0] == []
+
+    set_median(mirror, "50260")
+    second = release(paths, oe_dir)
+    new = publish.publish(paths, second.release_id, extras=[bundle_writer()])
+
+    assert (new / "oews_estimates" / "2024.parquet").is_file()
+    notes = (new / "RELEASE_NOTES.md").read_text()
+    assert "| oews_estimates | 0 | 0 | 1 |" in notes  # compared across the two layouts
+    assert verify(paths)[0] == []
+    publish.rollback(paths, first.release_id)
+    assert verify(paths)[0] == []
+    con = duckdb.connect(str(paths.analyst_db), read_only=True)
+    for schema in ("main", first.release_id, second.release_id):
+        count = con.execute(f'SELECT count(*) FROM "{schema}".oews_estimates').fetchone()[0]
+        assert count == sample_estimates
+    con.close()
+    with ReleaseReader(first.release_id, old) as reader:
+        found = reader.scalar_list(
+            f"SELECT value FROM {reader.table('oews_estimates')} WHERE soc_code = '29-2072' "
+            "AND measure = 'annual_median' AND area_code = '0000000' AND industry_code = '000000'"
+        )
+    assert found and found[0] != 50260
+
+
+def test_a_file_added_to_a_partition_folder_is_a_mismatch(
+    paths: DataPaths, release: Callable[..., load.Release], oe_dir: Path
+) -> None:
+    made = release(paths, oe_dir)
+    bundle = publish.publish(paths, made.release_id)
+    shutil.copyfile(
+        bundle / "oews_estimates" / "2024.parquet", bundle / "oews_estimates" / "2023.parquet"
+    )
+
+    problems, _ = verify(paths)
+
+    assert problems == [
+        f"bundle {made.release_id}: oews_estimates/2023.parquet is not in datapackage.json, but "
+        "readers of oews_estimates read it"
+    ]
