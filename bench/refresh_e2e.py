@@ -67,6 +67,7 @@ DEFAULT_ROWS = 6_000_000
 TARGET_RATIO = 1.5
 TARGET_NOOP_S = 1.0
 TARGET_RSS_MB = 1024.0
+TARGET_SAME_COST = 1.2  # a new year with many years held, to one with few
 CONTACT = "bench@example.org"
 # Timestamps to the millisecond in the run's log (flows/prefect_logging.yml's formats with
 # the record's epoch time in front), so the steps can be read from it.
@@ -186,11 +187,68 @@ def build_mirror(root: Path, oe: Path) -> Path:
     return root
 
 
-@contextlib.contextmanager
-def servers(original: Path, revised: Path) -> Iterator[tuple[str, str]]:
-    sys.path.insert(0, str(REPO_ROOT / "tests"))
+def set_year(mirror: Path, oe: Path, year: int) -> None:
+    """Make ``mirror``'s OEWS files those of May ``year``: the generated files with their
+    year rewritten (``oe.data.0.Current``'s year column and ``oe.release``), each written
+    beside and renamed into place, so the server sees a new file."""
+    target = mirror / OE_DIR
+    base = _generated_year(oe)
+    old, new = f"\t{base}\tA01\t".encode(), f"\t{year}\tA01\t".encode()
+    tmp = target / ".oe.data.tmp"
+    with (oe / "oe.data.0.Current").open("rb") as src, tmp.open("wb") as dst:
+        rest = b""
+        while chunk := src.read(1 << 26):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            dst.write(chunk[:cut].replace(old, new))
+            rest = chunk[cut:]
+        dst.write(rest.replace(old, new))
+    os.replace(tmp, target / "oe.data.0.Current")
+    release = (oe / "oe.release").read_bytes().replace(base.encode(), str(year).encode())
+    (target / ".oe.release.tmp").write_bytes(release)
+    os.replace(target / ".oe.release.tmp", target / "oe.release")
+
+
+def _generated_year(oe: Path) -> str:
+    line = (oe / "oe.release").read_text(encoding="utf-8").splitlines()[1]
+    return line.split("\t")[0][:4]
+
+
+# Files a run never changes once written (raw objects, the lake's parquet, bundles): a copy of
+# a data dir hard-links them; everything else (the catalog, the raw manifest) is copied.
+_IMMUTABLE = (("raw", "objects"), ("warehouse", "files"), ("published",))
+
+
+def clone_data_dir(source: Path, target: Path) -> None:
+    """A copy of a data dir that a run may change without touching ``source``."""
+    for item in sorted(source.rglob("*")):
+        rel = item.relative_to(source)
+        dest = target / rel
+        if item.is_symlink():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(os.readlink(item), dest)
+        elif item.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+        elif any(rel.parts[: len(p)] == p for p in _IMMUTABLE):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(item, dest)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(item, dest)
+
+
+def _server_class() -> Any:
+    """The local BLS-like test server (tests/blsserver.py)."""
+    if str(REPO_ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "tests"))
     from blsserver import BlsServer
 
+    return BlsServer
+
+
+@contextlib.contextmanager
+def servers(original: Path, revised: Path) -> Iterator[tuple[str, str]]:
+    BlsServer = _server_class()
     with BlsServer(original) as first, BlsServer(revised) as second:
         yield first.base_url, second.base_url
 
@@ -281,7 +339,58 @@ def benchmark(args: argparse.Namespace) -> int:
             shutil.rmtree(copy)
             if i + 1 < args.repeat:
                 shutil.rmtree(data)
+    if args.years:
+        with contextlib.ExitStack() as stack:
+            api = stack.enter_context(long_lived_prefect(workdir)) if args.api == "server" else None
+            results.update(years_phase(args, workdir, meta, runs, _env(home, api)))
     return report(args, workdir, meta, results)
+
+
+def years_phase(
+    args: argparse.Namespace, workdir: Path, meta: dict[str, Any], runs: Path, env: dict[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """A new May year added to a warehouse that holds N years, for each N of ``--years``.
+
+    The warehouse is built once, forward (May 2010, 2011, …: one ``bls-refresh run`` per year
+    against a mirror whose files are rewritten for that year, untimed), and set aside after
+    N years. Each timed run is ``bls-refresh run`` in a copy of it against the mirror's May
+    2024 files (the generated year): one new year, whatever N is."""
+    BlsServer = _server_class()
+    oe = Path(meta["oe_dir"])
+    newest = int(_generated_year(oe))
+    held = sorted(args.years)
+    first_year = newest - max(held)
+    mirror = build_mirror(workdir / "e2e-years", oe)
+    cli = [sys.executable, "-m", "bls_refresh.cli"]
+    out: dict[str, list[dict[str, Any]]] = {}
+    building = runs / "years-building"
+    with BlsServer(mirror) as server:
+        command = [*cli, "run", "--source", server.base_url]
+        loaded = 0
+        for n in held:
+            while loaded < n:
+                set_year(mirror, oe, first_year + loaded)
+                run_measured([*command, "--data-dir", str(building)], env)
+                loaded += 1
+            print(f"warehouse with {n} May year(s) ({first_year}-{first_year + n - 1}) built")
+            set_year(mirror, oe, newest)
+            for i in range(args.repeat):
+                copy = runs / f"years-{n}-{i}"
+                clone_data_dir(building, copy)
+                before = du_mb(copy)
+                got = run_measured([*command, "--data-dir", str(copy)], env)
+                got["steps"] = steps_from_log(
+                    copy / "logs" / "bls-refresh.log",
+                    got["started"],
+                    got["started"] + got["wall_s"],
+                )
+                got["disk_added_mb"] = du_mb(copy) - before
+                if "Published release" not in got["stdout"]:
+                    raise SystemExit(f"May {newest} made no release:\n{got['stdout']}")
+                out.setdefault(f"year+{n}", []).append(got)
+                shutil.rmtree(copy)
+    shutil.rmtree(building)
+    return out
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
@@ -309,6 +418,14 @@ def report(
         "noop - trivial <= 1 s": med["noop"] - med["trivial"] <= TARGET_NOOP_S,
         "peak RSS <= 1024 MB": max(rss.values()) <= TARGET_RSS_MB,
     }
+    years = sorted(int(k.split("+")[1]) for k in results if k.startswith("year+"))
+    added = {n: _median(results[f"year+{n}"], "disk_added_mb") for n in years}
+    if len(years) >= 2:
+        few, many = years[0], years[-1]
+        slower = med[f"year+{many}"] / med[f"year+{few}"]
+        bigger = added[many] / added[few] if added[few] else float("inf")
+        checks[f"new year with {many} held <= 1.2 x with {few} (time)"] = slower <= TARGET_SAME_COST
+        checks[f"new year with {many} held <= 1.2 x with {few} (disk)"] = bigger <= TARGET_SAME_COST
     summary = {
         "when": datetime.now().isoformat(timespec="seconds"),
         "rows": meta["rows"],
@@ -320,7 +437,8 @@ def report(
         "peak_rss_mb": rss,
         "disk_mb_after_first": _median(results["first"], "disk_mb"),
         "disk_mb_added_by_revision": _median(results["revise"], "disk_added_mb"),
-        "steps_s": {k: _steps(results[k]) for k in ("first", "noop", "revise")},
+        "disk_mb_added_by_new_year": {str(n): added[n] for n in years},
+        "steps_s": {k: _steps(results[k]) for k in results if k not in ("bare", "trivial")},
         "targets": checks,
     }
     (workdir / "e2e-result.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -334,6 +452,10 @@ def report(
         f"  disk: {summary['disk_mb_after_first']:,.0f} MB after the first run, "
         f"+{summary['disk_mb_added_by_revision']:,.0f} MB per revision"
     )
+    for n in years:
+        print(
+            f"  a new May year with {n} held: {med[f'year+{n}']:.2f} s, +{added[n]:,.1f} MB on disk"
+        )
     for phase, steps in summary["steps_s"].items():
         listed = ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
         print(f"  steps of {phase} (s): {listed}")
@@ -355,6 +477,13 @@ def main(argv: list[str] | None = None) -> int:
         default="local",
         help="local: each command starts Prefect's API (as a user's command does); server: "
         "one long-lived `prefect server start` for all of them (PREFECT_API_URL)",
+    )
+    parser.add_argument(
+        "--years",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[1, 5, 14],
+        help="add a new May year to warehouses holding these numbers of years (comma-separated;"
+        " empty: skip)",
     )
     parser.add_argument("--smoke", action="store_true", help="report targets, do not judge")
     parser.add_argument("--phase", choices=("trivial",), help=argparse.SUPPRESS)
