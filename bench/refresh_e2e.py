@@ -78,6 +78,8 @@ TIMED_FORMATS = {
     "Task run %(task_run_name)r - %(message)s",
 }
 _TASK_END = re.compile(r"^(\d+\.\d+) \| \w+\s*\| Task run '([^']+)' - Finished in state")
+# The line each task logs with its timed sections (flows/release.py logged_timings).
+_TIMINGS = re.compile(r"^(\d+\.\d+) \| \w+\s*\| Task run '[^']+' - timings: (.*)$")
 _FLOW_START = re.compile(r"^(\d+\.\d+) \| \w+\s*\| Flow run '[^']+' - Beginning flow run")
 
 
@@ -157,6 +159,19 @@ def steps_from_log(log: Path, since: float, ended: float) -> dict[str, float]:
         previous = at
     steps["shutdown"] = ended - previous
     return steps
+
+
+def sections_from_log(log: Path, since: float) -> dict[str, float]:
+    """Seconds per timed section inside the tasks of the run logged after ``since`` (each
+    section's own time: staging_copy, validation, lake_diff, publish:export, …)."""
+    found: dict[str, float] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        m = _TIMINGS.match(line)
+        if m and float(m.group(1)) >= since:
+            for item in m.group(2).split(", "):
+                name, seconds, _unit = item.rsplit(" ", 2)
+                found[name] = found.get(name, 0.0) + float(seconds)
+    return found
 
 
 def du_mb(path: Path) -> float:
@@ -323,16 +338,19 @@ def benchmark(args: argparse.Namespace) -> int:
             for phase, source in (("first", urls[0]), ("noop", urls[0])):
                 got = run_measured([*cli, "run", "--source", source, "--data-dir", str(data)], env)
                 got["steps"] = steps_from_log(log, got["started"], got["started"] + got["wall_s"])
+                got["sections"] = sections_from_log(log, got["started"])
                 got["disk_mb"] = du_mb(data)
                 results[phase].append(got)
             copy = runs / f"revise-{i}"
             shutil.copytree(data, copy, symlinks=True)
-            before = du_mb(copy)
+            before, raw_before = du_mb(copy), du_mb(copy / "raw")
             got = run_measured([*cli, "run", "--source", urls[1], "--data-dir", str(copy)], env)
             got["steps"] = steps_from_log(
                 copy / "logs" / "bls-refresh.log", got["started"], got["started"] + got["wall_s"]
             )
+            got["sections"] = sections_from_log(copy / "logs" / "bls-refresh.log", got["started"])
             got["disk_added_mb"] = du_mb(copy) - before
+            got["raw_added_mb"] = du_mb(copy / "raw") - raw_before
             if "Published release" not in got["stdout"]:
                 raise SystemExit(f"the revision made no release:\n{got['stdout']}")
             results["revise"].append(got)
@@ -377,14 +395,13 @@ def years_phase(
             for i in range(args.repeat):
                 copy = runs / f"years-{n}-{i}"
                 clone_data_dir(building, copy)
-                before = du_mb(copy)
+                before, raw_before = du_mb(copy), du_mb(copy / "raw")
                 got = run_measured([*command, "--data-dir", str(copy)], env)
-                got["steps"] = steps_from_log(
-                    copy / "logs" / "bls-refresh.log",
-                    got["started"],
-                    got["started"] + got["wall_s"],
-                )
+                log = copy / "logs" / "bls-refresh.log"
+                got["steps"] = steps_from_log(log, got["started"], got["started"] + got["wall_s"])
+                got["sections"] = sections_from_log(log, got["started"])
                 got["disk_added_mb"] = du_mb(copy) - before
+                got["raw_added_mb"] = du_mb(copy / "raw") - raw_before
                 if "Published release" not in got["stdout"]:
                     raise SystemExit(f"May {newest} made no release:\n{got['stdout']}")
                 out.setdefault(f"year+{n}", []).append(got)
@@ -397,11 +414,11 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(float(r[key]) for r in runs)
 
 
-def _steps(runs: list[dict[str, Any]]) -> dict[str, float]:
+def _steps(runs: list[dict[str, Any]], key: str = "steps") -> dict[str, float]:
     names: list[str] = []
     for r in runs:
-        names += [n for n in r.get("steps", {}) if n not in names]
-    return {n: statistics.median(r.get("steps", {}).get(n, 0.0) for r in runs) for n in names}
+        names += [n for n in r.get(key, {}) if n not in names]
+    return {n: statistics.median(r.get(key, {}).get(n, 0.0) for r in runs) for n in names}
 
 
 def report(
@@ -437,8 +454,15 @@ def report(
         "peak_rss_mb": rss,
         "disk_mb_after_first": _median(results["first"], "disk_mb"),
         "disk_mb_added_by_revision": _median(results["revise"], "disk_added_mb"),
+        "raw_mb_added_by_revision": _median(results["revise"], "raw_added_mb"),
         "disk_mb_added_by_new_year": {str(n): added[n] for n in years},
+        "raw_mb_added_by_new_year": {
+            str(n): _median(results[f"year+{n}"], "raw_added_mb") for n in years
+        },
         "steps_s": {k: _steps(results[k]) for k in results if k not in ("bare", "trivial")},
+        "sections_s": {
+            k: _steps(results[k], "sections") for k in results if k not in ("bare", "trivial")
+        },
         "targets": checks,
     }
     (workdir / "e2e-result.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -450,7 +474,8 @@ def report(
     print(f"  noop - trivial = {med['noop'] - med['trivial']:.2f} s")
     print(
         f"  disk: {summary['disk_mb_after_first']:,.0f} MB after the first run, "
-        f"+{summary['disk_mb_added_by_revision']:,.0f} MB per revision"
+        f"+{summary['disk_mb_added_by_revision']:,.0f} MB per revision (the new raw file: "
+        f"{summary['raw_mb_added_by_revision']:,.0f} MB)"
     )
     for n in years:
         print(
@@ -459,6 +484,9 @@ def report(
     for phase, steps in summary["steps_s"].items():
         listed = ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
         print(f"  steps of {phase} (s): {listed}")
+        inside = summary["sections_s"][phase]
+        if inside:
+            print("    inside them: " + ", ".join(f"{k} {v:.2f}" for k, v in inside.items()))
     for name, ok in checks.items():
         print(f"  {'PASS' if ok else 'MISS'}  {name}")
     if args.smoke:

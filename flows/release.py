@@ -7,13 +7,16 @@ Flows only compose; parsing lives in ``transforms/``, SQL in ``warehouse/``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from core import timing
 from core.errors import ValidationError
 from core.paths import DataPaths
 from core.staging import StagedLoad
@@ -60,6 +63,17 @@ def _as_given(exc: ValidationError, fetched: Files) -> ValidationError:
     return ValidationError(f"{label} (as {exc.file})", exc.check, exc.detail, exc.examples)
 
 
+@contextlib.contextmanager
+def logged_timings() -> Iterator[None]:
+    """Log, at the end of the block, how long each timed section inside it took (its own
+    time, without the sections nested in it): one line per task in the run's log."""
+    with timing.record() as times:
+        yield
+    if times.own:
+        listed = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in times.own.items())
+        get_run_logger().info("timings: %s", listed)
+
+
 @task(name="recover-unpublished")
 def recover_unpublished(data_dir: str) -> list[str]:
     """Put right what an interrupted run left; what was done, in words (the run summary
@@ -83,12 +97,13 @@ def stage(key: LoadKey, data_dir: str, release_id: str, fetched: Files) -> Stage
     paths = DataPaths(Path(data_dir))
     files = {name: Path(str(row["local_path"])) for name, row in fetched.items()}
     try:
-        staged = SOURCES[key.kind].stage(
-            files,
-            paths.staging / release_id / safe_name(key.label),
-            release_id,
-            without_local_path(fetched),
-        )
+        with logged_timings():
+            staged = SOURCES[key.kind].stage(
+                files,
+                paths.staging / release_id / safe_name(key.label),
+                release_id,
+                without_local_path(fetched),
+            )
     except ValidationError as exc:
         raise _as_given(exc, fetched) from exc
     logger = get_run_logger()
@@ -106,13 +121,14 @@ def load_release(
     allow_row_count_change: bool,
     findings: dict[str, dict[str, object]],
 ) -> load.Release | None:
-    release = load.load_release(
-        DataPaths(Path(data_dir)),
-        release_id,
-        loads,
-        allow_row_count_change=allow_row_count_change,
-        findings_out=findings,
-    )
+    with logged_timings():
+        release = load.load_release(
+            DataPaths(Path(data_dir)),
+            release_id,
+            loads,
+            allow_row_count_change=allow_row_count_change,
+            findings_out=findings,
+        )
     logger = get_run_logger()
     for file, finding in sorted(findings.items()):
         log = logger.warning if finding["differ"] else logger.info
@@ -128,7 +144,8 @@ def load_release(
 
 @task(name="publish-release")
 def publish_release(data_dir: str, release_id: str) -> str:
-    bundle = publish.publish(DataPaths(Path(data_dir)), release_id, extras=[bundle_writer()])
+    with logged_timings():
+        bundle = publish.publish(DataPaths(Path(data_dir)), release_id, extras=[bundle_writer()])
     get_run_logger().info("published %s; latest → %s", bundle, release_id)
     return str(bundle)
 

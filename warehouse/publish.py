@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from core import sql
+from core import sql, timing
 from core.errors import AnalystFileError
 from core.paths import DataPaths, fsync_dir
 from extractors.rawstore import sha256_file
@@ -515,7 +515,8 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
             paths.published.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
-            exported = export_tables(con, snapshot, work, previous=before)
+            with timing.section("publish:export"):
+                exported = export_tables(con, snapshot, work, previous=before)
         recorded: dict[str, int] = release["row_counts"]  # type: ignore[assignment]
         counts = exported.counts
         wrong = {t: (recorded.get(t), n) for t, n in counts.items() if recorded.get(t) != n}
@@ -526,26 +527,32 @@ def publish(paths: DataPaths, release_id: str, *, extras: Sequence[BundleWriter]
                 + ", ".join(f"{t} {r} recorded, {n} exported" for t, (r, n) in wrong.items())
             )
         crash_point("after_parquet")
-        for extra in extras:
-            extra(work, release_id)
+        with timing.section("publish:figures"):
+            for extra in extras:
+                extra(work, release_id)
         prev_bundle = bundle_path(paths, str(previous["release_id"])) if previous else None
-        diff = (
-            diff_bundles(prev_bundle, work, new_id=release_id)
-            if prev_bundle is not None and is_published(paths, prev_bundle.name)
-            else None
-        )
-        _write_text(work / "RELEASE_NOTES.md", release_notes(release, previous, diff))
-        package = datapackage(release, work, exported)
-        _write_text(work / "datapackage.json", json.dumps(package, indent=2, default=str) + "\n")
+        with timing.section("publish:notes"):
+            diff = (
+                diff_bundles(prev_bundle, work, new_id=release_id)
+                if prev_bundle is not None and is_published(paths, prev_bundle.name)
+                else None
+            )
+            _write_text(work / "RELEASE_NOTES.md", release_notes(release, previous, diff))
+        with timing.section("publish:datapackage"):
+            package = datapackage(release, work, exported)
+            text = json.dumps(package, indent=2, default=str) + "\n"
+            _write_text(work / "datapackage.json", text)
         crash_point("after_datapackage")
-        _fsync_tree(work)
+        with timing.section("publish:fsync"):
+            _fsync_tree(work)
         if final.exists():  # a bundle without datapackage.json is an interrupted copy
             shutil.rmtree(final)
         os.replace(work, final)
         fsync_dir(paths.published)
     crash_point("before_latest")
     switch_latest(paths, release_id)
-    write_analyst_db(paths)
+    with timing.section("publish:analyst_file"):
+        write_analyst_db(paths)
     return final
 
 
