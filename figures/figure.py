@@ -129,14 +129,20 @@ def resolve_industry(reader: ReleaseReader, industry: str) -> tuple[str, str]:
 
 
 def resolve_ownership(
-    reader: ReleaseReader, where: str, params: list[Any], given: str | None
+    reader: ReleaseReader,
+    where: str,
+    params: list[Any],
+    given: str | None,
+    year: int | None = None,
 ) -> str | None:
-    """The ownership of the estimates ``where`` selects: ``given`` if published, else the
-    only one, else ``all``; FigureError listing them when the choice is the writer's.
-    None when nothing is selected (the caller says why)."""
+    """The ownership of the estimates ``where`` selects (in May ``year``, if given): ``given``
+    if published, else the only one, else ``all``; FigureError listing them when the choice
+    is the writer's. None when nothing is selected (the caller says why)."""
+    if year is not None:
+        where, params = f"{where} AND reference_year = ?", [*params, year]
     found = reader.scalar_list(
-        f"SELECT DISTINCT ownership::VARCHAR FROM {reader.table('oews_estimates')} WHERE {where} "
-        "ORDER BY 1",
+        f"SELECT DISTINCT ownership::VARCHAR FROM {reader.table('oews_estimates', year)} "
+        f"WHERE {where} ORDER BY 1",
         params,
     )
     if not found:
@@ -233,23 +239,40 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     est = reader.table("oews_estimates")
     match = "soc_code = ? AND measure = ? AND area_code = ? AND industry_code = ?"
     params: list[Any] = [sel.soc, sel.measure, area_code, industry_code]
-    ownership = resolve_ownership(reader, match, params, sel.ownership)
+    # The year first (the newest with this selection, in the given ownership if any), read
+    # newest part first: a figure of the newest year reads that year's file only.
+    owned = (f"{match} AND ownership = ?", [*params, sel.ownership]) if sel.ownership else None
+    year = sel.year
+    if year is None:
+        year = reader.newest_year("oews_estimates", *(owned or (match, params)))
+        if year is None and owned:  # not in that ownership: resolve_ownership says which are
+            year = reader.newest_year("oews_estimates", match, params)
+    ownership = (
+        resolve_ownership(reader, match, params, sel.ownership, year) if year is not None else None
+    )
     if ownership is not None:
         match += " AND ownership = ?"
         params.append(ownership)
-    base = f"FROM {est} WHERE {match}"
-    years = reader.scalar_list(f"SELECT DISTINCT reference_year {base} ORDER BY 1", params)
-    if not years:
-        known = reader.scalar_list(f"SELECT count(*) FROM {est} WHERE soc_code = ?", [sel.soc])[0]
-        if not known:
-            raise _unknown_soc(reader, sel.soc)
-        raise FigureError(
-            f"No OEWS estimate of {sel.measure} for {sel.soc} in area {area_code}, "
-            f"industry {industry_code} in release {reader.release_id}."
+    if ownership is None:  # say why: no such occupation, no such estimate, or not that year
+        years = (
+            reader.scalar_list(
+                f"SELECT DISTINCT reference_year FROM {est} WHERE {match} ORDER BY 1", params
+            )
+            if year is not None
+            else []  # no year has a match (newest_year asked them all)
         )
-    year = sel.year if sel.year is not None else years[-1]
-    if year not in years:
+        if not years:
+            known = reader.scalar_list(f"SELECT count(*) FROM {est} WHERE soc_code = ?", [sel.soc])[
+                0
+            ]
+            if not known:
+                raise _unknown_soc(reader, sel.soc)
+            raise FigureError(
+                f"No OEWS estimate of {sel.measure} for {sel.soc} in area {area_code}, "
+                f"industry {industry_code} in release {reader.release_id}."
+            )
         raise FigureError(f"No May {year} estimate for this selection.", [str(y) for y in years])
+    base = f"FROM {reader.table('oews_estimates', year)} WHERE {match}"
     row = reader.rows(f"SELECT * {base} AND reference_year = ?", [*params, year])[0]
     title = title_of(reader, sel.soc)
     footnotes = {

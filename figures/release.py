@@ -53,9 +53,38 @@ class ReleaseReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def table(self, name: str) -> str:
-        path = bundles.table_path(self.bundle, name)
-        return read_parquet(path)
+    def table(self, name: str, year: int | None = None) -> str:
+        """A FROM item over a table of the bundle; with ``year``, over only that year's part
+        of a table partitioned by reference year (the whole table in a bundle made before
+        partitioning, so the caller still filters by year)."""
+        if year is not None and year in self.partition_years(name).get(name, []):
+            return read_parquet(self.bundle / bundles.part_name(name, year))
+        return read_parquet(bundles.table_path(self.bundle, name))
+
+    def partition_years(self, name: str) -> dict[str, list[int]]:
+        """``{name: the years it has a part for, oldest first}`` when the table is published
+        one file per reference year, else ``{}``."""
+        files = bundles.table_files(self.bundle, name)
+        if not files or any(f.parent.name != name or not f.stem.isdigit() for f in files):
+            return {}
+        return {name: sorted(int(f.stem) for f in files)}
+
+    def newest_year(self, name: str, where: str, params: list[Any]) -> int | None:
+        """The newest reference year with a row of ``name`` matching ``where``. The newest
+        year's part is asked first (a figure of the newest year reads that file only); when
+        it has no match, one query asks every part."""
+        years = self.partition_years(name).get(name)
+        if years:
+            newest = years[-1]
+            hit = self.scalar_list(
+                f"SELECT 1 FROM {self.table(name, newest)} WHERE {where} LIMIT 1", params
+            )
+            if hit:
+                return newest
+        found = self.scalar_list(
+            f"SELECT max(reference_year) FROM {self.table(name)} WHERE {where}", params
+        )
+        return found[0] if found else None
 
     def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params)
