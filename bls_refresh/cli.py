@@ -527,6 +527,46 @@ def series(
 
 
 @app.command()
+def audit(
+    article: Annotated[Path, typer.Argument(help="The article: Markdown, HTML or plain text.")],
+    release: Annotated[str | None, typer.Option(help="Release id (default latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the article with each claim highlighted here."),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Check every BLS figure an article quotes: current, stale, mislabeled, wrong, unverified.
+
+    Reads the article, never changes it. Exit code 0 when every claim is current, 1 when any
+    is not, 2 when the article cannot be read."""
+    _read_only()
+    from figures.audit import audit as run_audit
+    from figures.audit import report_html, report_json, report_text
+    from figures.errors import FigureError
+    from figures.release import ReleaseReader, resolve_release
+
+    try:
+        raw = article.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise _fail(f"Cannot read the article {article}: {reason}.", 2) from None
+    paths = DataPaths.resolve(data_dir)
+    try:
+        release_id, bundle = resolve_release(paths, release)
+        with ReleaseReader(release_id, bundle) as reader:
+            result = run_audit(reader, raw, article.name)
+    except FigureError as exc:
+        raise _fail(exc.line(), 2) from None
+    if html_out is not None:
+        html_out.write_text(report_html(result, article.name), encoding="utf-8")
+    render = report_json if as_json else report_text
+    sys.stdout.write(render(result, article.name))
+    raise typer.Exit(0 if result.clean else 1)
+
+
+@app.command()
 def figures(
     release: Annotated[str | None, typer.Option(help="Release id (default latest).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,

@@ -246,9 +246,14 @@ def manifest_rows() -> Callable[[dict[str, Path]], dict[str, dict[str, object]]]
 
 
 def _make_release(
-    paths: DataPaths, mirror: Path, edit: Callable[[Path], None] | None = None
+    paths: DataPaths,
+    mirror: Path,
+    edit: Callable[[Path], None] | None = None,
+    *,
+    with_soc: bool = False,
 ) -> str:
-    """Stage OEWS and projections from ``mirror`` (after ``edit(mirror)``), load and publish."""
+    """Stage OEWS and projections (and the SOC crosswalk, ``with_soc``) from ``mirror``
+    (after ``edit(mirror)``), load and publish."""
     from extractors.oews import FILES
     from extractors.projections import FILE as EP_FILE
     from extractors.projections import PATH as EP_PATH
@@ -270,6 +275,13 @@ def _make_release(
             ep_files, paths.staging / rid / "projections", rid, _manifest_rows(ep_files)
         ),
     ]
+    if with_soc:
+        from extractors import soc
+
+        xwalk = {soc.FILE: mirror / "www.bls.gov" / soc.PATH}
+        staged.append(
+            SOURCES["soc"].stage(xwalk, paths.staging / rid / "soc", rid, _manifest_rows(xwalk))
+        )
     made = load.load_release(paths, rid, staged)
     assert made is not None, "nothing changed in the mirror: no release was made"
     publish.publish(paths, rid, extras=[bundle_writer()])
@@ -278,8 +290,9 @@ def _make_release(
 
 @pytest.fixture(scope="session")
 def make_release() -> Callable[..., str]:
-    """``make_release(paths, mirror, edit=None)``: stage OEWS and projections from ``mirror``
-    (after ``edit(mirror)``), load and publish, without Prefect; the release id."""
+    """``make_release(paths, mirror, edit=None, with_soc=False)``: stage OEWS and projections
+    (and the SOC crosswalk) from ``mirror`` (after ``edit(mirror)``), load and publish, without
+    Prefect; the release id."""
     return _make_release
 
 

@@ -1,0 +1,496 @@
+"""``bls-refresh audit``: each BLS-looking claim of an article checked against a release.
+
+Claims are found by :mod:`figures.claims`. For each, every value the release holds for the
+occupation (and the codes the SOC crosswalk links to it) in the measure's family is read:
+national, all industries, every OEWS May year and every projections cycle. The verdict:
+
+* ``current``: the number is the newest value of what the text says (rounding as written);
+* ``stale``: it is that measure of an older year or cycle;
+* ``mislabeled``: it is another measure, or another period than the text names;
+* ``wrong``: what the text names exists, and the number is none of its values;
+* ``unverified``: the release holds nothing to check it against (and what would).
+
+Every verdict names the rows it rests on (table, key, release). Reading only; the article is
+never changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from decimal import Decimal
+from typing import Any
+
+from figures.claims import Claim, Lexicon, Occupation, find_claims, is_html, plain_text
+from figures.errors import FigureError
+from figures.figure import ALL_INDUSTRIES, NATIONAL, Selection, figure
+from figures.format import format_value
+from figures.measures import MEASURES, OEWS_MEASURES, PROJECTION_MEASURES
+from figures.release import ReleaseReader
+
+VERDICTS = ("current", "stale", "mislabeled", "wrong", "unverified")
+_WAGES = {
+    "annual": [m for m in OEWS_MEASURES if m.startswith("annual_")],
+    "hourly": [m for m in OEWS_MEASURES if m.startswith("hourly_")],
+}
+_PROJECTED = [
+    "employment_change_pct",
+    "self_employed_pct",
+    "openings_annual",
+    "openings_total",
+    "employment_base",
+    "employment_target",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One value the release holds: where it is, and what it is."""
+
+    table: str
+    key: dict[str, Any]
+    measure: str
+    value: Decimal
+    reference: str  # "May 2015", "2014-24"
+    order: int  # the year, or a cycle's first year
+
+    def evidence(self, release: str) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "key": self.key,
+            "release": release,
+            "value": _plain(self.value),
+            "reference": self.reference,
+        }
+
+
+@dataclasses.dataclass
+class Verdict:
+    claim: Claim
+    verdict: str
+    says: str  # what the text says it is
+    explanation: str
+    evidence: list[dict[str, Any]]
+    suggestion: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.claim
+        return {
+            "verdict": self.verdict,
+            "quote": c.quote,
+            "start": c.start,
+            "end": c.end,
+            "number": c.number.text,
+            "occupation": {
+                "text": c.mention.text,
+                "soc_code": c.mention.occupation.soc_code,
+                "soc_version": c.mention.occupation.soc_version,
+                "title": c.mention.occupation.title,
+            },
+            "says": self.says,
+            "explanation": self.explanation,
+            "evidence": self.evidence,
+            "suggestion": self.suggestion,
+        }
+
+
+def _plain(value: Decimal) -> float | int:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def lexicon(reader: ReleaseReader) -> Lexicon:
+    """Every occupation title the release knows: OEWS's, the projections matrix's, and both
+    sides of the SOC crosswalk (SOC 2010 titles included)."""
+    occ: list[Occupation] = []
+    occ += [
+        Occupation(r["soc_code"], r["soc_version"], r["title"])
+        for r in reader.rows(
+            f"SELECT DISTINCT soc_code, soc_version, title FROM {reader.table('occupations')}", []
+        )
+    ]
+    occ += [
+        Occupation(r["soc_code"], r["soc_version"], r["title"])
+        for r in reader.rows(
+            f"SELECT DISTINCT soc_code, soc_version, title FROM {reader.table('projections')} "
+            "WHERE title IS NOT NULL",
+            [],
+        )
+    ]
+    for side in ("from", "to"):
+        occ += [
+            Occupation(r["code"], r["version"], r["title"])
+            for r in reader.rows(
+                f"SELECT DISTINCT {side}_code AS code, {side}_version AS version, "
+                f"{side}_title AS title FROM {reader.table('soc_crosswalk')} "
+                f"WHERE {side}_title IS NOT NULL",
+                [],
+            )
+        ]
+    return Lexicon(occ)
+
+
+def _related(reader: ReleaseReader, occ: Occupation) -> tuple[list[str], list[str]]:
+    """(the codes to look under, the occupation's codes now): a SOC 2010 code's successors are
+    its current codes; a SOC 2018 code's predecessors hold its older years."""
+    xwalk = reader.table("soc_crosswalk")
+    later = reader.scalar_list(
+        f"SELECT DISTINCT to_code FROM {xwalk} WHERE from_code = ? AND from_version LIKE '%2010%' "
+        "ORDER BY 1",
+        [occ.soc_code],
+    )
+    earlier = reader.scalar_list(
+        f"SELECT DISTINCT from_code FROM {xwalk} WHERE to_code = ? AND to_version LIKE '%2018%' "
+        "ORDER BY 1",
+        [occ.soc_code],
+    )
+    current = later if "2010" in occ.soc_version and later else [occ.soc_code]
+    return sorted({occ.soc_code, *later, *earlier}), current
+
+
+def _rows(reader: ReleaseReader, codes: list[str], measures: list[str]) -> list[Row]:
+    marks = ", ".join("?" for _ in codes)
+    out: list[Row] = []
+    oews = [m for m in measures if m in OEWS_MEASURES]
+    if oews:
+        found = reader.rows(
+            f"SELECT reference_year, reference_period, soc_code, measure, value "
+            f"FROM {reader.table('oews_estimates')} WHERE soc_code IN ({marks}) "
+            f"AND measure IN ({', '.join('?' for _ in oews)}) AND area_code = ? "
+            "AND industry_code = ? AND ownership = 'all' AND value IS NOT NULL",
+            [*codes, *oews, NATIONAL, ALL_INDUSTRIES],
+        )
+        out += [
+            Row(
+                "oews_estimates",
+                {
+                    "reference_year": r["reference_year"],
+                    "area_code": NATIONAL,
+                    "industry_code": ALL_INDUSTRIES,
+                    "ownership": "all",
+                    "soc_code": r["soc_code"],
+                    "measure": r["measure"],
+                },
+                r["measure"],
+                Decimal(str(r["value"])),
+                r["reference_period"],
+                int(r["reference_year"]),
+            )
+            for r in found
+        ]
+    projected = [m for m in measures if m in PROJECTION_MEASURES]
+    if projected:
+        found = reader.rows(
+            f"SELECT cycle, soc_code, {', '.join(projected)} FROM {reader.table('projections')} "
+            f"WHERE soc_code IN ({marks})",
+            codes,
+        )
+        for r in found:
+            for m in projected:
+                if r[m] is not None:
+                    out.append(
+                        Row(
+                            "projections",
+                            {"cycle": r["cycle"], "soc_code": r["soc_code"]},
+                            m,
+                            Decimal(str(r[m])),
+                            r["cycle"],
+                            int(r["cycle"][:4]),
+                        )
+                    )
+    return out
+
+
+def _family(claim: Claim) -> list[str]:
+    if claim.number.kind == "usd":
+        return _WAGES["hourly" if claim.measure.startswith("hourly") else "annual"]
+    if claim.number.kind == "percent":
+        return ["employment_change_pct", "self_employed_pct"]
+    return [
+        "employment",
+        "openings_annual",
+        "openings_total",
+        "employment_base",
+        "employment_target",
+    ]
+
+
+def _shown(row: Row) -> str:
+    """A value as BLS prints it, to its published precision (7.1%, $53,270, 14,200)."""
+    unit = MEASURES[row.measure][0]
+    if unit == "percent":
+        return f"{row.value.normalize():f}%"
+    return format_value(row.value, unit, row.measure)
+
+
+def _phrase(measure: str) -> str:
+    return MEASURES[measure][1]
+
+
+def _says(claim: Claim) -> str:
+    what = _phrase(claim.measure) if claim.statistic_named else f"a {_phrase(claim.measure)}"
+    if claim.number.kind == "usd" and not claim.statistic_named:
+        what = f"a wage (taken as the {_phrase(claim.measure)})"
+    p = claim.period
+    return f"{what}, {p.text}" if p else what
+
+
+def _fits_period(claim: Claim, row: Row) -> bool:
+    p = claim.period
+    if p is None:
+        return True
+    if row.table == "projections":
+        return p.cycle is None or p.cycle == row.reference
+    return p.year == row.order and p.month in (None, "May")
+
+
+def _close(claim: Claim, value: Decimal) -> bool:
+    return abs(value - claim.number.value) <= claim.number.tolerance
+
+
+def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
+    occ = claim.mention.occupation
+    codes, current_codes = _related(reader, occ)
+    rows = _rows(reader, codes, _family(claim))
+    release = reader.release_id
+    described = [r for r in rows if r.measure == claim.measure]
+    if not claim.statistic_named and claim.number.kind == "usd":
+        # "earns $51K": any statistic of that wage is what the text says
+        described = [r for r in rows if r.measure in _family(claim)]
+    newest = max((r.order for r in described), default=None)
+    # A number that is another measure of another period is a coincidence, not a label.
+    hits = [
+        r for r in rows if _close(claim, r.value) and (r in described or _fits_period(claim, r))
+    ]
+    same = [r for r in hits if r in described]
+    says = _says(claim)
+
+    def now() -> tuple[str | None, list[dict[str, Any]]]:
+        """The current figure(s) of what the text says, as a sentence with its source."""
+        sentences, evidence = [], []
+        for code in current_codes:
+            try:
+                fig = figure(reader, Selection(soc=code, measure=claim.measure))
+            except FigureError:
+                continue
+            sentences.append(f"{fig.sentence}. Source: {fig.source_url}")
+            evidence.append(
+                {
+                    "table": "projections"
+                    if claim.measure in PROJECTION_MEASURES
+                    else "oews_estimates",
+                    "key": {"soc_code": code, "measure": claim.measure, "reference": fig.reference},
+                    "release": release,
+                    "value": fig.value,
+                    "reference": fig.reference,
+                }
+            )
+        return (" / ".join(sentences) or None), evidence
+
+    successors = ""
+    if current_codes != [occ.soc_code]:
+        successors = f" {occ.soc_code} ({occ.soc_version}) is now {', '.join(current_codes)}."
+
+    in_period = [r for r in same if _fits_period(claim, r)]
+    if in_period and max(r.order for r in in_period) == newest:
+        best = max(in_period, key=lambda r: r.order)
+        return Verdict(
+            claim,
+            "current",
+            says,
+            f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}, "
+            "the newest loaded.",
+            [best.evidence(release)],
+        )
+    suggestion, current_evidence = now()
+    if same:
+        # the period the text names, if the number is of it; else the newest it is of
+        best = max(in_period or same, key=lambda r: r.order)
+        if not _fits_period(claim, best):
+            return Verdict(
+                claim,
+                "mislabeled",
+                says,
+                f"{claim.number.text} is the {_phrase(best.measure)} of "
+                f"{best.reference}, not of {claim.period.text if claim.period else '-'}."
+                + successors,
+                [best.evidence(release), *current_evidence],
+                suggestion,
+            )
+        return Verdict(
+            claim,
+            "stale",
+            says,
+            f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}; "
+            "newer figures are loaded." + successors,
+            [best.evidence(release), *current_evidence],
+            suggestion,
+        )
+    if hits:
+        best = max(hits, key=lambda r: r.order)
+        return Verdict(
+            claim,
+            "mislabeled",
+            says,
+            f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}, "
+            f"not {says}." + successors,
+            [best.evidence(release), *current_evidence],
+            suggestion,
+        )
+    stated = [r for r in described if _fits_period(claim, r)]
+    if stated:
+        best = max(stated, key=lambda r: r.order)
+        return Verdict(
+            claim,
+            "wrong",
+            says,
+            f"The {_phrase(best.measure)} of {best.reference} is "
+            f"{_shown(best)}, not {claim.number.text}." + successors,
+            [best.evidence(release), *current_evidence],
+            suggestion,
+        )
+    return Verdict(
+        claim,
+        "unverified",
+        says,
+        f"Nothing loaded matches {claim.number.text} for {occ.title} ({occ.soc_code}). "
+        + _what_would_settle(claim),
+        current_evidence,
+        suggestion,
+    )
+
+
+def _what_would_settle(claim: Claim) -> str:
+    p = claim.period
+    if claim.measure in PROJECTION_MEASURES:
+        cycle = p.cycle if p and p.cycle else "that"
+        return (
+            f"The {cycle} Employment Projections would settle it: `bls-refresh ingest` "
+            "the cycle's occupation.xlsx."
+        )
+    year = p.year if p and p.year else None
+    if year:
+        return (
+            f"May {year} estimates would settle it: run `bls-refresh backfill --oews-years {year}`."
+        )
+    return "Earlier May years would settle it: run `bls-refresh backfill --oews-years 2012-`."
+
+
+@dataclasses.dataclass
+class Audit:
+    release: str
+    source: str  # the article as given
+    html: bool
+    verdicts: list[Verdict]
+
+    @property
+    def clean(self) -> bool:
+        return all(v.verdict == "current" for v in self.verdicts)
+
+
+def audit(reader: ReleaseReader, raw: str, name: str = "") -> Audit:
+    as_html = is_html(raw, name)
+    text = plain_text(raw, as_html)
+    found = find_claims(text, lexicon(reader))
+    return Audit(reader.release_id, raw, as_html, [judge(reader, c) for c in found])
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+def report_text(result: Audit, name: str) -> str:
+    counts = {v: sum(1 for x in result.verdicts if x.verdict == v) for v in VERDICTS}
+    listed = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    lines = [
+        f"{name}: {len(result.verdicts)} claim(s) checked against release "
+        f"{result.release}" + (f" ({listed})" if listed else "") + "."
+    ]
+    for v in result.verdicts:
+        lines += [
+            "",
+            f"[{v.verdict.upper()}] “{v.claim.quote}” (characters {v.claim.start}-{v.claim.end})",
+            f"  The text says: {v.says}, for {v.claim.mention.occupation.title} "
+            f"({v.claim.mention.occupation.soc_code}).",
+            f"  {v.explanation}",
+        ]
+        for e in v.evidence:
+            key = ", ".join(f"{k}={val}" for k, val in e["key"].items())
+            lines.append(
+                f"  Evidence: {e['table']} ({key}) in release {e['release']}: {e['value']}"
+            )
+        if v.suggestion and v.verdict != "current":
+            lines.append(f"  Suggested: {v.suggestion}")
+    return "\n".join(lines) + "\n"
+
+
+def report_json(result: Audit, name: str) -> str:
+    return (
+        json.dumps(
+            {
+                "article": name,
+                "release": result.release,
+                "clean": result.clean,
+                "claims": [v.as_json() for v in result.verdicts],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+_COLOURS = {
+    "current": "#d4f4dd",
+    "stale": "#fff3b0",
+    "mislabeled": "#ffd8a8",
+    "wrong": "#ffc9c9",
+    "unverified": "#e9ecef",
+}
+
+
+def report_html(result: Audit, name: str) -> str:
+    """The article with each claim highlighted by verdict; the evidence on hover and in a
+    list after it. An HTML article keeps its markup (claims are spans of its text)."""
+    out: list[str] = []
+    at = 0
+    raw = result.source
+    for i, v in enumerate(sorted(result.verdicts, key=lambda v: v.claim.start), 1):
+        c = v.claim
+        if c.start < at:
+            continue
+        piece = raw[at : c.start]
+        out.append(piece if result.html else html.escape(piece))
+        tip = html.escape(f"{v.verdict}: {v.explanation}", quote=True)
+        inner = raw[c.start : c.end]
+        out.append(
+            f'<mark class="bls-{v.verdict}" style="background:{_COLOURS[v.verdict]}" '
+            f'title="{tip}">{inner if result.html else html.escape(inner)}'
+            f"<sup>[{i}]</sup></mark>"
+        )
+        at = c.end
+    rest = raw[at:]
+    body = "".join(out) + (rest if result.html else html.escape(rest))
+    notes = "".join(
+        f"<li><b>{v.verdict}</b>: {html.escape(v.explanation)}"
+        + (
+            f"<br>Suggested: {html.escape(v.suggestion)}"
+            if v.suggestion and v.verdict != "current"
+            else ""
+        )
+        + "</li>"
+        for v in sorted(result.verdicts, key=lambda v: v.claim.start)
+    )
+    audit_list = (
+        f'<section class="bls-audit"><h2>BLS figures checked against release '
+        f"{html.escape(result.release)}</h2><ol>{notes}</ol></section>"
+    )
+    if result.html:
+        return (
+            body.replace("</body>", audit_list + "</body>")
+            if "</body>" in body
+            else body + audit_list
+        )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)}"
+        f"</title></head><body><pre style='white-space:pre-wrap'>{body}</pre>{audit_list}"
+        "</body></html>\n"
+    )

@@ -1,0 +1,371 @@
+"""Finding BLS-looking claims in an article: pure functions of the text and a lexicon of
+occupation titles (no database, no network).
+
+A claim is a number (dollars, percent, a count) with the occupation it is about (the nearest
+title before it in the sentence, else in the two sentences before), the words that say what
+it is (median, mean, hourly, growth, openings, jobs) and the period it names. Offsets are
+character offsets into the article as given: an HTML article is read with its tags and
+entities blanked out, character for character, so an offset means the same in both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+from rapidfuzz import fuzz, process
+
+# --- the article as text ------------------------------------------------------------------------
+
+_HTML_SKIP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]*>", re.DOTALL)
+_HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+_ENTITIES = {"amp": "&", "nbsp": " ", "ndash": "–", "mdash": "—", "dollar": "$", "percnt": "%"}
+
+
+def is_html(raw: str, name: str = "") -> bool:
+    return name.lower().endswith((".html", ".htm")) or bool(
+        re.search(r"<(html|body|p|div|h[1-6])\b", raw[:2000], re.IGNORECASE)
+    )
+
+
+def plain_text(raw: str, html: bool) -> str:
+    """The article's words at their own offsets: in HTML, tags, scripts and styles become
+    spaces and an entity becomes its character followed by spaces (same length)."""
+    if not html:
+        return raw
+
+    def blank(m: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    def entity(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name.startswith("#x"):
+            char = chr(int(name[2:], 16))
+        elif name.startswith("#"):
+            char = chr(int(name[1:]))
+        else:
+            char = _ENTITIES.get(name.lower(), " ")
+        return char + " " * (len(m.group(0)) - 1)
+
+    text = _HTML_SKIP.sub(blank, raw)
+    text = _HTML_TAG.sub(blank, text)
+    return _HTML_ENTITY.sub(entity, text)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence (a line break ends one too; "$24.50" does not)."""
+    spans = []
+    for m in re.finditer(r"(?:[^.!?\n]|[.](?=\d))+(?:[.!?]+|(?=\n)|$)", text):
+        if m.group(0).strip():
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+_SCALE = {"k": Decimal(1000), "thousand": Decimal(1000), "million": Decimal(1_000_000)}
+_MONEY = re.compile(
+    r"\$\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d{1,2}))?(?:\s?(?P<scale>[kK]\b|thousand|million))?"
+)
+_PERCENT = re.compile(r"(?P<num>\d+)(?:\.(?P<dec>\d+))?\s?(?:%|percent\b|per cent\b)")
+_COUNT = re.compile(
+    r"(?<![\d$.,])(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"
+    r"(?:\s(?P<scale>thousand|million))?(?=\s+(?:new\s+|more\s+)?"
+    r"(?:jobs|workers|people|positions|openings|job openings)\b)"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Number:
+    start: int
+    end: int
+    text: str
+    value: Decimal
+    tolerance: Decimal  # what rounding as written allows either side
+    kind: str  # usd, percent, count
+
+
+def _number(m: re.Match[str], kind: str) -> Number:
+    digits = m.group("num").replace(",", "")
+    dec = m.group("dec") or ""
+    scale = _SCALE.get((m.groupdict().get("scale") or "").lower(), Decimal(1))
+    value = Decimal(f"{digits}.{dec}" if dec else digits) * scale
+    if dec:
+        step = Decimal(1).scaleb(-len(dec))
+    else:  # "$37,100" may be 37,110 rounded to hundreds; "$37,110" is exact to the dollar
+        zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
+        step = Decimal(10) ** min(zeros, 3) if kind != "percent" else Decimal(1)
+    return Number(m.start(), m.end(), m.group(0), value, step * scale / 2, kind)
+
+
+def find_numbers(text: str, start: int, end: int) -> list[Number]:
+    """Dollar amounts, percentages and counts of jobs, workers or openings in a span."""
+    found: list[Number] = []
+    chunk = text[start:end]
+    for pattern, kind in ((_MONEY, "usd"), (_PERCENT, "percent"), (_COUNT, "count")):
+        for m in pattern.finditer(chunk):
+            n = _number(m, kind)
+            n = dataclasses.replace(n, start=n.start + start, end=n.end + start)
+            if not any(f.start <= n.start < f.end or n.start <= f.start < n.end for f in found):
+                found.append(n)
+    return sorted(found, key=lambda n: n.start)
+
+
+# --- periods --------------------------------------------------------------------------------
+
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_CYCLE = re.compile(r"\b((?:19|20)\d{2})\s*(?:–|-|—|to|through|and)\s*((?:19|20)?\d{2})\b")
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|of|for|during)\s+((?:19|20)\d{2})\b", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    text: str
+    year: int | None = None  # a reference year (May, for OEWS)
+    month: str | None = None  # the month the text names with it, if any
+    cycle: str | None = None  # a projections cycle, ``2014-24``
+
+
+def periods(text: str, start: int, end: int) -> list[tuple[int, Period]]:
+    """Every period a span names, with its offset."""
+    found: list[tuple[int, Period]] = []
+    chunk = text[start:end]
+    for m in _CYCLE.finditer(chunk):
+        first, last = int(m.group(1)), m.group(2)
+        last_year = int(last) if len(last) == 4 else (first // 100) * 100 + int(last)
+        if 5 <= last_year - first <= 15:
+            found.append(
+                (start + m.start(), Period(m.group(0), cycle=f"{first}-{last_year % 100:02d}"))
+            )
+    for m in _MONTH_YEAR.finditer(chunk):
+        period = Period(m.group(0), year=int(m.group(2)), month=m.group(1).capitalize())
+        found.append((start + m.start(), period))
+    for m in _YEAR.finditer(chunk):
+        if not any(at <= start + m.start(1) < at + len(p.text) for at, p in found):
+            found.append((start + m.start(), Period(m.group(0), year=int(m.group(1)))))
+    return found
+
+
+def period_of(found: list[tuple[int, Period]], at: int, projections: bool) -> Period | None:
+    """The period nearest to offset ``at`` of the kind the measure has: a cycle for a
+    projection, a year for an estimate (a cycle says nothing about a wage's year)."""
+    pool = [(o, p) for o, p in found if (p.cycle is not None) == projections]
+    return min(pool, key=lambda item: abs(item[0] - at))[1] if pool else None
+
+
+# --- occupations ----------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_LEADING = {"the", "a", "an", "for", "of", "as", "and", "or", "to", "in", "all", "most", "many"}
+
+
+def _norm(words: Iterable[str]) -> str:
+    return " ".join(w.lower().replace("’", "'") for w in words)
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _within(phrase: list[str], title: list[str]) -> bool:
+    """Every word of the writer's phrase is a word of the title (a short form leaves words
+    out, never adds one), allowing singular for plural and a typo."""
+    forms = [_singular(t) for t in title]
+    return all(
+        any(_singular(w) == f or fuzz.ratio(_singular(w), f) >= 88 for f in forms) for w in phrase
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Occupation:
+    soc_code: str
+    soc_version: str
+    title: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    occupation: Occupation
+    score: float
+
+
+class Lexicon:
+    """Occupation titles (SOC 2010, SOC 2018, the EP matrix), singular and plural, matched
+    with rapidfuzz: the longest phrase whose best title is one occupation, never a tie."""
+
+    def __init__(self, occupations: Iterable[Occupation]) -> None:
+        self.choices: list[str] = []
+        self.owners: list[Occupation] = []
+        heads: set[str] = set()
+        for occ in occupations:
+            words = [w.lower() for w in _WORD.findall(occ.title)]
+            if not words:
+                continue
+            for form in {_norm(words), _norm([*words[:-1], _singular(words[-1])])}:
+                self.choices.append(form)
+                self.owners.append(occ)
+            heads |= {words[-1], _singular(words[-1])}
+        self.heads = frozenset(heads)
+
+    def _best(self, phrase: str) -> tuple[float, Occupation] | None:
+        found = process.extract(
+            phrase, self.choices, scorer=fuzz.token_set_ratio, score_cutoff=90, limit=12
+        )
+        if not found:
+            return None
+        words = phrase.split()
+        ranked = sorted(
+            (
+                (score, fuzz.ratio(phrase, choice), self.owners[i])
+                for choice, score, i in found
+                if _within(words, choice.split())
+            ),
+            key=lambda r: (-r[0], -r[1], r[2].soc_code),
+        )
+        if not ranked:
+            return None
+        best = ranked[0]
+        rivals = {r[2].soc_code for r in ranked} - {best[2].soc_code}
+        if rivals and best[1] < 100:
+            return None  # several occupations fit and none by its exact title: no guess
+        return best[0], best[2]
+
+    def mentions(self, text: str, start: int, end: int) -> list[Mention]:
+        words = list(_WORD.finditer(text, start, end))
+        out: list[Mention] = []
+        j = 0
+        while j < len(words):
+            if words[j].group(0).lower() not in self.heads:
+                j += 1
+                continue
+            hit = None
+            for i in range(max(0, j - 7), j):  # the longest phrase first
+                if words[i].group(0).lower() in _LEADING:
+                    continue
+                phrase = _norm(w.group(0) for w in words[i : j + 1])
+                best = self._best(phrase)
+                if best is not None:
+                    first, last = words[i], words[j]
+                    hit = Mention(first.start(), last.end(), text[first.start() : last.end()],
+                                  best[1], best[0])  # fmt: skip
+                    break
+            if hit is not None and not (out and out[-1].end > hit.start):
+                out.append(hit)
+            j += 1
+        return out
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+# Measures the words may name that only the projections have (a cycle is their period).
+PROJECTED = frozenset({"employment_change_pct", "self_employed_pct", "openings_annual",
+                       "openings_total"})  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    start: int  # the claim's span: from its occupation (or sentence) to the number
+    end: int
+    quote: str
+    number: Number
+    mention: Mention
+    measure: str  # what the words say it is (a measure name of figures.measures)
+    statistic_named: bool  # the text says median/mean (else a wage is taken as median)
+    period: Period | None
+
+
+def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
+    """The measure the words around a number name, and whether they name the statistic."""
+    w = words.lower()
+    if number.kind == "usd":
+        hourly = bool(re.search(r"\bhour|hourly\b", w)) or number.value < 200
+        period = "hourly" if hourly else "annual"
+        if re.search(r"\bmedian\b", w):
+            return f"{period}_median", True
+        if re.search(r"\b(mean|average)\b", w):
+            return f"{period}_mean", True
+        if re.search(r"\b(wage|salary|salaries|pay|earn|earned|earns|make|makes)\b", w):
+            return f"{period}_median", False
+        return None
+    if number.kind == "percent":
+        if re.search(r"self[- ]employed", w):
+            return "self_employed_pct", True
+        if re.search(r"\b(grow|grows|growth|increase|rise|projected|decline|expand)", w):
+            return "employment_change_pct", True
+        return None
+    if re.search(r"\bopenings?\b", w):
+        total = re.search(r"\b(over the decade|in total|total)\b", w)
+        return ("openings_total" if total else "openings_annual"), True
+    if re.search(r"\b(jobs|employed|employment|workers|people|positions)\b", w):
+        return "employment", True
+    return None
+
+
+def find_claims(text: str, lexicon: Lexicon) -> list[Claim]:
+    spans = sentences(text)
+    claims: list[Claim] = []
+    recent: list[Mention] = []  # mentions of the last sentences, nearest last
+    for index, (start, end) in enumerate(spans):
+        here = lexicon.mentions(text, start, end)
+        numbers = find_numbers(text, start, end)
+        for k, number in enumerate(numbers):
+            before = [m for m in here if m.end <= number.start]
+            mention = before[-1] if before else (here[0] if here else None)
+            if mention is None and recent:
+                mention = recent[-1]
+            if mention is None:
+                continue
+            # The words that say what it is: from the occupation (or the number before) to
+            # the number, and after it up to the next number or clause break.
+            lead = max(start, min(mention.start, number.start)) if mention in here else start
+            if k and numbers[k - 1].end > lead:
+                lead = numbers[k - 1].end
+            stop = numbers[k + 1].start if k + 1 < len(numbers) else end
+            after = re.search(r"[,;]|$", text[number.end : min(stop, number.end + 60)])
+            context = text[lead : number.end + (after.start() if after else 0)]
+            described = described_measure(number, context)
+            if described is None:
+                continue
+            span_start = min(mention.start, number.start) if mention in here else start
+            claims.append(
+                Claim(
+                    start=span_start,
+                    end=max(number.end, mention.end if mention in here else number.end),
+                    quote=" ".join(text[span_start : max(number.end, end)].split()),
+                    number=number,
+                    mention=mention,
+                    measure=described[0],
+                    statistic_named=described[1],
+                    period=period_of(
+                        periods(text, start, end), number.start, described[0] in PROJECTED
+                    ),
+                )
+            )
+        recent = (recent + here)[-3:] if here else recent[-3:]
+        if index and not here and not text[spans[index - 1][1] : start].count("\n") < 2:
+            recent = []  # a new paragraph forgets the last one's occupation
+    return claims

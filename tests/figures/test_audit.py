@@ -1,0 +1,191 @@
+"""``bls-refresh audit``: each claim of an article judged against a release built from the
+sample mirror (May 2024, projections 2024-34, BLS's SOC crosswalk), to which an older year
+and cycle of the SOC 2010 code 29-2071 are added: every verdict, its evidence, the three
+outputs and the exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from core.paths import DataPaths
+from figures.audit import audit
+from figures.release import ReleaseReader
+from warehouse import bundles, lake
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+# Rows of an earlier year and cycle, as SOC 2010 published them: 29-2071's May 2015 national
+# median ($37,110 a year, $17.84 an hour) and its 2014-24 projected growth (15%).
+MAY_2015 = [("annual_median", 37110), ("hourly_median", 17.84)]
+
+
+@pytest.fixture(scope="module")
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+    sample_mirror: Path,
+    make_release: Callable[..., str],
+) -> Iterator[tuple[DataPaths, str]]:
+    root = tmp_path_factory.mktemp("audit")
+    mirror = root / "mirror"
+    shutil.copytree(sample_mirror, mirror)
+    paths = DataPaths(root / "data")
+    rid = make_release(paths, mirror, with_soc=True)
+    bundle = paths.published / rid
+    rows = ", ".join(
+        f"(2015, 'May 2015', 'N', '0000000', '000000', 'all', '29-2071', '{m}', "
+        f"{v}::DECIMAL(18,3), 'ok', NULL::DECIMAL(18,2), NULL::VARCHAR, '{rid}')"
+        for m, v in MAY_2015
+    )
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM (VALUES {rows}) t({', '.join(lake.TABLES['oews_estimates'])})) TO "
+        f"'{bundle / bundles.part_name('oews_estimates', 2015)}' (FORMAT parquet)"
+    )
+    projections = bundle / "projections.parquet"
+    con.execute(
+        f"COPY (SELECT * FROM '{projections}' UNION ALL BY NAME SELECT '2014-24' AS cycle, "
+        "2014 AS base_year, 2024 AS target_year, '29-2071' AS soc_code, '2010' AS soc_version, "
+        "'Medical records and health information technicians' AS title, "
+        f"15.0::DECIMAL(6,1) AS employment_change_pct, '{rid}' AS release_id) "
+        f"TO '{root / 'p.parquet'}' (FORMAT parquet)"
+    )
+    con.close()
+    shutil.move(root / "p.parquet", projections)
+    yield paths, rid
+
+
+def _verdicts(built: tuple[DataPaths, str], text: str) -> list[tuple[str, str]]:
+    paths, rid = built
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        result = audit(reader, text)
+    return [(v.claim.number.text, v.verdict) for v in result.verdicts]
+
+
+def test_an_article_whose_figures_are_all_current_reports_nothing_else(
+    built: tuple[DataPaths, str],
+) -> None:
+    text = (
+        "Medical records specialists earned a median annual wage of $50,250 in May 2024, or "
+        "$24.16 an hour at the median. BLS projects 7% growth for medical records specialists "
+        "from 2024 to 2034, with about 14,200 openings each year."
+    )
+    assert _verdicts(built, text) == [
+        ("$50,250", "current"),
+        ("$24.16", "current"),
+        ("7%", "current"),
+        ("14,200", "current"),
+    ]
+
+
+def test_old_figures_are_stale_and_name_the_successor_codes(
+    built: tuple[DataPaths, str],
+) -> None:
+    paths, rid = built
+    text = (
+        "Medical records technicians can expect 15% job growth from 2014 to 2024. Medical "
+        "records technicians earned a median wage of $37,110 in May 2015."
+    )
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        result = audit(reader, text)
+    growth, wage = result.verdicts
+    assert (growth.verdict, wage.verdict) == ("stale", "stale")
+    assert growth.explanation == (
+        "15% is the projected employment growth of 2014-24; newer figures are loaded. "
+        "29-2071 (2010) is now 29-2072, 29-9021."
+    )
+    assert growth.evidence[0] == {
+        "table": "projections",
+        "key": {"cycle": "2014-24", "soc_code": "29-2071"},
+        "release": rid,
+        "value": 15,
+        "reference": "2014-24",
+    }
+    # the current figures of both successors, with their source
+    assert [e["key"]["soc_code"] for e in growth.evidence[1:]] == ["29-2072", "29-9021"]
+    assert growth.suggestion is not None
+    assert "Medical records specialists: projected employment growth 7% (2024-34" in (
+        growth.suggestion
+    )
+    assert wage.evidence[0]["key"]["reference_year"] == 2015
+    assert "median annual wage $50,250 (May 2024" in str(wage.suggestion)
+
+
+def test_mislabeled_wrong_and_unverified_say_what_the_number_really_is(
+    built: tuple[DataPaths, str],
+) -> None:
+    paths, rid = built
+    text = (
+        "Medical records specialists earn a mean wage of $50,250 a year.\n"
+        "Medical records technicians earned a median wage of $37,110 as of January 2016.\n"
+        "Medical records specialists can expect 9% job growth from 2024 to 2034.\n"
+        "Medical records specialists earned a median wage of $41,000 in May 2016.\n"
+    )
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        result = audit(reader, text)
+    got = [(v.claim.number.text, v.verdict, v.explanation) for v in result.verdicts]
+    assert got == [
+        (
+            "$50,250",
+            "mislabeled",
+            "$50,250 is the median annual wage of May 2024, not mean annual wage.",
+        ),
+        (
+            "$37,110",
+            "mislabeled",
+            "$37,110 is the median annual wage of May 2015, not of January 2016. "
+            "29-2071 (2010) is now 29-2072, 29-9021.",
+        ),
+        ("9%", "wrong", "The projected employment growth of 2024-34 is 7.1%, not 9%."),
+        (
+            "$41,000",
+            "unverified",
+            "Nothing loaded matches $41,000 for Medical Records Specialists (29-2072). May "
+            "2016 estimates would settle it: run `bls-refresh backfill --oews-years 2016`.",
+        ),
+    ]
+    # every verdict rests on rows named by table, key and release
+    for v in result.verdicts:
+        assert v.evidence and all(e["release"] == rid and e["key"] for e in v.evidence)
+
+
+def test_the_command_reports_in_text_json_and_html_with_exit_codes(
+    built: tuple[DataPaths, str], tmp_path: Path, bls_refresh: Run
+) -> None:
+    paths, rid = built
+    current = tmp_path / "current.md"
+    current.write_text("Medical records specialists earn a median annual wage of $50,250.\n")
+    done = bls_refresh("audit", str(current), "--data-dir", str(paths.root))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"current.md: 1 claim(s) checked against release {rid} (1 current)."
+    )
+
+    page = tmp_path / "article.html"
+    page.write_text(
+        "<html><body><h1>Health careers</h1><p>Medical records technicians can expect "
+        "<b>15%</b> job growth from 2014&ndash;24.</p></body></html>"
+    )
+    out = tmp_path / "marked.html"
+    done = bls_refresh(
+        "audit", str(page), "--json", "--html", str(out), "--data-dir", str(paths.root)
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    [claim] = report["claims"]
+    assert (claim["verdict"], report["clean"]) == ("stale", False)
+    raw = page.read_text()
+    assert raw[claim["start"] : claim["end"]] == "Medical records technicians can expect <b>15%"
+    marked = out.read_text()
+    assert '<mark class="bls-stale"' in marked and "<h1>Health careers</h1>" in marked
+    assert "Suggested: Medical records specialists: projected employment growth 7%" in marked
+
+    done = bls_refresh("audit", str(tmp_path / "missing.md"), "--data-dir", str(paths.root))
+    assert done.returncode == 2
+    assert "Cannot read the article" in done.stderr
