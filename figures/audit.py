@@ -303,60 +303,40 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
             [best.evidence(release)],
         )
     suggestion, current_evidence = now()
+
+    def against(kind: str, best: Row | None, explanation: str) -> Verdict:
+        """A verdict resting on ``best`` (if any) and the current figure(s)."""
+        rows = [best.evidence(release)] if best is not None else []
+        return Verdict(
+            claim, kind, says, explanation + successors, [*rows, *current_evidence], suggestion
+        )
+
+    number, stated = claim.number.text, claim.period.text if claim.period else "-"
     if same:
         # the period the text names, if the number is of it; else the newest it is of
         best = max(in_period or same, key=lambda r: r.order)
+        what = f"{number} is the {_phrase(best.measure)} of {best.reference}"
         if not _fits_period(claim, best):
-            return Verdict(
-                claim,
-                "mislabeled",
-                says,
-                f"{claim.number.text} is the {_phrase(best.measure)} of "
-                f"{best.reference}, not of {claim.period.text if claim.period else '-'}."
-                + successors,
-                [best.evidence(release), *current_evidence],
-                suggestion,
-            )
-        return Verdict(
-            claim,
-            "stale",
-            says,
-            f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}; "
-            "newer figures are loaded." + successors,
-            [best.evidence(release), *current_evidence],
-            suggestion,
-        )
+            return against("mislabeled", best, f"{what}, not of {stated}.")
+        return against("stale", best, f"{what}; newer figures are loaded.")
     if hits:
         best = max(hits, key=lambda r: r.order)
-        return Verdict(
-            claim,
-            "mislabeled",
-            says,
-            f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}, "
-            f"not {says}." + successors,
-            [best.evidence(release), *current_evidence],
-            suggestion,
-        )
-    stated = [r for r in described if _fits_period(claim, r)]
-    if stated:
-        best = max(stated, key=lambda r: r.order)
-        return Verdict(
-            claim,
+        what = f"{number} is the {_phrase(best.measure)} of {best.reference}"
+        return against("mislabeled", best, f"{what}, not {says}.")
+    named = [r for r in described if _fits_period(claim, r)]
+    if named:
+        best = max(named, key=lambda r: r.order)
+        return against(
             "wrong",
-            says,
-            f"The {_phrase(best.measure)} of {best.reference} is "
-            f"{_shown(best)}, not {claim.number.text}." + successors,
-            [best.evidence(release), *current_evidence],
-            suggestion,
+            best,
+            f"The {_phrase(best.measure)} of {best.reference} is {_shown(best)}, not {number}.",
         )
-    return Verdict(
-        claim,
+    successors = ""  # nothing of the occupation settles it: say what would
+    return against(
         "unverified",
-        says,
-        f"Nothing loaded matches {claim.number.text} for {occ.title} ({occ.soc_code}). "
-        + _what_would_settle(claim),
-        current_evidence,
-        suggestion,
+        None,
+        f"Nothing loaded matches {number} for {occ.title} "
+        f"({occ.soc_code}). " + _what_would_settle(claim),
     )
 
 

@@ -9,6 +9,7 @@ for 29-2072 and the top-coded 29-1211, footnotes, raw_files and releases) and it
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,3 +66,20 @@ def write_bundle() -> Callable[..., Path]:
     ``paths.published`` (29-2072's national annual median is ``median``; 29-1211's is
     top-coded); its folder."""
     return _write_bundle
+
+
+@pytest.fixture(scope="session")
+def sample_release(
+    sample_mirror: Path, make_release: Callable[..., str]
+) -> Callable[..., tuple[DataPaths, str]]:
+    """``sample_release(root, with_soc=False)``: a release built from a copy of the sample
+    mirror (OEWS and projections, and the SOC crosswalk ``with_soc``) in ``root/data``:
+    (its paths, its release id)."""
+
+    def build(root: Path, *, with_soc: bool = False) -> tuple[DataPaths, str]:
+        mirror = root / "mirror"
+        shutil.copytree(sample_mirror, mirror)
+        paths = DataPaths(root / "data")
+        return paths, make_release(paths, mirror, with_soc=with_soc)
+
+    return build

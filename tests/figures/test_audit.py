@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -29,14 +29,10 @@ MAY_2015 = [("annual_median", 37110), ("hourly_median", 17.84)]
 @pytest.fixture(scope="module")
 def built(
     tmp_path_factory: pytest.TempPathFactory,
-    sample_mirror: Path,
-    make_release: Callable[..., str],
-) -> Iterator[tuple[DataPaths, str]]:
+    sample_release: Callable[..., tuple[DataPaths, str]],
+) -> tuple[DataPaths, str]:
     root = tmp_path_factory.mktemp("audit")
-    mirror = root / "mirror"
-    shutil.copytree(sample_mirror, mirror)
-    paths = DataPaths(root / "data")
-    rid = make_release(paths, mirror, with_soc=True)
+    paths, rid = sample_release(root, with_soc=True)
     bundle = paths.published / rid
     rows = ", ".join(
         f"(2015, 'May 2015', 'N', '0000000', '000000', 'all', '29-2071', '{m}', "
@@ -58,7 +54,7 @@ def built(
     )
     con.close()
     shutil.move(root / "p.parquet", projections)
-    yield paths, rid
+    return paths, rid
 
 
 def _verdicts(built: tuple[DataPaths, str], text: str) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +36,10 @@ Run = Callable[..., subprocess.CompletedProcess[str]]  # the CLI in a subprocess
 @pytest.fixture(scope="module")
 def built(
     tmp_path_factory: pytest.TempPathFactory,
-    sample_mirror: Path,
-    make_release: Callable[..., str],
-) -> Iterator[tuple[DataPaths, str]]:
+    sample_release: Callable[..., tuple[DataPaths, str]],
+) -> tuple[DataPaths, str]:
     """One release (OEWS + projections) built from the sample mirror, shared by this module."""
-    root = tmp_path_factory.mktemp("figures")
-    mirror = root / "mirror"
-    shutil.copytree(sample_mirror, mirror)
-    paths = DataPaths(root / "data")
-    yield paths, make_release(paths, mirror)
+    return sample_release(tmp_path_factory.mktemp("figures"))
 
 
 @pytest.fixture
