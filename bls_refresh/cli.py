@@ -537,8 +537,9 @@ def audit(
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Check every BLS figure an article quotes: current, stale, mislabeled, wrong, unverified.
+    """Check the BLS figures an article quotes.
 
+    Each claim is current, stale, mislabeled, wrong or unverified, with the rows it rests on.
     Reads the article, never changes it. Exit code 0 when every claim is current, 1 when any
     is not, 2 when the article cannot be read."""
     _read_only()
