@@ -22,7 +22,16 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from figures.claims import Claim, Lexicon, Occupation, find_claims, is_html, plain_text
+from figures.claims import (
+    Claim,
+    Lexicon,
+    Occupation,
+    Places,
+    Scope,
+    find_claims,
+    is_html,
+    plain_text,
+)
 from figures.errors import FigureError
 from figures.figure import ALL_INDUSTRIES, NATIONAL, Selection, figure
 from figures.format import format_value
@@ -54,6 +63,7 @@ class Row:
     value: Decimal
     reference: str  # "May 2015", "2014-24"
     order: int  # the year, or a cycle's first year
+    scope: tuple[str, str] = (NATIONAL, ALL_INDUSTRIES)  # (area, industry) of an estimate
 
     def evidence(self, release: str) -> dict[str, Any]:
         return {
@@ -130,6 +140,16 @@ def lexicon(reader: ReleaseReader) -> Lexicon:
     return Lexicon(occ)
 
 
+def places(reader: ReleaseReader) -> Places:
+    """The states, metros and industries the release has estimates for."""
+    areas = reader.rows(f"SELECT area_code, area_type, name FROM {reader.table('areas')}", [])
+    industries = reader.rows(f"SELECT industry_code, name FROM {reader.table('industries')}", [])
+    return Places(
+        [(r["area_code"], r["area_type"], r["name"]) for r in areas],
+        [(r["industry_code"], r["name"]) for r in industries],
+    )
+
+
 def _related(reader: ReleaseReader, occ: Occupation) -> tuple[list[str], list[str]]:
     """(the codes to look under, the occupation's codes now): a SOC 2010 code's successors are
     its current codes; a SOC 2018 code's predecessors hold its older years."""
@@ -148,25 +168,27 @@ def _related(reader: ReleaseReader, occ: Occupation) -> tuple[list[str], list[st
     return sorted({occ.soc_code, *later, *earlier}), current
 
 
-def _rows(reader: ReleaseReader, codes: list[str], measures: list[str]) -> list[Row]:
+def _rows(reader: ReleaseReader, codes: list[str], measures: list[str], scope: Scope) -> list[Row]:
+    """Every value of ``measures`` for ``codes``: estimates of the claim's scope and of the
+    nation, all industries (so a national figure called a state's is found); projections."""
     marks = ", ".join("?" for _ in codes)
     out: list[Row] = []
     oews = [m for m in measures if m in OEWS_MEASURES]
     if oews:
         found = reader.rows(
-            f"SELECT reference_year, reference_period, soc_code, measure, value "
-            f"FROM {reader.table('oews_estimates')} WHERE soc_code IN ({marks}) "
-            f"AND measure IN ({', '.join('?' for _ in oews)}) AND area_code = ? "
-            "AND industry_code = ? AND ownership = 'all' AND value IS NOT NULL",
-            [*codes, *oews, NATIONAL, ALL_INDUSTRIES],
+            f"SELECT reference_year, reference_period, soc_code, measure, value, area_code, "
+            f"industry_code FROM {reader.table('oews_estimates')} WHERE soc_code IN ({marks}) "
+            f"AND measure IN ({', '.join('?' for _ in oews)}) AND area_code IN (?, ?) "
+            "AND industry_code IN (?, ?) AND ownership = 'all' AND value IS NOT NULL",
+            [*codes, *oews, NATIONAL, scope.area_code, ALL_INDUSTRIES, scope.industry_code],
         )
         out += [
             Row(
                 "oews_estimates",
                 {
                     "reference_year": r["reference_year"],
-                    "area_code": NATIONAL,
-                    "industry_code": ALL_INDUSTRIES,
+                    "area_code": r["area_code"],
+                    "industry_code": r["industry_code"],
                     "ownership": "all",
                     "soc_code": r["soc_code"],
                     "measure": r["measure"],
@@ -175,6 +197,7 @@ def _rows(reader: ReleaseReader, codes: list[str], measures: list[str]) -> list[
                 Decimal(str(r["value"])),
                 r["reference_period"],
                 int(r["reference_year"]),
+                (r["area_code"], r["industry_code"]),
             )
             for r in found
         ]
@@ -231,8 +254,27 @@ def _says(claim: Claim) -> str:
     what = _phrase(claim.measure) if claim.statistic_named else f"a {_phrase(claim.measure)}"
     if claim.number.kind == "usd" and not claim.statistic_named:
         what = f"a wage (taken as the {_phrase(claim.measure)})"
+    if not claim.scope.is_default:
+        what += f" {claim.scope.words()}"
     p = claim.period
     return f"{what}, {p.text}" if p else what
+
+
+def _where(scope: Scope, row: Row) -> str:
+    """A row's area and industry in words, as the claim's scope names them."""
+    area, industry = row.scope
+    parts = []
+    if area != NATIONAL:
+        parts.append(f"in {scope.area}")
+    if industry != ALL_INDUSTRIES:
+        parts.append(f"in {scope.industry}")
+    return " ".join(parts) or "for the nation, all industries"
+
+
+def _in_scope(claim: Claim, row: Row) -> bool:
+    if row.table != "oews_estimates":
+        return True
+    return row.scope == (claim.scope.area_code, claim.scope.industry_code)
 
 
 def _fits_period(claim: Claim, row: Row) -> bool:
@@ -251,17 +293,21 @@ def _close(claim: Claim, value: Decimal) -> bool:
 def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
     occ = claim.mention.occupation
     codes, current_codes = _related(reader, occ)
-    rows = _rows(reader, codes, _family(claim))
+    rows = _rows(reader, codes, _family(claim), claim.scope)
     release = reader.release_id
-    described = [r for r in rows if r.measure == claim.measure]
+    measured = [r for r in rows if r.measure == claim.measure]
     if not claim.statistic_named and claim.number.kind == "usd":
         # "earns $51K": any statistic of that wage is what the text says
-        described = [r for r in rows if r.measure in _family(claim)]
+        measured = [r for r in rows if r.measure in _family(claim)]
+    described = [r for r in measured if _in_scope(claim, r)]
     newest = max((r.order for r in described), default=None)
-    # A number that is another measure of another period is a coincidence, not a label.
-    hits = [
-        r for r in rows if _close(claim, r.value) and (r in described or _fits_period(claim, r))
-    ]
+
+    def differences(row: Row) -> int:
+        return sum((row not in measured, not _fits_period(claim, row), not _in_scope(claim, row)))
+
+    # A number that differs from what the text says in two ways (measure, period, place or
+    # industry) is a coincidence, not a label.
+    hits = [r for r in rows if _close(claim, r.value) and differences(r) <= 1]
     same = [r for r in hits if r in described]
     says = _says(claim)
 
@@ -270,7 +316,12 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
         sentences, evidence = [], []
         for code in current_codes:
             try:
-                fig = figure(reader, Selection(soc=code, measure=claim.measure))
+                selection = Selection(soc=code, measure=claim.measure)
+                if claim.measure in OEWS_MEASURES and not claim.scope.is_default:
+                    selection = dataclasses.replace(
+                        selection, area=claim.scope.area_code, industry=claim.scope.industry_code
+                    )
+                fig = figure(reader, selection)
             except FigureError:
                 continue
             sentences.append(f"{fig.sentence}. Source: {fig.source_url}")
@@ -320,8 +371,14 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
             return against("mislabeled", best, f"{what}, not of {stated}.")
         return against("stale", best, f"{what}; newer figures are loaded.")
     if hits:
-        best = max(hits, key=lambda r: r.order)
+        best = max(hits, key=lambda r: (differences(r) == 0, r.order))
         what = f"{number} is the {_phrase(best.measure)} of {best.reference}"
+        if not _in_scope(claim, best):
+            return against(
+                "mislabeled",
+                best,
+                f"{what} {_where(claim.scope, best)}, not {claim.scope.words()}.",
+            )
         return against("mislabeled", best, f"{what}, not {says}.")
     named = [r for r in described if _fits_period(claim, r)]
     if named:
@@ -371,7 +428,7 @@ class Audit:
 def audit(reader: ReleaseReader, raw: str, name: str = "") -> Audit:
     as_html = is_html(raw, name)
     text = plain_text(raw, as_html)
-    found = find_claims(text, lexicon(reader))
+    found = find_claims(text, lexicon(reader), places(reader))
     return Audit(reader.release_id, raw, as_html, [judge(reader, c) for c in found])
 
 

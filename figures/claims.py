@@ -279,6 +279,106 @@ class Lexicon:
         return out
 
 
+# --- scope: where and in which industry ----------------------------------------------------
+
+NATIONAL = "0000000"
+ALL_INDUSTRIES = "000000"
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Where a figure is of: an area and an industry (national and all industries when the
+    text names neither)."""
+
+    area_code: str = NATIONAL
+    area: str = "the nation"
+    industry_code: str = ALL_INDUSTRIES
+    industry: str = "all industries"
+
+    @property
+    def is_default(self) -> bool:
+        return self.area_code == NATIONAL and self.industry_code == ALL_INDUSTRIES
+
+    def words(self) -> str:
+        parts = []
+        if self.area_code != NATIONAL:
+            parts.append(f"in {self.area}")
+        if self.industry_code != ALL_INDUSTRIES:
+            parts.append(f"in {self.industry}")
+        return " ".join(parts) or "national, all industries"
+
+
+def _industry_words(name: str) -> list[str]:
+    """An industry's name as a writer says it: no ``Sector 62 -`` prefix, no parentheses."""
+    name = re.sub(r"^Sector\s+[\d-]+\s*-\s*", "", name)
+    name = re.sub(r"\(.*?\)", "", name)
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+class Places:
+    """The states, metros and industries a release has estimates for, found in text: a state
+    by its name, a metro by its first city, an industry by a phrase after "in" whose words
+    are all in one industry's name (never a tie)."""
+
+    def __init__(
+        self, areas: Iterable[tuple[str, str, str]], industries: Iterable[tuple[str, str]]
+    ) -> None:
+        self.areas: dict[str, tuple[str, str]] = {}
+        for code, kind, name in areas:
+            if kind == "S":
+                self.areas[name.lower()] = (code, name)
+            elif kind == "M":
+                city = re.split(r"[-,]", name)[0].strip()
+                key = city.lower()
+                self.areas[key] = ("", "") if key in self.areas else (code, name)  # a tie: none
+        self.industries = [
+            (code, re.sub(r"^Sector\s+[\d-]+\s*-\s*", "", name), _industry_words(name))
+            for code, name in industries
+            if code not in (ALL_INDUSTRIES, "000001")
+        ]
+
+    def area(self, text: str) -> tuple[int, str, str] | None:
+        """(offset, code, name) of the last state or metro the text names (the nearest to a
+        number at its end)."""
+        found = []
+        for key, (code, name) in self.areas.items():
+            if not code:
+                continue
+            for m in re.finditer(rf"\b{re.escape(key)}\b", text, re.IGNORECASE):
+                if m.group(0)[0].isupper():
+                    found.append((m.start(), code, name))
+        return max(found) if found else None
+
+    def industry(self, text: str) -> tuple[int, str, str] | None:
+        """(offset, code, name) of the last industry named after "in" (the longest phrase
+        that fits exactly one industry)."""
+        found: list[tuple[int, str, str]] = []
+        # the words are in a lookahead, so "in Boston who work in hospitals" finds both
+        pattern = r"\b(?i:in)\s+(?:the\s+)?(?=((?:[A-Za-z][A-Za-z'-]*\s*){1,6}))"
+        for m in re.finditer(pattern, text):
+            words = [w.lower() for w in _WORD.findall(m.group(1))]
+            for size in range(len(words), 0, -1):
+                phrase = words[:size]
+                if phrase[-1] in {"and", "or", "of", "the"} or phrase[0] in _MONTHS:
+                    continue
+                fits = [(c, n) for c, n, ws in self.industries if all(w in ws for w in phrase)]
+                exact = [(c, n) for c, n, ws in self.industries if ws == phrase]
+                chosen = exact or fits
+                if len(chosen) == 1:
+                    found.append((m.start(), chosen[0][0], chosen[0][1]))
+                    break
+        return max(found) if found else None
+
+    def scope(self, text: str) -> Scope:
+        area, industry = self.area(text), self.industry(text)
+        return Scope(
+            area_code=area[1] if area else NATIONAL,
+            area=area[2] if area else "the nation",
+            industry_code=industry[1] if industry else ALL_INDUSTRIES,
+            industry=industry[2] if industry else "all industries",
+        )
+
+
 # --- claims ---------------------------------------------------------------------------------
 
 # Measures the words may name that only the projections have (a cycle is their period).
@@ -296,6 +396,7 @@ class Claim:
     measure: str  # what the words say it is (a measure name of figures.measures)
     statistic_named: bool  # the text says median/mean (else a wage is taken as median)
     period: Period | None
+    scope: Scope = Scope()
 
 
 def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
@@ -325,7 +426,7 @@ def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
     return None
 
 
-def find_claims(text: str, lexicon: Lexicon) -> list[Claim]:
+def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> list[Claim]:
     spans = sentences(text)
     claims: list[Claim] = []
     recent: list[Mention] = []  # mentions of the last sentences, nearest last
@@ -363,6 +464,11 @@ def find_claims(text: str, lexicon: Lexicon) -> list[Claim]:
                     period=period_of(
                         periods(text, start, end), number.start, described[0] in PROJECTED
                     ),
+                    # a projection is national; an estimate is of the place and industry
+                    # its clause names
+                    scope=places.scope(text[start : len(context) + lead])
+                    if places is not None and described[0] not in PROJECTED
+                    else Scope(),
                 )
             )
         recent = (recent + here)[-3:] if here else recent[-3:]

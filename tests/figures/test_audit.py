@@ -185,3 +185,37 @@ def test_the_command_reports_in_text_json_and_html_with_exit_codes(
     done = bls_refresh("audit", str(tmp_path / "missing.md"), "--data-dir", str(paths.root))
     assert done.returncode == 2
     assert "Cannot read the article" in done.stderr
+
+
+def test_a_claim_is_judged_in_the_place_and_industry_it_names(
+    built: tuple[DataPaths, str],
+) -> None:
+    paths, rid = built
+    text = (
+        "Medical records specialists in California earned a median annual wage of $61,740 in "
+        "May 2024.\n"
+        "Medical records specialists in health care earn a median wage of $47,910.\n"
+        "In hospitals, medical records specialists earn a median wage of $50,250.\n"
+        "Medical records specialists in Massachusetts earned a median wage of $61,740.\n"
+    )
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        result = audit(reader, text)
+    got = [(v.claim.number.text, v.verdict, v.says) for v in result.verdicts]
+    assert got == [
+        ("$61,740", "current", "median annual wage in California, May 2024"),
+        ("$47,910", "current", "median annual wage in Health Care and Social Assistance"),
+        (
+            "$50,250",
+            "mislabeled",  # the all-industry figure, called the hospitals'
+            "median annual wage in Hospitals (including private, state, and local government "
+            "hospitals)",
+        ),
+        ("$61,740", "wrong", "median annual wage in Massachusetts"),
+    ]
+    hospitals, massachusetts = result.verdicts[2], result.verdicts[3]
+    assert hospitals.evidence[0]["key"]["industry_code"] == "000000"
+    assert "$56,260 (May 2024" in str(hospitals.suggestion)  # the hospitals' median
+    assert (
+        massachusetts.explanation == "The median annual wage of May 2024 is $59,720, not $61,740."
+    )
+    assert massachusetts.evidence[0]["key"]["area_code"] == "2500000"

@@ -7,7 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from figures.claims import Lexicon, Occupation, find_claims, find_numbers, periods, plain_text
+from figures.claims import (
+    Lexicon,
+    Occupation,
+    Places,
+    find_claims,
+    find_numbers,
+    periods,
+    plain_text,
+)
 
 LEXICON = Lexicon(
     [
@@ -106,3 +114,23 @@ def test_html_is_read_at_its_own_offsets() -> None:
     [claim] = find_claims(text, LEXICON)
     assert raw[claim.number.start : claim.number.end] == "$86,070"
     assert claim.mention.occupation.soc_code == "29-1141"
+
+
+def test_places_and_industries_are_found_by_name_never_by_a_guess() -> None:
+    places = Places(
+        [("0600000", "S", "California"), ("0071650", "M", "Boston-Cambridge-Nashua, MA-NH")],
+        [
+            ("000000", "Cross-industry, Private, Federal, State, and Local Government"),
+            ("62--63", "Sector 62 - Health Care and Social Assistance"),
+            ("622000", "Hospitals (including private, state, and local government hospitals)"),
+            ("621000", "Ambulatory Health Care Services"),
+        ],
+    )
+    scope = places.scope("Nurses in Boston who work in hospitals earn")
+    assert (scope.area_code, scope.industry_code) == ("0071650", "622000")
+    assert places.scope("In California, nurses in health care and social assistance").industry == (
+        "Health Care and Social Assistance"
+    )
+    # "health care" fits two industries, neither by its whole name: none is guessed
+    assert places.scope("nurses in health care earn").industry_code == "000000"
+    assert places.scope("as of May 2024").is_default
