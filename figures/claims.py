@@ -254,6 +254,9 @@ class Lexicon:
             return None  # several occupations fit and none by its exact title: no guess
         return best[0], best[2]
 
+    def by_code(self, code: str) -> Occupation | None:
+        return next((o for o in self.owners if o.soc_code == code), None)
+
     def mentions(self, text: str, start: int, end: int) -> list[Mention]:
         words = list(_WORD.finditer(text, start, end))
         out: list[Mention] = []
@@ -381,6 +384,11 @@ class Places:
 
 # --- claims ---------------------------------------------------------------------------------
 
+ALL_OCCUPATIONS = "00-0000"
+_ALL = re.compile(
+    r"\ball (?:occupations|jobs|workers)\b|\bnational (?:average|median)\b|\baverage for all\b",
+    re.IGNORECASE,
+)
 # Measures the words may name that only the projections have (a cycle is their period).
 PROJECTED = frozenset({"employment_change_pct", "self_employed_pct", "openings_annual",
                        "openings_total"})  # fmt: skip
@@ -440,14 +448,20 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
                 mention = recent[-1]
             if mention is None:
                 continue
-            # The words that say what it is: from the occupation (or the number before) to
-            # the number, and after it up to the next number or clause break.
-            lead = max(start, min(mention.start, number.start)) if mention in here else start
-            if k and numbers[k - 1].end > lead:
-                lead = numbers[k - 1].end
+            # The words that say what it is: from the number before (or the sentence's
+            # start) to the number, and after it up to the next number or clause break.
+            lead = numbers[k - 1].end if k else start
             stop = numbers[k + 1].start if k + 1 < len(numbers) else end
             after = re.search(r"[,;]|$", text[number.end : min(stop, number.end + 60)])
             context = text[lead : number.end + (after.start() if after else 0)]
+            # A comparison ("the 3% average for all occupations", "the national average of
+            # 7%") is a figure of all occupations, whatever the sentence is about.
+            compared = _ALL.search(context)
+            everyone = lexicon.by_code(ALL_OCCUPATIONS) if compared else None
+            if compared and everyone is not None:
+                at = lead + compared.start()
+                mention = Mention(at, lead + compared.end(), compared.group(0), everyone, 100.0)
+                here = [*here, mention] if mention not in here else here
             described = described_measure(number, context)
             if described is None:
                 continue

@@ -219,3 +219,26 @@ def test_a_claim_is_judged_in_the_place_and_industry_it_names(
         massachusetts.explanation == "The median annual wage of May 2024 is $59,720, not $61,740."
     )
     assert massachusetts.evidence[0]["key"]["area_code"] == "2500000"
+
+
+def test_a_comparison_is_a_figure_of_all_occupations(built: tuple[DataPaths, str]) -> None:
+    text = (
+        "Medical records specialists can expect 7% growth from 2024 to 2034, faster than the 3% "
+        "average for all occupations. The median annual wage for medical records specialists "
+        "was $50,250 in May 2024, above the $49,500 median for all occupations, and above the "
+        "national median of $52,000."
+    )
+    paths, rid = built
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        result = audit(reader, text)
+    got = [
+        (v.claim.number.text, v.claim.mention.occupation.soc_code, v.verdict)
+        for v in result.verdicts
+    ]
+    assert got == [
+        ("7%", "29-2072", "current"),
+        ("3%", "00-0000", "current"),
+        ("$50,250", "29-2072", "current"),
+        ("$49,500", "00-0000", "current"),
+        ("$52,000", "00-0000", "wrong"),  # the all-occupations median is $49,500
+    ]
