@@ -53,6 +53,28 @@ _PROJECTED = [
 ]
 
 
+# Names writers use that share too few words with the SOC title to be found from it; each
+# names one occupation (SOC 2018), so none is a guess. Titles and their short forms (words
+# left out: "computer support specialists") need no entry.
+COMMON_NAMES: dict[str, str] = {
+    "IT managers": "11-3021",
+    "information technology managers": "11-3021",
+    "IT support specialists": "15-1232",
+    "help desk technicians": "15-1232",
+    "software engineers": "15-1252",
+    "RNs": "29-1141",
+    "LPNs": "29-2061",
+    "LVNs": "29-2061",
+    "HR managers": "11-3121",
+    "HR specialists": "13-1071",
+    "CPAs": "13-2011",
+    "EMTs": "29-2042",
+    "paramedics": "29-2043",
+    "truck drivers": "53-3032",
+    "cashiers": "41-2011",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Row:
     """One value the release holds: where it is, and what it is."""
@@ -137,7 +159,9 @@ def lexicon(reader: ReleaseReader) -> Lexicon:
                 [],
             )
         ]
-    return Lexicon(occ)
+    by_code = {o.soc_code: o for o in occ if o.soc_version.startswith("2018")}
+    aliases = [(name, by_code[code]) for name, code in COMMON_NAMES.items() if code in by_code]
+    return Lexicon(occ, aliases)
 
 
 def places(reader: ReleaseReader) -> Places:

@@ -217,12 +217,17 @@ class Lexicon:
     """Occupation titles (SOC 2010, SOC 2018, the EP matrix), singular and plural, matched
     with rapidfuzz: the longest phrase whose best title is one occupation, never a tie."""
 
-    def __init__(self, occupations: Iterable[Occupation]) -> None:
+    def __init__(
+        self,
+        occupations: Iterable[Occupation],
+        aliases: Iterable[tuple[str, Occupation]] = (),
+    ) -> None:
         self.choices: list[str] = []
         self.owners: list[Occupation] = []
         heads: set[str] = set()
-        for occ in occupations:
-            words = [w.lower() for w in _WORD.findall(occ.title)]
+        named = [(occ.title, occ) for occ in occupations] + list(aliases)
+        for name, occ in named:
+            words = [w.lower() for w in _WORD.findall(name)]
             if not words:
                 continue
             for form in {_norm(words), _norm([*words[:-1], _singular(words[-1])])}:
@@ -254,6 +259,15 @@ class Lexicon:
             return None  # several occupations fit and none by its exact title: no guess
         return best[0], best[2]
 
+    def _exact(self, word: str) -> tuple[float, Occupation] | None:
+        forms = {word, _singular(word)}
+        found = {
+            self.owners[i].soc_code: self.owners[i]
+            for i, c in enumerate(self.choices)
+            if c in forms
+        }
+        return (100.0, next(iter(found.values()))) if len(found) == 1 else None
+
     def by_code(self, code: str) -> Occupation | None:
         return next((o for o in self.owners if o.soc_code == code), None)
 
@@ -266,15 +280,21 @@ class Lexicon:
                 j += 1
                 continue
             hit = None
-            for i in range(max(0, j - 7), j):  # the longest phrase first
+            for i in range(max(0, j - 7), j + 1):  # the longest phrase first
                 if words[i].group(0).lower() in _LEADING:
                     continue
                 phrase = _norm(w.group(0) for w in words[i : j + 1])
-                best = self._best(phrase)
+                # one word names an occupation only as its whole name ("RNs", "Cashiers")
+                best = self._best(phrase) if i < j else self._exact(phrase)
                 if best is not None:
                     first, last = words[i], words[j]
-                    hit = Mention(first.start(), last.end(), text[first.start() : last.end()],
-                                  best[1], best[0])  # fmt: skip
+                    hit = Mention(
+                        first.start(),
+                        last.end(),
+                        text[first.start() : last.end()],
+                        best[1],
+                        best[0],
+                    )
                     break
             if hit is not None and not (out and out[-1].end > hit.start):
                 out.append(hit)
@@ -390,8 +410,9 @@ _ALL = re.compile(
     re.IGNORECASE,
 )
 # Measures the words may name that only the projections have (a cycle is their period).
-PROJECTED = frozenset({"employment_change_pct", "self_employed_pct", "openings_annual",
-                       "openings_total"})  # fmt: skip
+PROJECTED = frozenset(
+    {"employment_change_pct", "self_employed_pct", "openings_annual", "openings_total"}
+)
 
 
 @dataclasses.dataclass(frozen=True)

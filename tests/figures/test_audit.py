@@ -242,3 +242,31 @@ def test_a_comparison_is_a_figure_of_all_occupations(built: tuple[DataPaths, str
         ("$49,500", "00-0000", "current"),
         ("$52,000", "00-0000", "wrong"),  # the all-occupations median is $49,500
     ]
+
+
+def test_occupations_are_found_by_title_short_form_and_common_name(
+    built: tuple[DataPaths, str],
+) -> None:
+    text = (
+        "IT managers earned a median annual wage of $171,200 in May 2024, and their jobs are "
+        "projected to grow 15% from 2024 to 2034.\n"
+        "Registered nurses earn a median of $93,600 a year; RNs can expect 5% growth from 2024 "
+        "to 2034, with 189,100 openings a year.\n"
+        "Computer support specialists earn a median annual wage of $60,340.\n"
+    )
+    paths, rid = built
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        result = audit(reader, text)
+    got = [
+        (v.claim.mention.text, v.claim.mention.occupation.soc_code, v.claim.measure, v.verdict)
+        for v in result.verdicts
+    ]
+    assert got == [
+        ("IT managers", "11-3021", "annual_median", "current"),
+        ("IT managers", "11-3021", "employment_change_pct", "current"),  # 15.2
+        ("Registered nurses", "29-1141", "annual_median", "current"),
+        ("RNs", "29-1141", "employment_change_pct", "current"),  # 4.9, written 5%
+        ("RNs", "29-1141", "openings_annual", "current"),
+        # SOC 2018's broad group, whose median is $61,550; $60,340 is user support's
+        ("Computer support specialists", "15-1230", "annual_median", "wrong"),
+    ]
