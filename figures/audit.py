@@ -358,6 +358,7 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
                     "release": release,
                     "value": fig.value,
                     "reference": fig.reference,
+                    "source_url": fig.source_url,
                 }
             )
         return (" / ".join(sentences) or None), evidence
@@ -375,7 +376,7 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
             says,
             f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}, "
             "the newest loaded.",
-            [best.evidence(release)],
+            [{**best.evidence(release), "source_url": _source(reader, best)}],
         )
     suggestion, current_evidence = now()
 
@@ -421,6 +422,20 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
     )
 
 
+def _source(reader: ReleaseReader, row: Row) -> str | None:
+    """Where a person checks a row's value at BLS (the figure's ``source_url``)."""
+    code = str(row.key["soc_code"])
+    if row.table == "projections":
+        selection = Selection(soc=code, measure=row.measure, cycle=row.reference)
+    else:
+        area, industry = row.scope
+        selection = Selection(code, row.measure, area, industry, year=row.order)
+    try:
+        return figure(reader, selection).source_url
+    except FigureError:
+        return None
+
+
 def _what_would_settle(claim: Claim) -> str:
     p = claim.period
     if claim.measure in PROJECTION_MEASURES:
@@ -429,12 +444,17 @@ def _what_would_settle(claim: Claim) -> str:
             f"The {cycle} Employment Projections would settle it: `bls-refresh ingest` "
             "the cycle's occupation.xlsx."
         )
-    year = p.year if p and p.year else None
-    if year:
-        return (
-            f"May {year} estimates would settle it: run `bls-refresh backfill --oews-years {year}`."
-        )
-    return "Earlier May years would settle it: run `bls-refresh backfill --oews-years 2012-`."
+    years = str(p.year) if p and p.year else "2012-"
+    what = f"May {years} estimates" if p and p.year else "Earlier May years"
+    scope = claim.scope
+    files = ""  # the special-request part that has the scope's estimates
+    if scope.industry_code != ALL_INDUSTRIES:
+        files = " --files in4"
+        what += " by industry"
+    elif scope.area_code != NATIONAL:
+        files = " --files st,ma"
+        what += " by state and metro"
+    return f"{what} would settle it: run `bls-refresh backfill --oews-years {years}{files}`."
 
 
 @dataclasses.dataclass
@@ -476,6 +496,8 @@ def report_text(result: Audit, name: str) -> str:
         ]
         for e in v.evidence:
             key = ", ".join(f"{k}={val}" for k, val in e["key"].items())
+            if e.get("source_url") and v.verdict == "current":
+                lines.append(f"  Source: {e['source_url']}")
             lines.append(
                 f"  Evidence: {e['table']} ({key}) in release {e['release']}: {e['value']}"
             )

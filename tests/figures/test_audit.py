@@ -78,6 +78,13 @@ def test_an_article_whose_figures_are_all_current_reports_nothing_else(
         ("7%", "current"),
         ("14,200", "current"),
     ]
+    paths, rid = built
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        [wage, *_] = audit(reader, text).verdicts
+    # a current figure comes with where to check it at BLS
+    assert wage.evidence[0]["source_url"] == (
+        "https://data.bls.gov/timeseries/OEUN000000000000029207213"
+    )
 
 
 def test_old_figures_are_stale_and_name_the_successor_codes(
