@@ -277,3 +277,17 @@ def test_occupations_are_found_by_title_short_form_and_common_name(
         # SOC 2018's broad group, whose median is $61,550; $60,340 is user support's
         ("Computer support specialists", "15-1230", "annual_median", "wrong"),
     ]
+
+
+def test_an_unverified_claim_names_the_files_that_would_settle_it(
+    built: tuple[DataPaths, str],
+) -> None:
+    text = "In hospitals, medical records specialists earned a median wage of $40,000 in May 2016."
+    paths, rid = built
+    with ReleaseReader(rid, paths.published / rid) as reader:
+        [verdict] = audit(reader, text).verdicts
+    assert verdict.verdict == "unverified"
+    assert verdict.explanation.endswith(
+        "May 2016 estimates by industry would settle it: run `bls-refresh backfill "
+        "--oews-years 2016 --files in4`."
+    )
