@@ -15,6 +15,7 @@ from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.futures import wait
 
 from core import timing
 from core.errors import ValidationError
@@ -208,7 +209,13 @@ def release_from(
     release_id = load.plan_release_id(paths)
     findings: dict[str, dict[str, object]] = {}
     try:
-        staged = [stage(key, data_dir, release_id, files) for key, files in fetched.items()]
+        # The sources are staged side by side (Prefect's thread pool): the workbooks' parse
+        # overlaps the big OEWS staging pass, which runs in DuckDB outside the GIL.
+        futures = [
+            stage.submit(key, data_dir, release_id, files) for key, files in fetched.items()
+        ]
+        wait(futures)  # all of them, before a failure empties the staging folder
+        staged = [future.result() for future in futures]
         release = load_release(data_dir, release_id, staged, allow_row_count_change, findings)
     finally:
         shutil.rmtree(paths.staging / release_id, ignore_errors=True)
