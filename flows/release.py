@@ -211,9 +211,7 @@ def release_from(
     try:
         # The sources are staged side by side (Prefect's thread pool): the workbooks' parse
         # overlaps the big OEWS staging pass, which runs in DuckDB outside the GIL.
-        futures = [
-            stage.submit(key, data_dir, release_id, files) for key, files in fetched.items()
-        ]
+        futures = [stage.submit(key, data_dir, release_id, files) for key, files in fetched.items()]
         wait(futures)  # all of them, before a failure empties the staging folder
         staged = [future.result() for future in futures]
         release = load_release(data_dir, release_id, staged, allow_row_count_change, findings)
