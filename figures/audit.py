@@ -407,7 +407,8 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
         return against("mislabeled", best, f"{what}, not {says}.")
     named = [r for r in described if _fits_period(claim, r)]
     if named:
-        best = max(named, key=lambda r: r.order)
+        # the newest; of a wage without a statistic, the median it is taken as
+        best = max(named, key=lambda r: (r.order, r.measure == claim.measure))
         return against(
             "wrong",
             best,

@@ -459,7 +459,7 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
     spans = sentences(text)
     claims: list[Claim] = []
     recent: list[Mention] = []  # mentions of the last sentences, nearest last
-    for index, (start, end) in enumerate(spans):
+    for start, end in spans:
         here = lexicon.mentions(text, start, end)
         numbers = find_numbers(text, start, end)
         for k, number in enumerate(numbers):
@@ -507,6 +507,6 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
                 )
             )
         recent = (recent + here)[-3:] if here else recent[-3:]
-        if index and not here and not text[spans[index - 1][1] : start].count("\n") < 2:
-            recent = []  # a new paragraph forgets the last one's occupation
+        if not here and text[start:end].lstrip().startswith("#"):
+            recent = []  # a heading without an occupation ends the last one's section
     return claims

@@ -134,3 +134,19 @@ def test_places_and_industries_are_found_by_name_never_by_a_guess() -> None:
     # "health care" fits two industries, neither by its whole name: none is guessed
     assert places.scope("nurses in health care earn").industry_code == "000000"
     assert places.scope("as of May 2024").is_default
+
+
+def test_a_heading_names_the_occupation_of_the_list_under_it() -> None:
+    text = (
+        "## Registered nurses\n\n* Median pay: $93,600 per year\n* Job growth: 5% (2024–34)\n\n"
+        "## Conclusion\n\nThe pay is $50,000 a year.\n"
+    )
+    got = [
+        (c.number.text, c.mention.occupation.soc_code, c.measure)
+        for c in find_claims(text, LEXICON)
+    ]
+    assert got == [
+        ("$93,600", "29-1141", "annual_median"),
+        ("5%", "29-1141", "employment_change_pct"),
+        # a heading without an occupation ends the nurses' section: no claim is guessed
+    ]
