@@ -14,6 +14,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from decimal import Decimal
+from html import unescape
 
 from rapidfuzz import fuzz, process
 
@@ -22,7 +23,6 @@ from rapidfuzz import fuzz, process
 _HTML_SKIP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>", re.DOTALL)
 _HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
-_ENTITIES = {"amp": "&", "nbsp": " ", "ndash": "–", "mdash": "—", "dollar": "$", "percnt": "%"}
 
 
 def is_html(raw: str, name: str = "") -> bool:
@@ -41,14 +41,9 @@ def plain_text(raw: str, html: bool) -> str:
         return re.sub(r"[^\n]", " ", m.group(0))
 
     def entity(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name.startswith("#x"):
-            char = chr(int(name[2:], 16))
-        elif name.startswith("#"):
-            char = chr(int(name[1:]))
-        else:
-            char = _ENTITIES.get(name.lower(), " ")
-        return char + " " * (len(m.group(0)) - 1)
+        char = unescape(m.group(0))  # the standard library's table of entities
+        char = char if len(char) == 1 else " "
+        return (" " if char == "\xa0" else char) + " " * (len(m.group(0)) - 1)
 
     text = _HTML_SKIP.sub(blank, raw)
     text = _HTML_TAG.sub(blank, text)
