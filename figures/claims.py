@@ -2,8 +2,9 @@
 occupation titles (no database, no network).
 
 A claim is a number (dollars, percent, a count) with the occupation it is about (the nearest
-title before it in the sentence, else in the two sentences before), the words that say what
-it is (median, mean, hourly, growth, openings, jobs) and the period it names. Offsets are
+title before it in the sentence, else the last one named before, until a heading without
+one), the words that say what it is (median, mean, hourly, growth, openings, jobs), the
+period it names, and the place and industry its clause names. Offsets are
 character offsets into the article as given: an HTML article is read with its tags and
 entities blanked out, character for character, so an offset means the same in both.
 """
