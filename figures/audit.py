@@ -192,9 +192,15 @@ def _related(reader: ReleaseReader, occ: Occupation) -> tuple[list[str], list[st
     return sorted({occ.soc_code, *later, *earlier}), current
 
 
-def _rows(reader: ReleaseReader, codes: list[str], measures: list[str], scope: Scope) -> list[Row]:
-    """Every value of ``measures`` for ``codes``: estimates of the claim's scope and of the
-    nation, all industries (so a national figure called a state's is found); projections."""
+def _rows(
+    reader: ReleaseReader,
+    codes: list[str],
+    measures: list[str],
+    areas: list[str],
+    industries: list[str],
+) -> list[Row]:
+    """Every value of ``measures`` for ``codes``: estimates in ``areas`` × ``industries``
+    (ownership all), and projections. One query per table, for a whole article."""
     marks = ", ".join("?" for _ in codes)
     out: list[Row] = []
     oews = [m for m in measures if m in OEWS_MEASURES]
@@ -202,9 +208,11 @@ def _rows(reader: ReleaseReader, codes: list[str], measures: list[str], scope: S
         found = reader.rows(
             f"SELECT reference_year, reference_period, soc_code, measure, value, area_code, "
             f"industry_code FROM {reader.table('oews_estimates')} WHERE soc_code IN ({marks}) "
-            f"AND measure IN ({', '.join('?' for _ in oews)}) AND area_code IN (?, ?) "
-            "AND industry_code IN (?, ?) AND ownership = 'all' AND value IS NOT NULL",
-            [*codes, *oews, NATIONAL, scope.area_code, ALL_INDUSTRIES, scope.industry_code],
+            f"AND measure IN ({', '.join('?' for _ in oews)}) "
+            f"AND area_code IN ({', '.join('?' for _ in areas)}) "
+            f"AND industry_code IN ({', '.join('?' for _ in industries)}) "
+            "AND ownership = 'all' AND value IS NOT NULL",
+            [*codes, *oews, *areas, *industries],
         )
         out += [
             Row(
@@ -314,10 +322,58 @@ def _close(claim: Claim, value: Decimal) -> bool:
     return abs(value - claim.number.value) <= claim.number.tolerance
 
 
-def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
+class Lookups:
+    """What the verdicts of one article read, read once: the SOC relatives of each occupation,
+    every value of every claim's occupations (one query per table for the whole article, then
+    filtered per claim), and each current figure."""
+
+    def __init__(self, reader: ReleaseReader, claims: list[Claim]) -> None:
+        self.reader = reader
+        self._related: dict[Occupation, tuple[list[str], list[str]]] = {}
+        self._figures: dict[Selection, Any] = {}
+        codes = sorted({c for claim in claims for c in self.related(claim)[0]})
+        measures = sorted({m for claim in claims for m in _family(claim)})
+        areas = sorted({NATIONAL, *(claim.scope.area_code for claim in claims)})
+        industries = sorted({ALL_INDUSTRIES, *(claim.scope.industry_code for claim in claims)})
+        self.all_rows = _rows(reader, codes, measures, areas, industries) if codes else []
+
+    def related(self, claim: Claim) -> tuple[list[str], list[str]]:
+        occ = claim.mention.occupation
+        if occ not in self._related:
+            self._related[occ] = _related(self.reader, occ)
+        return self._related[occ]
+
+    def rows(self, claim: Claim) -> list[Row]:
+        """The claim's occupation's values in its family: its scope's and the nation's."""
+        codes, family = set(self.related(claim)[0]), set(_family(claim))
+        areas = {NATIONAL, claim.scope.area_code}
+        industries = {ALL_INDUSTRIES, claim.scope.industry_code}
+        return [
+            r
+            for r in self.all_rows
+            if r.key["soc_code"] in codes
+            and r.measure in family
+            and (r.table != "oews_estimates" or (r.scope[0] in areas and r.scope[1] in industries))
+        ]
+
+    def figure(self, selection: Selection) -> Any:
+        """``figure()`` of a selection, once (a FigureError is kept and raised again)."""
+        if selection not in self._figures:
+            try:
+                self._figures[selection] = figure(self.reader, selection)
+            except FigureError as exc:
+                self._figures[selection] = exc
+        found = self._figures[selection]
+        if isinstance(found, FigureError):
+            raise found
+        return found
+
+
+def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -> Verdict:
+    lookups = lookups or Lookups(reader, [claim])
     occ = claim.mention.occupation
-    codes, current_codes = _related(reader, occ)
-    rows = _rows(reader, codes, _family(claim), claim.scope)
+    current_codes = lookups.related(claim)[1]
+    rows = lookups.rows(claim)
     release = reader.release_id
     measured = [r for r in rows if r.measure == claim.measure]
     if not claim.statistic_named and claim.number.kind == "usd":
@@ -345,7 +401,7 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
                     selection = dataclasses.replace(
                         selection, area=claim.scope.area_code, industry=claim.scope.industry_code
                     )
-                fig = figure(reader, selection)
+                fig = lookups.figure(selection)
             except FigureError:
                 continue
             sentences.append(f"{fig.sentence}. Source: {fig.source_url}")
@@ -376,7 +432,7 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
             says,
             f"{claim.number.text} is the {_phrase(best.measure)} of {best.reference}, "
             "the newest loaded.",
-            [{**best.evidence(release), "source_url": _source(reader, best)}],
+            [{**best.evidence(release), "source_url": _source(lookups, best)}],
         )
     suggestion, current_evidence = now()
 
@@ -423,7 +479,7 @@ def judge(reader: ReleaseReader, claim: Claim) -> Verdict:
     )
 
 
-def _source(reader: ReleaseReader, row: Row) -> str | None:
+def _source(lookups: Lookups, row: Row) -> str | None:
     """Where a person checks a row's value at BLS (the figure's ``source_url``)."""
     code = str(row.key["soc_code"])
     if row.table == "projections":
@@ -432,7 +488,7 @@ def _source(reader: ReleaseReader, row: Row) -> str | None:
         area, industry = row.scope
         selection = Selection(code, row.measure, area, industry, year=row.order)
     try:
-        return figure(reader, selection).source_url
+        return str(lookups.figure(selection).source_url)
     except FigureError:
         return None
 
@@ -474,7 +530,8 @@ def audit(reader: ReleaseReader, raw: str, name: str = "") -> Audit:
     as_html = is_html(raw, name)
     text = plain_text(raw, as_html)
     found = find_claims(text, lexicon(reader), places(reader))
-    return Audit(reader.release_id, raw, as_html, [judge(reader, c) for c in found])
+    lookups = Lookups(reader, found)
+    return Audit(reader.release_id, raw, as_html, [judge(reader, c, lookups) for c in found])
 
 
 # --- reports --------------------------------------------------------------------------------
