@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from core.paths import DataPaths
-from figures.audit import audit
+from figures.audit import Audit, audit
 from figures.release import ReleaseReader
 from warehouse import bundles, lake
 
@@ -57,11 +57,14 @@ def built(
     return paths, rid
 
 
-def _verdicts(built: tuple[DataPaths, str], text: str) -> list[tuple[str, str]]:
+def _audit(built: tuple[DataPaths, str], text: str) -> Audit:
     paths, rid = built
     with ReleaseReader(rid, paths.published / rid) as reader:
-        result = audit(reader, text)
-    return [(v.claim.number.text, v.verdict) for v in result.verdicts]
+        return audit(reader, text)
+
+
+def _verdicts(built: tuple[DataPaths, str], text: str) -> list[tuple[str, str]]:
+    return [(v.claim.number.text, v.verdict) for v in _audit(built, text).verdicts]
 
 
 def test_an_article_whose_figures_are_all_current_reports_nothing_else(
@@ -78,9 +81,7 @@ def test_an_article_whose_figures_are_all_current_reports_nothing_else(
         ("7%", "current"),
         ("14,200", "current"),
     ]
-    paths, rid = built
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        [wage, *_] = audit(reader, text).verdicts
+    [wage, *_] = _audit(built, text).verdicts
     # a current figure comes with where to check it at BLS
     assert wage.evidence[0]["source_url"] == (
         "https://data.bls.gov/timeseries/OEUN000000000000029207213"
@@ -90,13 +91,12 @@ def test_an_article_whose_figures_are_all_current_reports_nothing_else(
 def test_old_figures_are_stale_and_name_the_successor_codes(
     built: tuple[DataPaths, str],
 ) -> None:
-    paths, rid = built
+    rid = built[1]
     text = (
         "Medical records technicians can expect 15% job growth from 2014 to 2024. Medical "
         "records technicians earned a median wage of $37,110 in May 2015."
     )
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        result = audit(reader, text)
+    result = _audit(built, text)
     growth, wage = result.verdicts
     assert (growth.verdict, wage.verdict) == ("stale", "stale")
     assert growth.explanation == (
@@ -123,15 +123,14 @@ def test_old_figures_are_stale_and_name_the_successor_codes(
 def test_mislabeled_wrong_and_unverified_say_what_the_number_really_is(
     built: tuple[DataPaths, str],
 ) -> None:
-    paths, rid = built
+    rid = built[1]
     text = (
         "Medical records specialists earn a mean wage of $50,250 a year.\n"
         "Medical records technicians earned a median wage of $37,110 as of January 2016.\n"
         "Medical records specialists can expect 9% job growth from 2024 to 2034.\n"
         "Medical records specialists earned a median wage of $41,000 in May 2016.\n"
     )
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        result = audit(reader, text)
+    result = _audit(built, text)
     got = [(v.claim.number.text, v.verdict, v.explanation) for v in result.verdicts]
     assert got == [
         (
@@ -197,7 +196,6 @@ def test_the_command_reports_in_text_json_and_html_with_exit_codes(
 def test_a_claim_is_judged_in_the_place_and_industry_it_names(
     built: tuple[DataPaths, str],
 ) -> None:
-    paths, rid = built
     text = (
         "Medical records specialists in California earned a median annual wage of $61,740 in "
         "May 2024.\n"
@@ -205,8 +203,7 @@ def test_a_claim_is_judged_in_the_place_and_industry_it_names(
         "In hospitals, medical records specialists earn a median wage of $50,250.\n"
         "Medical records specialists in Massachusetts earned a median wage of $61,740.\n"
     )
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        result = audit(reader, text)
+    result = _audit(built, text)
     got = [(v.claim.number.text, v.verdict, v.says) for v in result.verdicts]
     assert got == [
         ("$61,740", "current", "median annual wage in California, May 2024"),
@@ -235,9 +232,7 @@ def test_a_comparison_is_a_figure_of_all_occupations(built: tuple[DataPaths, str
         "was $50,250 in May 2024, above the $49,500 median for all occupations, and above the "
         "national median of $52,000."
     )
-    paths, rid = built
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        result = audit(reader, text)
+    result = _audit(built, text)
     got = [
         (v.claim.number.text, v.claim.mention.occupation.soc_code, v.verdict)
         for v in result.verdicts
@@ -261,9 +256,7 @@ def test_occupations_are_found_by_title_short_form_and_common_name(
         "to 2034, with 189,100 openings a year.\n"
         "Computer support specialists earn a median annual wage of $60,340.\n"
     )
-    paths, rid = built
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        result = audit(reader, text)
+    result = _audit(built, text)
     got = [
         (v.claim.mention.text, v.claim.mention.occupation.soc_code, v.claim.measure, v.verdict)
         for v in result.verdicts
@@ -283,9 +276,7 @@ def test_an_unverified_claim_names_the_files_that_would_settle_it(
     built: tuple[DataPaths, str],
 ) -> None:
     text = "In hospitals, medical records specialists earned a median wage of $40,000 in May 2016."
-    paths, rid = built
-    with ReleaseReader(rid, paths.published / rid) as reader:
-        [verdict] = audit(reader, text).verdicts
+    [verdict] = _audit(built, text).verdicts
     assert verdict.verdict == "unverified"
     assert verdict.explanation.endswith(
         "May 2016 estimates by industry would settle it: run `bls-refresh backfill "
