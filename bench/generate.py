@@ -235,7 +235,8 @@ def write_lookups(
 # --- the data and series files (DuckDB) -----------------------------------------------------
 
 
-def _release_year(oe: Path) -> str:
+def release_year(oe: Path) -> str:
+    """The May year of the mirror in ``oe`` (its ``oe.release``)."""
     line = (oe / "oe.release").read_text(encoding="utf-8").splitlines()[1]
     return line.split("\t")[0][:4]
 
@@ -251,7 +252,7 @@ def generate_data(oe: Path, n_series: int) -> None:
     import pandas as pd
 
     industries, occupations, areas = write_lookups(oe)
-    year = _release_year(oe)
+    year = release_year(oe)
     first_area: dict[str, tuple[str, str, str, str]] = {}
     for row in areas:
         first_area.setdefault(row[1], row)

@@ -61,7 +61,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "bench")]
 
-from generate import OE_DIR, ensure_dataset, revised_dataset  # noqa: E402
+from generate import OE_DIR, ensure_dataset, release_year, revised_dataset  # noqa: E402
 
 DEFAULT_ROWS = 6_000_000
 TARGET_RATIO = 1.5
@@ -207,7 +207,7 @@ def set_year(mirror: Path, oe: Path, year: int) -> None:
     year rewritten (``oe.data.0.Current``'s year column and ``oe.release``), each written
     beside and renamed into place, so the server sees a new file."""
     target = mirror / OE_DIR
-    base = _generated_year(oe)
+    base = release_year(oe)
     old, new = f"\t{base}\tA01\t".encode(), f"\t{year}\tA01\t".encode()
     tmp = target / ".oe.data.tmp"
     with (oe / "oe.data.0.Current").open("rb") as src, tmp.open("wb") as dst:
@@ -222,11 +222,6 @@ def set_year(mirror: Path, oe: Path, year: int) -> None:
     release = (oe / "oe.release").read_bytes().replace(base.encode(), str(year).encode())
     (target / ".oe.release.tmp").write_bytes(release)
     os.replace(target / ".oe.release.tmp", target / "oe.release")
-
-
-def _generated_year(oe: Path) -> str:
-    line = (oe / "oe.release").read_text(encoding="utf-8").splitlines()[1]
-    return line.split("\t")[0][:4]
 
 
 # Files a run never changes once written (raw objects, the lake's parquet, bundles): a copy of
@@ -375,7 +370,7 @@ def years_phase(
     2024 files (the generated year): one new year, whatever N is."""
     BlsServer = _server_class()
     oe = Path(meta["oe_dir"])
-    newest = int(_generated_year(oe))
+    newest = int(release_year(oe))
     held = sorted(args.years)
     first_year = newest - max(held)
     mirror = build_mirror(workdir / "e2e-years", oe)

@@ -43,14 +43,6 @@ _WAGES = {
     "annual": [m for m in OEWS_MEASURES if m.startswith("annual_")],
     "hourly": [m for m in OEWS_MEASURES if m.startswith("hourly_")],
 }
-_PROJECTED = [
-    "employment_change_pct",
-    "self_employed_pct",
-    "openings_annual",
-    "openings_total",
-    "employment_base",
-    "employment_target",
-]
 
 
 # Names writers use that share too few words with the SOC title to be found from it; each

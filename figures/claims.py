@@ -19,6 +19,8 @@ from html import unescape
 
 from rapidfuzz import fuzz, process
 
+from figures.figure import ALL_INDUSTRIES, NATIONAL
+
 # --- the article as text ------------------------------------------------------------------------
 
 _HTML_SKIP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -299,9 +301,6 @@ class Lexicon:
 
 
 # --- scope: where and in which industry ----------------------------------------------------
-
-NATIONAL = "0000000"
-ALL_INDUSTRIES = "000000"
 
 
 @dataclasses.dataclass(frozen=True)

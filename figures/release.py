@@ -57,23 +57,23 @@ class ReleaseReader:
         """A FROM item over a table of the bundle; with ``year``, over only that year's part
         of a table partitioned by reference year (the whole table in a bundle made before
         partitioning, so the caller still filters by year)."""
-        if year is not None and year in self.partition_years(name).get(name, []):
+        if year is not None and year in self.partition_years(name):
             return read_parquet(self.bundle / bundles.part_name(name, year))
         return read_parquet(bundles.table_path(self.bundle, name))
 
-    def partition_years(self, name: str) -> dict[str, list[int]]:
-        """``{name: the years it has a part for, oldest first}`` when the table is published
-        one file per reference year, else ``{}``."""
+    def partition_years(self, name: str) -> list[int]:
+        """The years ``name`` has a part for, oldest first; empty when the table is not
+        published one file per reference year."""
         files = bundles.table_files(self.bundle, name)
         if not files or any(f.parent.name != name or not f.stem.isdigit() for f in files):
-            return {}
-        return {name: sorted(int(f.stem) for f in files)}
+            return []
+        return sorted(int(f.stem) for f in files)
 
     def newest_year(self, name: str, where: str, params: list[Any]) -> int | None:
         """The newest reference year with a row of ``name`` matching ``where``. The newest
         year's part is asked first (a figure of the newest year reads that file only); when
         it has no match, one query asks every part."""
-        years = self.partition_years(name).get(name)
+        years = self.partition_years(name)
         if years:
             newest = years[-1]
             hit = self.scalar_list(

@@ -86,14 +86,11 @@ class Previous:
 
 @dataclasses.dataclass
 class Exported:
-    """What ``export_tables`` wrote: rows per table, the parts of each partitioned table (as
-    ``datapackage.json`` lists them), and how each part was made."""
+    """What ``export_tables`` wrote: rows per table, and the parts of each partitioned table
+    (as ``datapackage.json`` lists them)."""
 
     counts: dict[str, int] = dataclasses.field(default_factory=dict)
     parts: dict[str, list[dict[str, object]]] = dataclasses.field(default_factory=dict)
-    written: list[str] = dataclasses.field(default_factory=list)  # exported from the lake
-    adopted: list[str] = dataclasses.field(default_factory=list)  # the lake's own file, linked
-    reused: list[str] = dataclasses.field(default_factory=list)  # linked from the previous bundle
 
 
 def _select(con: duckdb.DuckDBPyConnection, table: str, snapshot: int) -> str:
@@ -151,7 +148,6 @@ def export_tables(
         if table not in bundles.PARTITIONED:
             select += f" ORDER BY {', '.join(lake.PRIMARY_KEYS[table])}"
         done.counts[table] = _copy(con, select, out_dir / f"{table}.parquet")
-        done.written.append(f"{table}.parquet")
     return done
 
 
@@ -199,7 +195,6 @@ def _export_partitioned(
             continue
         _link(previous.bundle / name, out_dir / name)  # type: ignore[union-attr]
         parts[name] = part
-        done.reused.append(name)
     select = _select(con, table, snapshot)
     for value in sorted(changed, key=lambda v: (v is None, v)):
         if value is None:  # a key column: never null in the lake; refuse rather than drop
@@ -212,10 +207,8 @@ def _export_partitioned(
         own = _lake_file_of(con, table, snapshot, column, value, rows)
         if own is not None:
             _link(own, target)
-            done.adopted.append(name)
         else:
             _copy(con, f"{select} WHERE {column} = {sql.literal(value)}", target)
-            done.written.append(name)
         parts[name] = {
             "path": name,
             "value": value,
