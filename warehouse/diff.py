@@ -52,11 +52,12 @@ def _sums(bundle: Path, table: str) -> dict[str, Any]:
     return bundles.parts(bundles.package(bundle), table) if bundles.is_complete(bundle) else {}
 
 
-def _changed_parts(old: Path, new: Path, table: str) -> tuple[list[Path], list[Path]]:
+def _changed_parts(
+    old: Path, new: Path, table: str, old_files: list[Path], new_files: list[Path]
+) -> tuple[list[Path], list[Path]]:
     """The two bundles' files of ``table`` less the partitions both hold unchanged. Rows of
     one partition value are only in that partition's file, so the diff of the rest is the
-    diff of the table."""
-    old_files, new_files = bundles.table_files(old, table), bundles.table_files(new, table)
+    diff of the table. (A table published as one file is never a part: it stays.)"""
     old_sums, new_sums = _sums(old, table), _sums(new, table)
     by_name = {f.name: f for f in new_files if f.parent.name == table}
     same = {
@@ -66,8 +67,8 @@ def _changed_parts(old: Path, new: Path, table: str) -> tuple[list[Path], list[P
         and f.name in by_name
         and _same_part(f, by_name[f.name], old_sums, new_sums)
     }
-    return [f for f in old_files if f.name not in same or f.parent.name != table], [
-        f for f in new_files if f.name not in same or f.parent.name != table
+    return [f for f in old_files if f.name not in same], [
+        f for f in new_files if f.name not in same
     ]
 
 
@@ -88,7 +89,7 @@ def table_diff(
         count = con.execute(f"SELECT count(*) FROM {_table(new, table)}").fetchone()[0]
         return {"added": count, "removed": 0, "changed": 0, "examples": []}
     everything_new = bundles.table_files(new, table)
-    old_files, new_files = _changed_parts(old, new, table)
+    old_files, new_files = _changed_parts(old, new, table, everything_old, everything_new)
     if not old_files and not new_files:
         return {"added": 0, "removed": 0, "changed": 0, "examples": []}
     old_t = _relation(old_files, everything_old[0])
