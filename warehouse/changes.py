@@ -53,7 +53,9 @@ class Comparison:
     examples: list[dict[str, object]] = dataclasses.field(default_factory=list)
     compared: str = "rows"  # "rows" or "cells"
     # Cell tables only (temp tables of this connection):
-    staged_cells: str | None = None  # every cell of the staged file
+    # Every cell of the staged file: a FROM item (the transform's cells file read in place,
+    # or a temp table the comparison computed).
+    staged_cells: str | None = None
     changed_cells: str | None = None  # cells whose rows differ (staged or lake side)
     new_rows: str | None = None  # the staged rows of those cells (lake types)
     old_rows: str | None = None  # the lake's rows of those cells
@@ -143,13 +145,12 @@ def compare(con: duckdb.DuckDBPyConnection, table: StagedTable, before: int) -> 
     usable = keys is not None and not table.upsert and set(table.replaces) <= set(keys)
     if usable:
         result.compared = "cells"
-        result.staged_cells = f"staged_cells_{next(_ids)}"
-        computed = (
-            f"SELECT * FROM {sql.read_parquet(table.cells)}"
-            if table.cells is not None  # the transform's checks computed them already
-            else cells_sql(table.table, sql.read_parquet(table.path), cast=True)
-        )
-        con.execute(f"CREATE TEMP TABLE {result.staged_cells} AS {computed}")
+        if table.cells is not None:  # the transform's checks computed them: read in place
+            result.staged_cells = sql.read_parquet(table.cells)
+        else:
+            result.staged_cells = f"staged_cells_{next(_ids)}"
+            computed = cells_sql(table.table, sql.read_parquet(table.path), cast=True)
+            con.execute(f"CREATE TEMP TABLE {result.staged_cells} AS {computed}")
         result.cells = con.execute(f"SELECT count(*) FROM {result.staged_cells}").fetchone()[0]
     if not before:  # nothing to compare with (a first load): every staged row is new
         result.added = table.rows
