@@ -64,6 +64,39 @@ class StagedTable:
     # sources, e.g. a national special-request workbook, must not delete other rows). Set
     # from the load policy (TablePolicy.upsert) by LoadPolicy.attach, never by a transform.
     upsert: bool = False
+    # The staged file holds only the changed part of its source (see Patch); None for a
+    # whole table.
+    patch: Patch | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PatchBase:
+    """The stored copy of the data file an earlier release loaded (a patch's base)."""
+
+    path: Path
+    sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    """A cell table staged from only the lines of its source file that differ from the file
+    an earlier release loaded (``base_sha256``).
+
+    The staged file and its ``cells`` hold the new lines' rows and cells; ``old_cells`` the
+    cells (keys, ``n``, ``digest``) of the old lines they replace. Everything else in the
+    scope is byte for byte the file already loaded. The warehouse accepts a patch only when
+    it still holds exactly that file's rows (``warehouse.load.resolve_patch``), and then sees
+    a whole table: the scope's stored cells with the old cells swapped for the new.
+    """
+
+    base_sha256: str  # the data file the patch applies to
+    staged_by: str  # the staging pass that made it (the base must have been staged alike)
+    old_cells: Path
+    old_rows: int  # rows of the old lines
+    new_rows: int  # rows of the new lines (the staged file's)
+    # The scope's rows in the lake when the warehouse accepted the patch (-1: not yet);
+    # the load refuses a patch whose scope has changed since.
+    before: int = -1
 
 
 @dataclasses.dataclass(frozen=True)

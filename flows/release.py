@@ -20,12 +20,12 @@ from prefect.futures import wait
 from core import timing
 from core.errors import ValidationError
 from core.paths import DataPaths
-from core.staging import StagedLoad
+from core.staging import PatchBase, StagedLoad
 from extractors.rawstore import RawStore, safe_name
 from figures.spec import bundle_writer
 from flows.sources import SOURCES, Files, LoadKey
 from transforms.columns import drift_note
-from warehouse import bundles, load, publish
+from warehouse import bundles, load, patch, publish
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,26 +92,73 @@ def recover_unpublished(data_dir: str) -> list[str]:
 
 
 @task(name="stage", task_run_name="stage-{key.label}")
-def stage(key: LoadKey, data_dir: str, release_id: str, fetched: Files) -> StagedLoad:
+def stage(
+    key: LoadKey,
+    data_dir: str,
+    release_id: str,
+    fetched: Files,
+    base: PatchBase | None = None,
+) -> StagedLoad:
     """Transform and validate raw files into staged parquet tables, under their source's
-    load policy (nothing is loaded yet)."""
+    load policy (nothing is loaded yet). With a ``base`` (:func:`patch_base`), only what
+    differs from it is staged when the warehouse can take it as a patch."""
     paths = DataPaths(Path(data_dir))
     files = {name: Path(str(row["local_path"])) for name, row in fetched.items()}
+    out = paths.staging / release_id / safe_name(key.label)
+    sources = without_local_path(fetched)
+    logger = get_run_logger()
     try:
         with logged_timings():
-            staged = SOURCES[key.kind].stage(
-                files,
-                paths.staging / release_id / safe_name(key.label),
-                release_id,
-                without_local_path(fetched),
-            )
+            staged = SOURCES[key.kind].stage(files, out, release_id, sources, base)
+            if any(t.patch for t in staged.tables):
+                resolved = patch.resolve(paths, staged)
+                if isinstance(resolved, str):
+                    logger.info("staging the whole file, not a patch: %s", resolved)
+                    shutil.rmtree(out, ignore_errors=True)
+                    resolved = SOURCES[key.kind].stage(files, out, release_id, sources)
+                else:
+                    logger.info("staged as a patch: %s", _patch_note(resolved))
+                staged = resolved
     except ValidationError as exc:
         raise _as_given(exc, fetched) from exc
-    logger = get_run_logger()
     logger.info("%s %s staged: %s", key.label, staged.vintage, staged.rows())
     for file, columns in sorted(staged.schema_drift.items()):
         logger.warning("schema drift: %s", drift_note(file, columns))
     return staged
+
+
+def _patch_note(staged: StagedLoad) -> str:
+    return "; ".join(
+        f"{t.table}: {t.patch.old_rows:,} rows of the changed lines replaced by "
+        f"{t.patch.new_rows:,}"
+        for t in staged.tables
+        if t.patch is not None
+    )
+
+
+def patch_base(
+    paths: DataPaths, key: LoadKey, files: Files, others: list[LoadKey]
+) -> PatchBase | None:
+    """The stored data file an OEWS load may be staged against as a patch: the one the
+    newest release loaded, when every other file of the load is the same bytes as then and
+    no other load of this release writes the same table (two loads of a table in one release
+    replace it whole)."""
+    if key.kind != "oews" or any(k.kind.startswith("oews") for k in others if k != key):
+        return None
+    last = load.newest_release_summary(paths)
+    previous = (last or {}).get("sources", {}).get("oews")  # type: ignore[union-attr]
+    data = "oe.data.0.Current"
+    if not previous or data not in previous or data not in files:
+        return None
+    if set(previous) != set(files) or any(
+        str(previous[n]["sha256"]) != str(files[n]["sha256"]) for n in files if n != data
+    ):
+        return None
+    sha = str(previous[data]["sha256"])
+    if sha == str(files[data]["sha256"]):
+        return None
+    stored = RawStore(paths.raw).object_path(sha)
+    return PatchBase(stored, sha) if stored.is_file() else None
 
 
 @task(name="load-release")
@@ -211,7 +258,11 @@ def release_from(
     try:
         # The sources are staged side by side (Prefect's thread pool): the workbooks' parse
         # overlaps the big OEWS staging pass, which runs in DuckDB outside the GIL.
-        futures = [stage.submit(key, data_dir, release_id, files) for key, files in fetched.items()]
+        keys = list(fetched)
+        futures = [
+            stage.submit(key, data_dir, release_id, files, patch_base(paths, key, files, keys))
+            for key, files in fetched.items()
+        ]
         wait(futures)  # all of them, before a failure empties the staging folder
         staged = [future.result() for future in futures]
         release = load_release(data_dir, release_id, staged, allow_row_count_change, findings)

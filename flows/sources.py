@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from core.staging import LoadPolicy, StagedLoad, TablePolicy
+from core.staging import LoadPolicy, PatchBase, StagedLoad, TablePolicy
 from extractors import oews as oews_extractor
 from extractors import oews_special as special_extractor
 from extractors import projections as projections_extractor
@@ -28,7 +28,9 @@ from extractors.source import Source
 Files = dict[str, dict[str, object]]  # file name → manifest row (raw_files, as a dict)
 Fetch = Callable[[Fetcher, Source], dict[str, Fetched]]
 # (raw files by name, staging folder, release id, their manifest rows) → the staged load
-Stager = Callable[[dict[str, Path], Path, str, Files], StagedLoad]
+# (files, out, release_id, sources, base): ``base`` is the stored data file a patch may be
+# staged against (only the OEWS time series uses it; see transforms.oews.stage_oews).
+Stager = Callable[[dict[str, Path], Path, str, Files, PatchBase | None], StagedLoad]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,10 +72,15 @@ class SourceKind:
         return LoadKey(self.kind, file if self.per_file else None)
 
     def stage(
-        self, files: dict[str, Path], out: Path, release_id: str, sources: Files
+        self,
+        files: dict[str, Path],
+        out: Path,
+        release_id: str,
+        sources: Files,
+        base: PatchBase | None = None,
     ) -> StagedLoad:
         """Stage the raw files (the transform) and attach this kind's load policy."""
-        return self.policy.attach(self.stager(files, out, release_id, sources))
+        return self.policy.attach(self.stager(files, out, release_id, sources, base))
 
 
 # The stagers adapt each transform to one signature, and import it only when they run (the
@@ -86,14 +93,16 @@ def _only(files: dict[str, Path]) -> tuple[str, Path]:
     return name, path
 
 
-def _stage_oews(files: dict[str, Path], out: Path, release_id: str, sources: Files) -> StagedLoad:
+def _stage_oews(
+    files: dict[str, Path], out: Path, release_id: str, sources: Files, base: PatchBase | None
+) -> StagedLoad:
     from transforms.oews import stage_oews
 
-    return stage_oews(files, out, release_id=release_id, sources=sources)
+    return stage_oews(files, out, release_id=release_id, sources=sources, base=base)
 
 
 def _stage_projections(
-    files: dict[str, Path], out: Path, release_id: str, sources: Files
+    files: dict[str, Path], out: Path, release_id: str, sources: Files, base: PatchBase | None
 ) -> StagedLoad:
     from transforms.projections import stage_projections
 
@@ -102,7 +111,7 @@ def _stage_projections(
 
 
 def _stage_crosswalk(
-    files: dict[str, Path], out: Path, release_id: str, sources: Files
+    files: dict[str, Path], out: Path, release_id: str, sources: Files, base: PatchBase | None
 ) -> StagedLoad:
     from transforms.soc import stage_crosswalk
 
@@ -111,7 +120,7 @@ def _stage_crosswalk(
 
 
 def _stage_special(
-    files: dict[str, Path], out: Path, release_id: str, sources: Files
+    files: dict[str, Path], out: Path, release_id: str, sources: Files, base: PatchBase | None
 ) -> StagedLoad:
     from transforms.oews_special import stage_special
 

@@ -31,6 +31,11 @@ from transforms.oews_data import (
 from transforms.oews_diagnose import diagnose
 from transforms.oews_lookups import OewsLookups
 
+# What the staging pass makes of the same bytes. A release records it beside the data file
+# it loaded; a later file is staged as a patch of that one (transforms.oews.stage_oews) only
+# under the same version. Bump it with any change that stages the same line differently.
+VERSION = "oews-staging/1"
+
 
 def _engine(memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
@@ -163,12 +168,14 @@ def stage_estimates(
     memory_limit: str = "512MB",
     threads: int | None = None,
     utf8_checked: bool = False,
+    allow_empty: bool = False,
 ) -> StagedEstimates:
     """Stream ``oe.data.0.Current`` into a validated parquet file of ``oews_estimates`` rows.
 
     Raises ValidationError (naming the file, the check and a few rows) and removes the
     staged file if any check fails. ``utf8_checked``: the caller already ran
     :func:`require_utf8` on the file (``stage_oews`` runs it beside the lookups).
+    ``allow_empty``: a file of no rows is fine (the lines of a patch may all be removals).
     """
     label = data_label(data_path)
     # The lookups' decoding rule, before DuckDB sees a byte: its CSV reader accepts some
@@ -183,7 +190,7 @@ def stage_estimates(
             _copy(con, raw, label, lookups, out_path, release_id)
         try:
             with timing.section("validation"):
-                return _check_staged(con, raw, label, out_path, lookups)
+                return _check_staged(con, raw, label, out_path, lookups, allow_empty)
         except ValidationError:
             out_path.unlink(missing_ok=True)
             _cells_path(out_path).unlink(missing_ok=True)
@@ -230,6 +237,7 @@ def _check_staged(
     label: str,
     out_path: Path,
     lookups: OewsLookups,
+    allow_empty: bool = False,
 ) -> StagedEstimates:
     """Count what the staging pass marked as broken; explain it from the raw file if any.
 
@@ -261,7 +269,7 @@ def _check_staged(
     # Statuses over the whole file, not per cell: one column, read apart, costs a fifth of
     # counting four filters inside the grouping.
     statuses = dict(con.execute("SELECT status, count(*) FROM staged GROUP BY ALL").fetchall())
-    if rows == 0:
+    if rows == 0 and not allow_empty:
         raise ValidationError(label, "not empty", "the data file has no rows")
     if any(broken) or duplicated:
         diagnose(con, raw, label, lookups)

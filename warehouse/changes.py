@@ -69,11 +69,15 @@ class Comparison:
 
     @property
     def delta(self) -> bool:
-        """Apply this load cell by cell (only the changed cells are rewritten)."""
+        """Apply this load cell by cell (only the changed cells are rewritten). A patch
+        always is: its staged file holds only the changed lines' rows."""
         return (
             self.staged_cells is not None
             and self.before > 0
-            and self.cells_changed <= DELTA_MAX_SHARE * max(self.cells, 1)
+            and (
+                self.table.patch is not None
+                or self.cells_changed <= DELTA_MAX_SHARE * max(self.cells, 1)
+            )
         )
 
     def summary(self) -> dict[str, object]:
@@ -87,6 +91,12 @@ class Comparison:
         }
         if self.staged_cells is not None:
             out["cells_changed"] = self.cells_changed
+        if self.table.patch is not None:  # staged from the changed lines only
+            out["patch"] = {
+                "base_sha256": self.table.patch.base_sha256,
+                "old_rows": self.table.patch.old_rows,
+                "new_rows": self.table.patch.new_rows,
+            }
         return out
 
 
@@ -141,6 +151,12 @@ def scope_sql(table: StagedTable, alias: str = "t") -> tuple[str, list[object]]:
 def compare(con: duckdb.DuckDBPyConnection, table: StagedTable, before: int) -> Comparison:
     """What loading ``table`` changes; ``before`` is the lake's row count in its scope."""
     result = Comparison(table, before)
+    if table.patch is not None and table.patch.before != before:
+        # Accepted by warehouse.patch.resolve for other rows than the lake holds now.
+        raise ValueError(
+            f"{table.table}: a patch accepted for {table.patch.before} rows in its scope "
+            f"meets {before}; stage the whole file"
+        )
     keys = cell_keys(table.table)
     usable = keys is not None and not table.upsert and set(table.replaces) <= set(keys)
     if usable:

@@ -581,6 +581,8 @@ def _write_table(
     if comparison.delta and table.table not in twice:
         _apply_delta(con, comparison, paths, adopted)
         return
+    if table.patch is not None:  # its staged file holds only the changed lines
+        raise ValueError(f"{table.table}: a patch can only be applied cell by cell")
     delete = before > 0 or table.table in twice  # else the scope is known empty
     _replace(con, table, paths, adopted, delete=delete)
     if comparison.staged_cells is not None:

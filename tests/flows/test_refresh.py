@@ -19,6 +19,7 @@ from extractors import oews as oews_extractor
 from extractors import projections as projections_extractor
 from extractors import soc as soc_extractor
 from extractors.rawstore import sha256_file
+from warehouse import lake
 
 if TYPE_CHECKING:
     from flows.release import RefreshOutcome
@@ -153,6 +154,7 @@ def test_changed_value_makes_a_new_release(
     data_dir: Path, bls_server: BlsServer, oe_dir: Path, run: Callable[..., RefreshOutcome]
 ) -> None:
     first = run(data_dir, bls_server)
+    first_data_sha = sha256_file(oe_dir / "oe.data.0.Current")
     sid = "OEUN000000000000029207213"
     edit_data_file(
         oe_dir, f"{sid}     \t2024\tA01\t       50250", f"{sid}     \t2024\tA01\t       50260"
@@ -179,6 +181,13 @@ def test_changed_value_makes_a_new_release(
     con.close()
     assert "- oews_estimates: changed values: `value` in 1 row" in notes
     assert "PROJECTIONS: 2024-34 (unchanged, carried over)" in notes
+    # Only the lines around the edit were staged (a patch of the file the first run loaded).
+    with lake.connect(DataPaths(data_dir), read_only=True) as lcon:
+        found = lake.releases(lcon)[-1]["changes"]["oews_estimates"]
+    assert found["changed"] == {"value": 1} and found["cells_changed"] == 1
+    patch = found["patch"]
+    assert patch["base_sha256"] == first_data_sha
+    assert 0 < patch["old_rows"] == patch["new_rows"] < 200  # of the file's 3,043 rows
 
 
 def test_failed_validation_leaves_latest_untouched(
