@@ -39,8 +39,10 @@ def test_oews_load_benchmark_runs_and_reports(tmp_path: Path, repo: Path) -> Non
     # Every stage comes from the load's own timing sections (core.timing), none left out.
     assert list(stages) == [
         "parse_lookups",
+        "patch_lines",
         "staging_copy",
         "validation",
+        "patch_resolve",
         "lookup_parquet",
         "lake_diff",
         "lake_insert_estimates",
@@ -48,7 +50,9 @@ def test_oews_load_benchmark_runs_and_reports(tmp_path: Path, repo: Path) -> Non
         "lake_row_counts",
         "lake_attach_commit",
     ]
-    assert all(seconds > 0 for seconds in stages.values()), stages
+    patching = {"patch_lines", "patch_resolve"}  # a revision's steps only
+    assert all(seconds > 0 for name, seconds in stages.items() if name not in patching), stages
+    assert all(stages[name] == 0 for name in patching)
     assert all(seconds > 0 for seconds in report["revise_stages_median_s"].values())
     assert "(--smoke: not judged)" in proc.stdout
     assert set(report["targets"]) == {
@@ -61,6 +65,7 @@ def test_oews_load_benchmark_runs_and_reports(tmp_path: Path, repo: Path) -> Non
     # The revision run found the one value the benchmark changed, and nothing else.
     revised = report["runs"]["revise"][0]["changes"]
     assert (revised["added"], revised["removed"], revised["changed"]) == (0, 0, {"value": 1})
+    assert 0 < revised["patch"]["new_rows"] < report["rows"] / 10  # staged as a patch
     old, new = revised["examples"][0]["changes"]["value"]
     assert Decimal(old) == Decimal(report["revision"]["old_value"])
     assert Decimal(new) == Decimal(report["revision"]["new_value"])

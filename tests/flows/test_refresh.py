@@ -190,6 +190,32 @@ def test_changed_value_makes_a_new_release(
     assert 0 < patch["old_rows"] == patch["new_rows"] < 200  # of the file's 3,043 rows
 
 
+def test_a_refused_patch_stages_the_whole_file(
+    data_dir: Path,
+    bls_server: BlsServer,
+    oe_dir: Path,
+    run: Callable[..., RefreshOutcome],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The staging pass changed since the first run (a new version): its rows may differ from
+    what the lake holds, so the revised file is staged whole, and the release says so."""
+    run(data_dir, bls_server)
+    sid = "OEUN000000000000029207213"
+    edit_data_file(
+        oe_dir, f"{sid}     \t2024\tA01\t       50250", f"{sid}     \t2024\tA01\t       50260"
+    )
+    monkeypatch.setattr("transforms.oews.VERSION", "oews-staging/next")
+
+    second = run(data_dir, bls_server)
+
+    assert second.changed
+    with lake.connect(DataPaths(data_dir), read_only=True) as lcon:
+        newest = lake.releases(lcon)[-1]
+    found = newest["changes"]["oews_estimates"]
+    assert found["changed"] == {"value": 1} and "patch" not in found
+    assert newest["sources"]["oews"]["oe.data.0.Current"]["staged_by"] == "oews-staging/next"
+
+
 def test_failed_validation_leaves_latest_untouched(
     data_dir: Path, bls_server: BlsServer, oe_dir: Path, run: Callable[..., RefreshOutcome]
 ) -> None:
