@@ -778,6 +778,10 @@ def _apply_delta(
     The scope then holds exactly the staged rows (unchanged cells are equal by comparison).
     """
     table = comparison.table
+    if comparison.new_rows is None:  # no cell changed (another table of the load did)
+        if not comparison.stored_cells_complete:  # keep the recomputed cells for next time
+            _replace_cells(con, comparison, paths, adopted, delete=True)
+        return
     columns = ", ".join(lake.TABLES[table.table])
     cells = lake.cells_table(table.table)
     where, params = changes.scope_sql(table)

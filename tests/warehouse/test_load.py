@@ -62,6 +62,29 @@ def test_reloading_a_vintage_replaces_its_rows(
     assert second.changes["occupations"]["changed"] == {}
 
 
+def test_a_corrected_lookup_alone_makes_a_release(
+    paths: DataPaths, release: Callable[..., load.Release], oe_dir: Path, sample_estimates: int
+) -> None:
+    """BLS fixes an occupation's title and nothing else: the estimates' cells are all
+    unchanged, and the release rewrites the title only."""
+    release(paths, oe_dir)
+    path = oe_dir / "oe.occupation"
+    text = path.read_text(encoding="utf-8")
+    assert "\tManagement Occupations\t" in text
+    path.write_text(text.replace("\tManagement Occupations\t", "\tManagement occupations\t"))
+
+    second = release(paths, oe_dir)
+
+    assert second is not None
+    assert second.changes["occupations"]["changed"] == {"title": 1}
+    estimates = second.changes["oews_estimates"]
+    assert estimates["changed"] == {} and estimates["cells_changed"] == 0
+    with lake.connect(paths, read_only=True) as con:
+        assert lake.row_counts(con)["oews_estimates"] == sample_estimates
+        title = con.execute("SELECT title FROM lake.occupations WHERE soc_code = '11-0000'")
+        assert title.fetchone() == ("Management occupations",)
+
+
 def test_same_content_again_makes_no_release(
     paths: DataPaths, release: Callable[..., load.Release], oe_dir: Path
 ) -> None:
