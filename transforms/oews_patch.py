@@ -108,12 +108,24 @@ class _File:
 
     def read(self, start: int, end: int) -> bytes:
         self.fh.seek(max(start, 0))
-        return self.fh.read(max(min(end, self.size) - max(start, 0), 0))
+        return self._exactly(max(min(end, self.size) - max(start, 0), 0))
 
     def blocks(self) -> Iterator[bytes]:
         self.fh.seek(0)
-        while chunk := self.fh.read(self.block):
+        while chunk := self._exactly(self.block):
             yield chunk
+
+    def _exactly(self, n: int) -> bytes:
+        """``n`` bytes from the current position (fewer only at the end of the file): an
+        unbuffered read may return less than asked (a network file system), and the block
+        offsets count on whole blocks."""
+        chunk = self.fh.read(n)
+        if len(chunk) == n or not chunk:
+            return chunk
+        parts = [chunk]
+        while (got := sum(map(len, parts))) < n and (more := self.fh.read(n - got)):
+            parts.append(more)
+        return b"".join(parts)
 
     def header(self) -> bytes | None:
         first = self.read(0, 1 << 16)

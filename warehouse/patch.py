@@ -6,7 +6,8 @@ base's rows. That holds in the lake only if nothing has changed them since, so
 :func:`resolve` accepts a patch only when all of these hold:
 
 1. The newest release that loaded the source loaded the base file, staged by the same
-   version of the staging pass (``staged_by``, recorded with the file).
+   version of the staging pass and DuckDB (``staged_by``, recorded with the file), with the
+   same other files (the lookups decode the unchanged lines too).
 2. Since that release, no snapshot has changed the table or its stored cells in the scope
    (DuckLake's change feed).
 3. The scope's stored cells account for every row in it.
@@ -44,32 +45,40 @@ def resolve(paths: DataPaths, staged: StagedLoad) -> StagedLoad | str:
     with lake.connect(paths, read_only=True) as con:
         tables: list[StagedTable] = []
         for table in staged.tables:
-            resolved = _resolve(con, staged.kind, table) if table.patch else table
+            resolved = _resolve(con, staged, table) if table.patch else table
             if isinstance(resolved, str):
                 return resolved
             tables.append(resolved)
     return dataclasses.replace(staged, tables=tables)
 
 
-def _resolve(con: duckdb.DuckDBPyConnection, kind: str, table: StagedTable) -> StagedTable | str:
-    patch = table.patch
+def _resolve(
+    con: duckdb.DuckDBPyConnection, staged: StagedLoad, table: StagedTable
+) -> StagedTable | str:
+    patch, kind = table.patch, staged.kind
     assert patch is not None and table.cells is not None
     keys = lake.CELL_KEYS[table.table]
-    # 1. The newest release that loaded this source loaded the base, staged the same way.
+    # 1. The newest release that loaded this source loaded the base, staged the same way,
+    # with the same other files (the lookups decode the unchanged lines too).
     history = lake.releases(con)
     loaded = [r for r in history if kind in (r.get("loaded") or {})]  # type: ignore[operator]
     if not loaded:
         return f"no release has loaded {kind} yet"
     newest = loaded[-1]
-    files = (newest.get("sources") or {}).get(kind, {})  # type: ignore[union-attr]
-    if not any(
-        row.get("sha256") == patch.base_sha256 and row.get("staged_by") == patch.staged_by
-        for row in files.values()
-    ):
+    files: dict[str, dict[str, object]] = (newest.get("sources") or {}).get(kind, {})  # type: ignore[union-attr]
+    bases = [
+        name
+        for name, row in files.items()
+        if row.get("sha256") == patch.base_sha256 and row.get("staged_by") == patch.staged_by
+    ]
+    if not bases:
         return (
             f"release {newest['release_id']} did not load the base file with the staging "
             f"pass {patch.staged_by}"
         )
+    others = {n: r.get("sha256") for n, r in staged.sources.items() if n not in bases}
+    if others != {n: r.get("sha256") for n, r in files.items() if n not in bases}:
+        return f"the other files differ from those release {newest['release_id']} loaded"
     # 2. Nothing has changed the scope since.
     where, _ = changes.scope_sql(table)
     since = lake.snapshot_of(con, str(newest["release_id"]))

@@ -114,6 +114,23 @@ def test_a_patch_is_refused_when_the_lake_may_differ_from_its_base(
     )
 
 
+def test_a_patch_is_refused_when_a_lookup_changed(
+    oe_dir: Path, data_dir: Path, manifest_rows: Manifest, base: PatchBase
+) -> None:
+    """The lookups decode the unchanged lines too: with another lookup file, they are not
+    the rows the lake holds."""
+    paths = DataPaths(data_dir)
+    commit(paths, stage(oe_dir, paths, manifest_rows, None))
+    revise(oe_dir, 1500, b"12345")
+    areas = oe_dir / "oe.area"
+    areas.write_bytes(areas.read_bytes() + b"\n")
+
+    reason = patch.resolve(paths, stage(oe_dir, paths, manifest_rows, base))
+
+    (first,) = lake.release_ids(paths)
+    assert reason == f"the other files differ from those release {first} loaded"
+
+
 def test_a_cell_split_across_the_file_is_refused(
     oe_dir: Path, data_dir: Path, manifest_rows: Manifest, tmp_path: Path
 ) -> None:
