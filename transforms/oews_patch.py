@@ -68,7 +68,9 @@ def changed_ranges(
             return None
         floor = len(header)
         same = a.size == b.size
-        ranges = list(_same_size(a, b, floor)) if same else [_one_range(a, b, floor)]
+        ranges = list(_same_size(a, b, floor)) if same else _shifted(a, b, floor)
+        if ranges is None:
+            return None
         ranges = _merge([_whole_cells(a, b, r, floor) for r in ranges if _nonempty(r)])
         changes = Changes(header, tuple(ranges))
         if not all(_whole_lines(a, b, r, floor) for r in changes.ranges):
@@ -256,22 +258,38 @@ def _same_size(a: _File, b: _File, floor: int) -> Iterator[Range]:
         yield Range(lo, hi, lo, hi)
 
 
-def _one_range(a: _File, b: _File, floor: int) -> Range:
-    """Files of different sizes: one range from the first differing block to the last,
-    found from each end. The same suffix sits at different offsets in the two files."""
-    prefix = 0
-    for x, y in zip(a.blocks(), b.blocks(), strict=False):
-        if x != y:
-            break
-        prefix += len(x)
-    start = a.line_start(min(prefix, a.size, b.size), floor)
-    suffix = 0
-    while True:
-        step = suffix + a.block
-        if a.size - step < start or b.size - step < start:
-            break
-        if a.read(a.size - step, a.size - suffix) != b.read(b.size - step, b.size - suffix):
-            break
-        suffix = step
-    old_end = a.line_end(a.size - suffix) if suffix else a.size
-    return Range(start, old_end, start, b.size - (a.size - old_end))
+def _shifted(a: _File, b: _File, floor: int) -> list[Range] | None:
+    """Files of different sizes (lines added or removed): each block of the old file is
+    looked for in the new one, first where the bytes before it put it, then a few blocks
+    around; a block found is the same bytes in both, and the ranges are what lies between
+    them. The found blocks keep their order, so the ranges never overlap."""
+    window = 4 * a.block
+    found: list[tuple[int, int, int]] = []  # (old start, new start, length): the same bytes
+    shift, new_from = 0, 0  # new offset - old offset of the last block found; its end in new
+    for index, block in enumerate(a.blocks()):
+        old = index * a.block
+        at = old + shift
+        if at >= new_from and b.read(at, at + len(block)) == block:
+            hit = at
+        else:
+            lo = max(new_from, at - window)
+            hit = b.read(lo, at + window + len(block)).find(block)
+            hit = -1 if hit < 0 else lo + hit
+        if hit >= 0:
+            found.append((old, hit, len(block)))
+            shift, new_from = hit - old, hit + len(block)
+    ranges: list[Range] = []
+    old_end, new_end, before = 0, 0, 0  # the last same stretch: its end in each file, length
+    for old, new, length in [*found, (a.size, b.size, 0)]:
+        if old > old_end or new > new_end:
+            lo = a.line_start(max(old_end, floor), floor)
+            hi = a.line_end(old) if old < a.size else a.size
+            if old_end - lo > before or (old < a.size and hi - old > length):
+                return None  # a line end outside the same bytes: lines longer than a block
+            ranges.append(
+                Range(
+                    lo, hi, new_end - (old_end - lo), new + (hi - old) if old < a.size else b.size
+                )
+            )
+        old_end, new_end, before = old + length, new + length, length
+    return ranges

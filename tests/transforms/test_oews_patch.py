@@ -87,6 +87,20 @@ def test_lines_added_and_removed_change_the_size(old: Path, tmp_path: Path) -> N
     assert (r.new_end - r.new_start) - (r.old_end - r.old_start) == len(lines[900]) + 1
 
 
+def test_a_line_added_and_a_value_changed_far_apart(old: Path, tmp_path: Path) -> None:
+    """The sizes differ, and the lines between the two changes are not staged."""
+    lines = lines_of(old)
+    lines[2900] = edit_value(lines[2900], b"5")
+    footnoted = lines[200].rstrip(b"\n") + b"5\n"  # a footnote code added: one byte longer
+    new = write(tmp_path, [*lines[:200], footnoted, *lines[201:]])
+
+    changes = check(old, new, changed_ranges(old, new, block=BLOCK))
+
+    assert len(changes.ranges) == 2
+    assert changes.new_bytes() - changes.old_bytes() == 1
+    assert changes.old_bytes() < 8 * BLOCK  # not the 2,700 lines between them
+
+
 def test_changes_far_apart_give_separate_ranges(old: Path, tmp_path: Path) -> None:
     lines = lines_of(old)
     lines[1] = edit_value(lines[1], b"1")  # the first data line

@@ -85,6 +85,35 @@ def test_a_patch_ends_as_the_whole_file_would(
     assert release.row_counts["oews_estimates"] == len(lake_rows(whole)[0])
 
 
+def test_a_patch_with_lines_removed_ends_as_the_whole_file_would(
+    oe_dir: Path, data_dir: Path, tmp_path: Path, manifest_rows: Manifest, base: PatchBase
+) -> None:
+    """A whole cell dropped near the top and a value revised near the end: the file shrinks,
+    and only the lines around the two changes are staged."""
+    paths = DataPaths(data_dir)
+    commit(paths, stage(oe_dir, paths, manifest_rows, None))
+    path = oe_dir / DATA
+    lines = path.read_bytes().splitlines(keepends=True)
+    dropped = lines[300].split(b"\t", 1)[0].rstrip()[:-2]  # the cell of line 300
+    path.write_bytes(b"".join(x for x in lines if not x.startswith(dropped)))
+    revise(oe_dir, 2800, b"4242")
+
+    staged = stage(oe_dir, paths, manifest_rows, base)
+    (estimates,) = [t for t in staged.tables if t.table == "oews_estimates"]
+    assert estimates.patch is not None and estimates.rows < 1000
+    resolved = patch.resolve(paths, staged)
+    assert not isinstance(resolved, str), resolved
+    release = commit(paths, resolved)
+
+    assert release is not None
+    found = release.changes["oews_estimates"]
+    assert found["removed"] > 0 and found["changed"]["value"] == 1
+    whole = DataPaths(tmp_path / "whole")
+    commit(whole, stage(oe_dir, whole, manifest_rows, None))
+    assert lake_rows(paths) == lake_rows(whole)
+    assert release.row_counts["oews_estimates"] == len(lake_rows(whole)[0])
+
+
 def test_a_patch_is_refused_when_the_lake_may_differ_from_its_base(
     oe_dir: Path,
     data_dir: Path,
