@@ -10,7 +10,7 @@ ordinary staging pass (:mod:`transforms.oews_staging`) reads and validates.
 
 Outside the ranges the two files are byte for byte the same, so their rows are the rows
 already loaded. Whether the warehouse still holds exactly those rows is the warehouse's check
-(:func:`warehouse.load.resolve_patch`), not this module's.
+(:func:`warehouse.patch.resolve`), not this module's.
 """
 
 from __future__ import annotations
@@ -71,7 +71,15 @@ def changed_ranges(
         ranges = list(_same_size(a, b, floor)) if same else _shifted(a, b, floor)
         if ranges is None:
             return None
-        ranges = _merge([_whole_cells(a, b, r, floor) for r in ranges if _nonempty(r)])
+        ranges = [r for r in ranges if _nonempty(r)]
+        # Each range widens only over the same bytes: up to its neighbours, never into them.
+        edges = (
+            [floor, *(r.old_end for r in ranges[:-1])][: len(ranges)],
+            [*(r.old_start for r in ranges[1:]), a.size][: len(ranges)],
+        )
+        ranges = _merge(
+            [_whole_cells(a, b, r, floor, lo, hi) for r, lo, hi in zip(ranges, *edges, strict=True)]
+        )
         changes = Changes(header, tuple(ranges))
         if not all(_whole_lines(a, b, r, floor) for r in changes.ranges):
             return None  # a line longer than a block: not worth the trouble
@@ -185,13 +193,14 @@ def _cell_of(line: bytes) -> bytes:
     return line.split(b"\t", 1)[0].rstrip()[:-2]
 
 
-def _whole_cells(a: _File, b: _File, r: Range, floor: int) -> Range:
+def _whole_cells(a: _File, b: _File, r: Range, floor: int, lo: int, hi: int) -> Range:
     """``r`` widened by whole lines until it holds whole cells in both files: the lines
     just outside it, the same in both, must not belong to a cell of its first or last line.
-    (BLS writes a series' lines next to each other; the warehouse checks that a patch's
-    cells are whole before it takes it.)"""
+    It stops at ``lo`` and ``hi`` (the old file's neighbouring ranges, where the same bytes
+    end); a range that reaches a neighbour is joined with it. (BLS writes a series' lines
+    next to each other; the warehouse checks that a patch's cells are whole.)"""
     start_old, start_new, end_old, end_new = r.old_start, r.new_start, r.old_end, r.new_end
-    while start_old > floor:
+    while start_old > max(floor, lo):
         before = a.line_start(start_old - 1, floor)
         firsts = {
             _cell_of(f.line_at(p))
@@ -201,7 +210,7 @@ def _whole_cells(a: _File, b: _File, r: Range, floor: int) -> Range:
         if _cell_of(a.read(before, start_old)) not in firsts:
             break
         start_old, start_new = before, start_new - (start_old - before)
-    while end_old < a.size:
+    while end_old < hi:
         after = a.line_end(end_old)
         lasts = {
             _cell_of(f.line_at(f.line_start(e - 1, floor)))
@@ -215,17 +224,13 @@ def _whole_cells(a: _File, b: _File, r: Range, floor: int) -> Range:
 
 
 def _merge(ranges: list[Range]) -> list[Range]:
-    """Ranges of files of one size that overlap or touch, joined."""
+    """Ranges that touch (one widened up to the next), joined: the first one's start and
+    the last one's end, each found in the same bytes of both files."""
     out: list[Range] = []
     for r in ranges:
-        if out and r.old_start <= out[-1].old_end and r.new_start <= out[-1].new_end:
+        if out and r.old_start <= out[-1].old_end:
             last = out[-1]
-            out[-1] = Range(
-                last.old_start,
-                max(last.old_end, r.old_end),
-                last.new_start,
-                max(last.new_end, r.new_end),
-            )
+            out[-1] = Range(last.old_start, r.old_end, last.new_start, r.new_end)
         else:
             out.append(r)
     return out

@@ -101,6 +101,20 @@ def test_a_line_added_and_a_value_changed_far_apart(old: Path, tmp_path: Path) -
     assert changes.old_bytes() < 8 * BLOCK  # not the 2,700 lines between them
 
 
+@pytest.mark.parametrize("gap", [0, 17, 40, 120])
+def test_changes_close_together_are_joined_right(old: Path, tmp_path: Path, gap: int) -> None:
+    """A line made longer, then ``gap`` lines on, two cells dropped: the ranges widen to
+    whole cells and may meet; joined, they must still rebuild the file."""
+    lines = lines_of(old)
+    longer = lines[1000].rstrip(b"\n") + b"5\n"
+    rest = lines[1001 + gap :]
+    dropped = {cell(x) for x in rest[:34]}
+    kept = [x for x in rest if cell(x) not in dropped]
+    new = write(tmp_path, [*lines[:1000], longer, *lines[1001 : 1001 + gap], *kept])
+
+    check(old, new, changed_ranges(old, new, block=BLOCK))
+
+
 def test_changes_far_apart_give_separate_ranges(old: Path, tmp_path: Path) -> None:
     lines = lines_of(old)
     lines[1] = edit_value(lines[1], b"1")  # the first data line
