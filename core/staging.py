@@ -85,7 +85,7 @@ class Patch:
     The staged file and its ``cells`` hold the new lines' rows and cells; ``old_cells`` the
     cells (keys, ``n``, ``digest``) of the old lines they replace. Everything else in the
     scope is byte for byte the file already loaded. The warehouse accepts a patch only when
-    it still holds exactly that file's rows (``warehouse.load.resolve_patch``), and then sees
+    it still holds exactly that file's rows (``warehouse.patch.resolve``), and then sees
     a whole table: the scope's stored cells with the old cells swapped for the new.
     """
 
