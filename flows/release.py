@@ -21,6 +21,7 @@ from core import timing
 from core.errors import ValidationError
 from core.paths import DataPaths
 from core.staging import PatchBase, StagedLoad
+from extractors import oews as oews_extractor
 from extractors.rawstore import RawStore, safe_name
 from figures.spec import bundle_writer
 from flows.sources import SOURCES, Files, LoadKey
@@ -147,7 +148,7 @@ def patch_base(
         return None
     last = load.newest_release_summary(paths)
     previous = (last or {}).get("sources", {}).get("oews")  # type: ignore[union-attr]
-    data = "oe.data.0.Current"
+    data = oews_extractor.DATA_FILE
     if not previous or data not in previous or data not in files:
         return None
     if set(previous) != set(files) or any(

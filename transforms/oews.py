@@ -18,7 +18,7 @@ from core import timing
 from core.errors import ValidationError
 from core.staging import Patch, PatchBase, StagedLoad, StagedTable, stage_frame, stamp
 from transforms.flatfile import require_utf8
-from transforms.oews_data import DATA_READABLE, RawData, data_label
+from transforms.oews_data import DATA_READABLE, data_label
 from transforms.oews_lookups import OewsLookups, parse_lookups
 from transforms.oews_patch import changed_ranges, write_region
 from transforms.oews_series import series_id
@@ -49,7 +49,7 @@ def stage_oews(
     always when ``base`` is None, the whole data file is.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = files["oe.data.0.Current"]
+    data = files[DATA]
     # The whole data file's UTF-8 check reads all 330 MB (about 0.07 s, mostly reads that
     # release the GIL): it runs while the lookups are parsed instead of adding to the load. A
     # lookup that fails is reported first (small files first, as they are fetched). A patch
@@ -60,9 +60,10 @@ def stage_oews(
         lookups = parse_lookups(files)
         if utf8 is not None:
             utf8.result()
-    estimates = _patch(data, base, lookups, out_dir, release_id, memory_limit) if base else None
-    if estimates is None:
-        estimates = _whole(data, lookups, out_dir, release_id, memory_limit, base is None)
+    staged = _patch(data, base, lookups, out_dir, release_id, memory_limit) if base else None
+    if staged is None:
+        staged = _whole(data, lookups, out_dir, release_id, memory_limit, base is None)
+    estimates, unknown = staged
     vintage = lookups.vintage
     year = vintage.reference_year
     footnotes = lookups.footnotes.assign(reference_year=year)
@@ -84,9 +85,8 @@ def stage_oews(
         ]
     tables.append(dataclasses.replace(estimates, replaces={"reference_year": year}))
     drift = dict(lookups.schema_drift)
-    unknown = _unknown_columns(data)
     if unknown:
-        drift[DATA] = unknown
+        drift[DATA] = list(unknown)
     stamped = stamp(sources, vintage.label)
     if DATA in stamped:  # what the staging pass made of it: a later patch needs the same
         stamped[DATA] = {**stamped[DATA], "staged_by": VERSION}
@@ -99,10 +99,6 @@ def stage_oews(
     )
 
 
-def _unknown_columns(data: Path) -> list[str]:
-    return list(RawData.of(data, data_label(data)).unknown)
-
-
 def _whole(
     data: Path,
     lookups: OewsLookups,
@@ -110,8 +106,8 @@ def _whole(
     release_id: str,
     memory_limit: str,
     utf8_checked: bool,
-) -> StagedTable:
-    """The whole data file, staged and checked."""
+) -> tuple[StagedTable, tuple[str, ...]]:
+    """The whole data file, staged and checked; and its header's unknown columns."""
     estimates = stage_estimates(
         data,
         lookups,
@@ -120,7 +116,8 @@ def _whole(
         memory_limit=memory_limit,
         utf8_checked=utf8_checked,
     )
-    return StagedTable("oews_estimates", estimates.path, estimates.rows, {}, cells=estimates.cells)
+    table = StagedTable("oews_estimates", estimates.path, estimates.rows, {}, cells=estimates.cells)
+    return table, estimates.unknown_columns
 
 
 @timing.timed("stage_patch")
@@ -131,11 +128,12 @@ def _patch(
     out_dir: Path,
     release_id: str,
     memory_limit: str,
-) -> StagedTable | None:
+) -> tuple[StagedTable, tuple[str, ...]] | None:
     """Only the lines of ``data`` that differ from ``base``, staged and checked like a whole
-    file, with the cells of the old lines they replace; None when the whole file should be
-    staged instead (too much changed, a header that differs, or lines that fail a check:
-    staging the whole file then names the failure with its true line numbers)."""
+    file, with the cells of the old lines they replace (and the header's unknown columns,
+    which the lines are written under); None when the whole file should be staged instead
+    (too much changed, a header that differs, or lines that fail a check: staging the whole
+    file then names the failure with its true line numbers)."""
     if not base.path.is_file():
         return None
     changes = changed_ranges(base.path, data)
@@ -145,21 +143,19 @@ def _patch(
     write_region(base.path, changes, old_lines, side="old")
     write_region(data, changes, new_lines, side="new")
     try:
-        old = stage_estimates(
-            old_lines,
-            lookups,
-            out_dir / "oews_estimates.old.parquet",
-            release_id=release_id,
-            memory_limit=memory_limit,
-            allow_empty=True,
-        )
-        new = stage_estimates(
-            new_lines,
-            lookups,
-            out_dir / "oews_estimates.parquet",
-            release_id=release_id,
-            memory_limit=memory_limit,
-            allow_empty=True,
+        old, new = (
+            stage_estimates(
+                lines,
+                lookups,
+                out_dir / name,
+                release_id=release_id,
+                memory_limit=memory_limit,
+                allow_empty=True,
+            )
+            for lines, name in (
+                (old_lines, "oews_estimates.old.parquet"),
+                (new_lines, "oews_estimates.parquet"),
+            )
         )
     except ValidationError:
         return None
@@ -170,4 +166,5 @@ def _patch(
     if old.cells is None or new.cells is None:
         return None
     patch = Patch(base.sha256, VERSION, old.cells, old.rows, new.rows)
-    return StagedTable("oews_estimates", new.path, new.rows, {}, cells=new.cells, patch=patch)
+    table = StagedTable("oews_estimates", new.path, new.rows, {}, cells=new.cells, patch=patch)
+    return table, new.unknown_columns

@@ -86,7 +86,7 @@ def _resolve(
     if since is None:
         return f"release {newest['release_id']} has no snapshot"
     for name in (table.table, lake.cells_table(table.table)):
-        if now > since and _changed_since(con, name, since, now, table):
+        if now > since and _changed_since(con, name, since, now, where):
             return f"{name} has changed since release {newest['release_id']}"
     # 3. The stored cells account for every row of the scope.
     stored = f"(SELECT * FROM lake.{lake.cells_table(table.table)} t WHERE {where})"
@@ -121,11 +121,12 @@ def _resolve(
 
 
 def _changed_since(
-    con: duckdb.DuckDBPyConnection, name: str, since: int, now: int, table: StagedTable
+    con: duckdb.DuckDBPyConnection, name: str, since: int, now: int, where: str
 ) -> bool:
-    scope = " AND ".join(f"{c} = {sql.literal(v)}" for c, v in table.replaces.items()) or "true"
+    """Whether a snapshot after ``since`` changed a row of ``name`` in the scope ``where``
+    (``changes.scope_sql``, on alias ``t``)."""
     found = con.execute(
-        f"SELECT count(*) FROM ducklake_table_changes('lake', 'main', ?, ?, ?) WHERE {scope}",
+        f"SELECT count(*) FROM ducklake_table_changes('lake', 'main', ?, ?, ?) t WHERE {where}",
         [name, since + 1, now],
     ).fetchone()[0]
     return bool(found)
