@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ValidationError
-from core.staging import StagedLoad
+from core.staging import PatchBase, StagedLoad
 from transforms import oews_catalog
 from transforms.oews import series_id as series_id_of  # the name the README documents
 from transforms.oews import stage_oews
@@ -144,6 +144,34 @@ def test_schema_drift_reaches_the_staged_load(
     )
     assert staged.schema_drift == {"oe.area": ["area_fips"]}
     assert staged.rows()["areas"] == 4
+
+
+def test_a_new_data_file_column_reaches_the_staged_load_whole_or_as_a_patch(
+    oe_dir: Path, tmp_path: Path, oe_files: OeFiles
+) -> None:
+    data = oe_dir / "oe.data.0.Current"
+    lines = data.read_bytes().splitlines(keepends=True)
+    data.write_bytes(
+        b"".join(x.rstrip(b"\r\n") + b"\tx\n" for x in lines).replace(
+            lines[0].rstrip(b"\r\n") + b"\tx", lines[0].rstrip(b"\r\n") + b"\tloaded_at", 1
+        )
+    )
+    base = tmp_path / "base"
+    base.write_bytes(data.read_bytes())
+    files = oe_files.mirror_files(oe_dir)
+    whole = stage_oews(files, tmp_path / "whole", release_id="r1", sources={})
+    revised = data.read_bytes().splitlines(keepends=True)
+    sid, year, period, value, *rest = revised[1500].split(b"\t")
+    revised[1500] = b"\t".join([sid, year, period, b"1".rjust(len(value)), *rest])
+    data.write_bytes(b"".join(revised))
+    patched = stage_oews(
+        files, tmp_path / "patch", release_id="r2", sources={}, base=PatchBase(base, "0" * 64)
+    )
+
+    (estimates,) = [t for t in patched.tables if t.table == "oews_estimates"]
+    assert estimates.patch is not None  # only the lines around the edit were staged
+    for staged in (whole, patched):
+        assert staged.schema_drift == {"oe.data.0.Current": ["loaded_at"]}
 
 
 def test_the_time_series_reads_the_catalogue() -> None:
