@@ -170,8 +170,12 @@ class Fetcher:
         contact: str | None = None,
         policy: HttpPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_body: Callable[[], None] | None = None,
     ) -> None:
+        """``on_body`` is called as a body starts to arrive (a 304 brings none): the caller
+        may start work that only new bytes need (flows.sources.SourceKind.warm_up)."""
         self.store = store
+        self.on_body = on_body
         self.policy = policy or HttpPolicy()
         self.progress_every = 8 << 20
         self.session = build_session(contact)
@@ -352,6 +356,8 @@ class Fetcher:
         expected_len = response.headers.get("Content-Length")
         content_type = response.headers.get("Content-Type", "")
         total = int(expected_len) if expected_len and expected_len.isdigit() else None
+        if self.on_body is not None:
+            self.on_body()
         with self.store.incoming() as (tmp, writer):
             head = b""
             told = 0
@@ -419,6 +425,8 @@ class Fetcher:
             record = dataclasses.replace(previous, fetched_at=utc_now_iso(), status=304)
             self.store.record(record)
             return Fetched(url, self.store.object_path(previous.sha256), record, False)
+        if self.on_body is not None:
+            self.on_body()
         with self.store.incoming() as (tmp, writer), src.open("rb") as fh:
             head = fh.read(4096)
             fh.seek(0)

@@ -78,7 +78,12 @@ def fetch_zips(
         contact = require_contact(contact)
     span = oews_special.parse_years(years, datetime.now(UTC).year)
     plan = oews_special.planned(span, tuple(parts))
-    fetcher = Fetcher(RawStore(paths.raw), contact=contact, policy=HttpPolicy.from_env())
+    fetcher = Fetcher(
+        RawStore(paths.raw),
+        contact=contact,
+        policy=HttpPolicy.from_env(),
+        on_body=SPECIAL.warm_up,
+    )
     done = 0
 
     def on_file(item: SpecialZip, got: Fetched | None) -> None:

@@ -19,7 +19,7 @@ from extractors.http import Fetcher, HttpPolicy, require_contact
 from extractors.rawstore import RawStore
 from extractors.source import Source
 from flows.release import RefreshOutcome, recover_unpublished, release_if_changed
-from flows.sources import REFRESHED, LoadKey, fetcher_of
+from flows.sources import REFRESHED, SOURCES, LoadKey, fetcher_of
 
 __all__ = ["RefreshOutcome", "fetch", "refresh"]
 
@@ -40,7 +40,12 @@ def fetch(
     src = Source.from_arg(source)
     if src.is_real_bls:
         contact = require_contact(contact)
-    fetcher = Fetcher(RawStore(paths.raw), contact=contact, policy=HttpPolicy.from_env())
+    fetcher = Fetcher(
+        RawStore(paths.raw),
+        contact=contact,
+        policy=HttpPolicy.from_env(),
+        on_body=SOURCES[kind].warm_up,
+    )
     try:
         fetched = fetcher_of(kind)(fetcher, src)
     finally:

@@ -13,7 +13,11 @@ its transform when it runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +59,7 @@ class SourceKind:
     kind: str
     title: str  # how messages name it
     stager: Stager  # transforms/: raw files → validated tables and the rows they replace
+    transform: str  # the module the stager imports (pandas, DuckDB and the parsers)
     policy: LoadPolicy  # warehouse/: how those tables are loaded
     fetch: Fetch | None = None  # extractors/: None when it is only ingested from given files
     host: str | None = None  # the BLS host it is fetched from (checked before a run starts)
@@ -71,6 +76,16 @@ class SourceKind:
         """The load a file of this kind belongs to."""
         return LoadKey(self.kind, file if self.per_file else None)
 
+    def warm_up(self) -> threading.Thread | None:
+        """Start importing the transform on a background thread, once per process.
+
+        A fetch calls it as new bytes start to arrive: the import (pandas alone takes about
+        0.5 s) then overlaps the download, which mostly waits on the network and the disk,
+        instead of delaying the staging. A run in which nothing changed never imports it.
+        Returns the importing thread, or None when it is imported or importing already.
+        """
+        return _warm_up(self.transform)
+
     def stage(
         self,
         files: dict[str, Path],
@@ -86,6 +101,28 @@ class SourceKind:
 # The stagers adapt each transform to one signature, and import it only when they run (the
 # transforms load pandas and DuckDB, about 1.3 s the command line does not spend to check
 # its arguments).
+
+
+_warming: set[str] = set()
+_warming_lock = threading.Lock()
+
+
+def _warm_up(module: str) -> threading.Thread | None:
+    with _warming_lock:
+        if module in _warming or module in sys.modules:
+            return None
+        _warming.add(module)
+    thread = threading.Thread(
+        target=_import_quietly, args=(module,), name=f"import {module}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _import_quietly(module: str) -> None:
+    # A failure here is the stager's to report: its own import raises it again, in the task.
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
 
 
 def _only(files: dict[str, Path]) -> tuple[str, Path]:
@@ -140,6 +177,7 @@ SOURCES: dict[str, SourceKind] = {
             host=oews_extractor.HOST,
             files=oews_extractor.FILES,
             stager=_stage_oews,
+            transform="transforms.oews",
             # A May year's estimates and footnotes replace that year's. Lookups are upserted
             # by code, never replaced wholesale: a code this file no longer lists keeps its
             # row (earlier years' estimates still name it), and which name a code keeps when
@@ -164,6 +202,7 @@ SOURCES: dict[str, SourceKind] = {
             host=projections_extractor.HOST,
             files=(projections_extractor.FILE,),
             stager=_stage_projections,
+            transform="transforms.projections",
             # A cycle replaces that cycle; a full workbook may follow a smaller sample of the
             # same cycle, so only a collapse of the row count is suspicious.
             policy=LoadPolicy(
@@ -179,6 +218,7 @@ SOURCES: dict[str, SourceKind] = {
             host=soc_extractor.HOST,
             files=(soc_extractor.FILE,),
             stager=_stage_crosswalk,
+            transform="transforms.soc",
             policy=LoadPolicy(
                 tables={"soc_crosswalk": TablePolicy(scope=("from_version", "to_version"))},
                 guarded_table="soc_crosswalk",
@@ -188,6 +228,7 @@ SOURCES: dict[str, SourceKind] = {
             kind="oews_special",
             title="OEWS special request",
             stager=_stage_special,
+            transform="transforms.oews_special",
             # Fetched by year and part by `bls-refresh backfill` (flows/backfill.py), not by
             # `run`; or ingested from downloaded zips and workbooks.
             host=special_extractor.HOST,

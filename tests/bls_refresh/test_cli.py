@@ -19,11 +19,12 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def bls_refresh(prefect_api_env: dict[str, str]) -> Run:
-    """``bls-refresh ARGS`` as a subprocess, on the session's Prefect API."""
+    """``bls-refresh ARGS`` as a subprocess, on the session's Prefect API; ``"-c", SOURCE,
+    ARGS`` runs the command line through ``SOURCE`` (the ``wrapped_cli`` fixture)."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bls_refresh.cli", *args],
+            [sys.executable, *(args if args[:1] == ("-c",) else ("-m", "bls_refresh.cli", *args))],
             capture_output=True,
             text=True,
             env={**os.environ, **prefect_api_env, **(env or {}), "COLUMNS": "200"},
@@ -50,19 +51,22 @@ def test_run_against_bls_without_contact_is_refused(tmp_path: Path) -> None:
 
 
 def test_demo_publishes_then_reports_no_change(
-    tmp_path: Path, bls_refresh: Run, sample_estimates: int
+    tmp_path: Path, bls_refresh: Run, sample_estimates: int, wrapped_cli: str
 ) -> None:
     data = tmp_path / "data"
-    first = bls_refresh("demo", "--data-dir", str(data))
+    first = bls_refresh("-c", wrapped_cli, "demo", "--data-dir", str(data))
     assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines()[-1] == "MODULES True True"  # it staged: pandas
     assert "Published release" in first.stdout
     assert "OEWS vintage: May 2024" in first.stdout
     assert "oews_estimates" in first.stdout and f"{sample_estimates:,}" in first.stdout
     assert (data / "published" / "latest" / "datapackage.json").is_file()
 
-    second = bls_refresh("demo", "--data-dir", str(data))
+    second = bls_refresh("-c", wrapped_cli, "demo", "--data-dir", str(data))
     assert second.returncode == 0, second.stderr
     assert "Nothing changed upstream" in second.stdout
+    # Nothing new arrived, so the transforms were never imported, not even ahead of time.
+    assert second.stderr.splitlines()[-1] == "MODULES True False"
     assert len([p for p in (data / "published").iterdir() if p.name != "latest"]) == 1
 
 

@@ -152,6 +152,33 @@ def test_changed_file_upstream_is_downloaded_again(
     assert len(files_under(store.objects)) == 2
 
 
+def test_on_body_hears_each_body_that_arrives_and_no_304(
+    bls_server: BlsServer, store: RawStore, contact: str, mirror: Path, oe_dir: Path
+) -> None:
+    """What a run that changes something starts early (flows.sources.SourceKind.warm_up)."""
+    heard: list[int] = []
+    fetcher = Fetcher(
+        store,
+        contact=contact,
+        policy=HttpPolicy.from_env(),
+        on_body=lambda: heard.append(len(manifest_lines(store))),
+    )
+    try:
+        fetcher.fetch(bls_server.url(AREA))
+        fetcher.fetch(bls_server.url(AREA))  # 304: no body, nothing to start
+        assert heard == [0]  # before the body was stored
+        changed = mirror / AREA
+        changed.write_bytes(changed.read_bytes() + b"36\t3600000\tS\tNew York\r\n")
+        os.utime(changed, (1_760_000_000, 1_760_000_000))
+        fetcher.fetch(bls_server.url(AREA))
+        assert heard == [0, 2]
+        fetcher.fetch(str(oe_dir / "oe.area"))  # a mirror folder's copy is new bytes too
+        fetcher.fetch(str(oe_dir / "oe.area"))
+        assert heard == [0, 2, 3]
+    finally:
+        fetcher.close()
+
+
 def test_missing_object_means_unconditional_get(
     bls_server: BlsServer, fetcher: Fetcher, mirror: Path
 ) -> None:

@@ -4,6 +4,8 @@ policy, and the policy's hand-over to the warehouse (core.staging.LoadPolicy).""
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,40 @@ def test_the_registry_loads_neither_prefect_nor_the_transforms(repo: Path) -> No
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
     )
     assert found.stdout.split() == ["False", "False"]
+
+
+def test_warm_up_imports_the_transform_once_on_another_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "warm_probe_ok.py").write_text(
+        "import threading\nTHREAD = threading.current_thread().name\n"
+    )
+    (tmp_path / "warm_probe_broken.py").write_text("raise ImportError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("warm_probe_ok", "warm_probe_broken"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    entry = dataclasses.replace(SOURCES["soc"], transform="warm_probe_ok")
+
+    thread = entry.warm_up()
+    assert thread is not None
+    thread.join(timeout=10)
+    assert sys.modules["warm_probe_ok"].THREAD == "import warm_probe_ok"
+    assert entry.warm_up() is None  # once per process
+
+    # A transform that cannot be imported is the stager's to report, in its task.
+    broken = dataclasses.replace(entry, transform="warm_probe_broken").warm_up()
+    assert broken is not None
+    broken.join(timeout=10)
+    assert "warm_probe_broken" not in sys.modules
+    with pytest.raises(ImportError, match="broken on purpose"):
+        importlib.import_module("warm_probe_broken")
+    monkeypatch.delitem(sys.modules, "warm_probe_ok")
+
+
+def test_each_kind_names_the_transform_its_stager_imports() -> None:
+    for kind, entry in SOURCES.items():
+        source = inspect.getsource(entry.stager)
+        assert f"from {entry.transform} import " in source, kind
 
 
 def test_refresh_fetches_every_kind_with_an_extractor() -> None:
