@@ -93,7 +93,7 @@ def phase_trivial(data_dir: Path) -> None:
 
     paths = DataPaths.resolve(str(data_dir))
     runtime.configure_logging(paths, debug=False)
-    runtime.use_local_api(paths)
+    api = runtime.use_local_api(paths)
     from prefect import flow, task
 
     @task
@@ -104,7 +104,8 @@ def phase_trivial(data_dir: Path) -> None:
     def trivial() -> int:
         return one()
 
-    trivial()
+    with runtime.flow_settings(api):
+        trivial()
 
 
 def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:

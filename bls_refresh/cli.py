@@ -175,8 +175,9 @@ def _run_flow(
     log = prefect_runtime.configure_logging(paths, debug=_debug)
     before = _latest(paths)
     try:
-        prefect_runtime.use_local_api(paths)
-        outcome = call()
+        api = prefect_runtime.use_local_api(paths)
+        with prefect_runtime.flow_settings(api):
+            outcome = call()
     except Exception as exc:  # the message, not a traceback: the log file has the traceback
         raise fail(_failure_paragraph(paths, exc, before, log, what), 1, exc) from None
     for line in getattr(outcome, "recovered", []):

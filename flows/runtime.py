@@ -10,6 +10,10 @@ Called before Prefect is imported (Prefect reads its logging settings at import)
   ourselves, in a child that the kernel stops when this process dies, even by SIGKILL
   (``PR_SET_PDEATHSIG``). With ``PREFECT_API_URL`` set (a long-lived ``prefect server start``)
   nothing is started.
+- **Heartbeats.** A flow run sends heartbeats so that a server can mark a run that died as
+  crashed. Against the command's own API nobody reads them (the API stops with the command),
+  and the engine waits up to a second at the end of every flow for the heartbeat thread's
+  sleep to end, so :func:`flow_settings` turns them off there. A long-lived server keeps them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -159,3 +163,16 @@ def use_local_api(paths: DataPaths) -> LocalApi | None:
     # (which send the last log records to this API).
     atexit.register(api.stop)
     return api
+
+
+@contextlib.contextmanager
+def flow_settings(api: LocalApi | None) -> Iterator[None]:
+    """Prefect's settings for the flows run inside the block: no flow-run heartbeats when the
+    API is the command's own (``api``, from :func:`use_local_api`)."""
+    if api is None:
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield

@@ -149,6 +149,20 @@ def test_no_local_api_is_started_when_one_is_configured(
     assert not data_dir.exists()  # no server log: nothing was started
 
 
+def test_flows_against_the_command_s_own_api_send_no_heartbeats(data_dir: Path) -> None:
+    """Nobody reads them there, and each flow's end would wait up to a second for them."""
+    from prefect.settings import get_current_settings
+
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default is not None  # Prefect sends them unless told otherwise
+    with runtime.flow_settings(None):  # a long-lived server (PREFECT_API_URL): kept
+        assert get_current_settings().flows.heartbeat_frequency == default
+    own_api = object.__new__(runtime.LocalApi)  # stands for the one use_local_api started
+    with runtime.flow_settings(own_api):
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert get_current_settings().flows.heartbeat_frequency == default
+
+
 def test_a_local_api_that_does_not_start_in_time_is_stopped_and_explained(
     data_dir: Path,
 ) -> None:
