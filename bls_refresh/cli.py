@@ -167,16 +167,20 @@ def _latest(paths: DataPaths) -> str | None:
 
 
 def _run_flow(
-    paths: DataPaths, call: Callable[[], RefreshOutcomeLike], what: str = "Refresh"
+    paths: DataPaths,
+    call: Callable[[], RefreshOutcomeLike],
+    what: str = "Refresh",
+    flow_module: str = "flows.refresh",
 ) -> None:
-    """Run a flow with its log in the data dir; print the outcome, or one failure paragraph."""
+    """Run a flow with its log in the data dir; print the outcome, or one failure paragraph.
+    ``flow_module`` (the module ``call`` imports) is imported while Prefect's API starts."""
     from flows import runtime as prefect_runtime
 
     log = prefect_runtime.configure_logging(paths, debug=_debug)
     before = _latest(paths)
     try:
         api = prefect_runtime.use_local_api(paths)
-        with prefect_runtime.flow_settings(api):
+        with prefect_runtime.flow_settings(api, flow_module=flow_module):
             outcome = call()
     except Exception as exc:  # the message, not a traceback: the log file has the traceback
         raise fail(_failure_paragraph(paths, exc, before, log, what), 1, exc) from None
@@ -305,7 +309,7 @@ def ingest(
             allow_row_count_change=allow_row_count_change,
         )
 
-    _run_flow(paths, call)
+    _run_flow(paths, call, flow_module="flows.ingest")
 
 
 @app.command()
@@ -374,7 +378,7 @@ def backfill(
             allow_row_count_change=allow_row_count_change,
         )
 
-    _run_flow(paths, call, "Backfill")
+    _run_flow(paths, call, "Backfill", flow_module="flows.backfill")
 
 
 @app.command()

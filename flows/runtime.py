@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import importlib
 import os
 import signal
 import socket
@@ -131,15 +132,23 @@ class LocalApi:
                 stderr=out,
                 preexec_fn=die_with_parent(),  # no other thread yet: Prefect is not loaded
             )
-        deadline = time.monotonic() + timeout
-        while not api_answers(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._ready = False
+
+    def wait(self) -> None:
+        """Until the API answers. The server boots (about 4 s) while the caller imports
+        Prefect and the flow, on the other core; ConfigError if it does not start in time."""
+        while not self._ready and not api_answers(self.url):
+            if self.process.poll() is not None or time.monotonic() > self._deadline:
                 self.stop()
                 raise ConfigError(
-                    f"Prefect's local API did not start within {timeout:.0f} s (see {self.log}). "
-                    "Nothing was fetched. Set PREFECT_API_URL to use a running Prefect server."
+                    f"Prefect's local API did not start within {self.timeout:.0f} s "
+                    f"(see {self.log}). Nothing was fetched. Set PREFECT_API_URL to use a "
+                    "running Prefect server."
                 )
-            time.sleep(0.1)
+            time.sleep(0.05)
+        self._ready = True
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -153,7 +162,8 @@ class LocalApi:
 
 def use_local_api(paths: DataPaths) -> LocalApi | None:
     """Start a local API unless Prefect is configured already (PREFECT_API_URL, or Prefect
-    imported by the caller, as in tests); Prefect then talks to it through PREFECT_API_URL."""
+    imported by the caller, as in tests); Prefect then talks to it through PREFECT_API_URL.
+    It is not waited for here: :func:`flow_settings` waits, once the flow is imported."""
     if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
         return None
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
@@ -166,13 +176,17 @@ def use_local_api(paths: DataPaths) -> LocalApi | None:
 
 
 @contextlib.contextmanager
-def flow_settings(api: LocalApi | None) -> Iterator[None]:
-    """Prefect's settings for the flows run inside the block: no flow-run heartbeats when the
-    API is the command's own (``api``, from :func:`use_local_api`)."""
+def flow_settings(api: LocalApi | None, *, flow_module: str | None = None) -> Iterator[None]:
+    """Ready to run flows inside the block. With the command's own API (``api``, from
+    :func:`use_local_api`): ``flow_module`` (and with it Prefect) is imported while that API
+    boots, the API is waited for, and flow runs send no heartbeats."""
+    if flow_module is not None:
+        importlib.import_module(flow_module)
     if api is None:
         yield
         return
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    api.wait()
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield

@@ -149,17 +149,25 @@ def test_no_local_api_is_started_when_one_is_configured(
     assert not data_dir.exists()  # no server log: nothing was started
 
 
-def test_flows_against_the_command_s_own_api_send_no_heartbeats(data_dir: Path) -> None:
-    """Nobody reads them there, and each flow's end would wait up to a second for them."""
+def test_flows_against_the_command_s_own_api_wait_for_it_and_send_no_heartbeats(
+    data_dir: Path,
+) -> None:
+    """Nobody reads the heartbeats there, and each flow's end would wait up to a second for
+    them. The API is started before the flow is imported and waited for after."""
     from prefect.settings import get_current_settings
 
     default = get_current_settings().flows.heartbeat_frequency
     assert default is not None  # Prefect sends them unless told otherwise
     with runtime.flow_settings(None):  # a long-lived server (PREFECT_API_URL): kept
         assert get_current_settings().flows.heartbeat_frequency == default
-    own_api = object.__new__(runtime.LocalApi)  # stands for the one use_local_api started
-    with runtime.flow_settings(own_api):
-        assert get_current_settings().flows.heartbeat_frequency is None
+    (data_dir / "logs").mkdir(parents=True)
+    own_api = runtime.LocalApi(DataPaths(data_dir), timeout=120)  # as use_local_api starts it
+    try:
+        with runtime.flow_settings(own_api, flow_module="flows.refresh"):
+            assert runtime.api_answers(own_api.url)  # waited for
+            assert get_current_settings().flows.heartbeat_frequency is None
+    finally:
+        own_api.stop()
     assert get_current_settings().flows.heartbeat_frequency == default
 
 
@@ -168,8 +176,10 @@ def test_a_local_api_that_does_not_start_in_time_is_stopped_and_explained(
 ) -> None:
     paths = DataPaths(data_dir)
     (data_dir / "logs").mkdir(parents=True)  # configure_logging makes it first
+    api = runtime.LocalApi(paths, timeout=0)  # started; the caller imports while it boots
     with pytest.raises(ConfigError) as late:
-        runtime.LocalApi(paths, timeout=0)
+        api.wait()
+    assert api.process.poll() is not None  # stopped
     log = data_dir / "logs" / "prefect-server.log"
     assert str(late.value) == (
         f"Prefect's local API did not start within 0 s (see {log}). Nothing was fetched. "
