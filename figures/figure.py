@@ -249,10 +249,11 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     # newest part first: a figure of the newest year reads that year's file only.
     owned = (f"{match} AND ownership = ?", [*params, sel.ownership]) if sel.ownership else None
     year = sel.year
+    needs = ("soc_code", sel.soc)
     if year is None:
-        year = reader.newest_year("oews_estimates", *(owned or (match, params)))
+        year = reader.newest_year("oews_estimates", *(owned or (match, params)), needs=needs)
         if year is None and owned:  # not in that ownership: resolve_ownership says which are
-            year = reader.newest_year("oews_estimates", match, params)
+            year = reader.newest_year("oews_estimates", match, params, needs=needs)
     ownership = (
         resolve_ownership(reader, match, params, sel.ownership, year) if year is not None else None
     )
@@ -268,10 +269,7 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
             else []  # no year has a match (newest_year asked them all)
         )
         if not years:
-            known = reader.scalar_list(f"SELECT count(*) FROM {est} WHERE soc_code = ?", [sel.soc])[
-                0
-            ]
-            if not known:
+            if not reader.has_value("oews_estimates", *needs):
                 raise _unknown_soc(reader, sel.soc)
             raise FigureError(
                 f"No OEWS estimate of {sel.measure} for {sel.soc} in area {area_code}, "

@@ -43,6 +43,7 @@ class ReleaseReader:
         self.release_id = release_id
         self.bundle = bundle
         self.con = duckdb.connect(config={"autoinstall_known_extensions": False})
+        self._values: dict[tuple[str, str], frozenset[Any]] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -69,10 +70,13 @@ class ReleaseReader:
             return []
         return sorted(int(f.stem) for f in files)
 
-    def newest_year(self, name: str, where: str, params: list[Any]) -> int | None:
+    def newest_year(
+        self, name: str, where: str, params: list[Any], *, needs: tuple[str, Any] | None = None
+    ) -> int | None:
         """The newest reference year with a row of ``name`` matching ``where``. The newest
         year's part is asked first (a figure of the newest year reads that file only); when
-        it has no match, one query asks every part."""
+        it has no match, one query asks every part. ``needs`` (column, value): a value no
+        row has (:meth:`has_value`) answers None without asking every part."""
         years = self.partition_years(name)
         if years:
             newest = years[-1]
@@ -81,10 +85,23 @@ class ReleaseReader:
             )
             if hit:
                 return newest
+        if needs is not None and not self.has_value(name, *needs):
+            return None
         found = self.scalar_list(
             f"SELECT max(reference_year) FROM {self.table(name)} WHERE {where}", params
         )
         return found[0] if found else None
+
+    def has_value(self, name: str, column: str, value: Any) -> bool:
+        """Whether a row of ``name`` (every year) has ``value`` in ``column``. The column's
+        values are read once per reader: publishing renders every figure of ``figures.yaml``
+        with one reader, and each figure without a match asks this."""
+        key = (name, column)
+        if key not in self._values:
+            self._values[key] = frozenset(
+                self.scalar_list(f"SELECT DISTINCT {column} FROM {self.table(name)}")
+            )
+        return value in self._values[key]
 
     def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params)

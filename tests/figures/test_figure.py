@@ -309,6 +309,30 @@ def edited_bundle(paths: DataPaths, rid: str, tmp_path: Path, table: str, replac
     return bundle
 
 
+def test_an_occupation_without_estimates_in_any_year_is_unknown(
+    paths: DataPaths, rid: str, tmp_path: Path
+) -> None:
+    """The occupations table lists it, but no year has a row for it."""
+    bundle = edited_bundle(
+        paths,
+        rid,
+        tmp_path,
+        "oews_estimates",
+        "CASE WHEN soc_code = '29-1211' THEN '29-1299' ELSE soc_code END AS soc_code",
+    )
+    with ReleaseReader(rid, bundle) as reader:
+        with pytest.raises(FigureError) as exc:
+            figure(reader, Selection("29-1211", "annual_median"))
+        assert exc.value.code == 2
+        assert str(exc.value).startswith(f"Unknown SOC code '29-1211' in release {rid}.")
+        # Every year's codes were read once, for the reader's later figures: they answer
+        # without the files.
+        for path in bundles.table_files(bundle, "oews_estimates"):
+            path.unlink()
+        assert reader.has_value("oews_estimates", "soc_code", "29-1299")
+        assert not reader.has_value("oews_estimates", "soc_code", "29-1211")
+
+
 def test_several_footnote_codes_give_every_note(paths: DataPaths, rid: str, tmp_path: Path) -> None:
     """A cell with footnotes '1, 8' (space after the comma) explains itself with both."""
     bundle = edited_bundle(
