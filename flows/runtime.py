@@ -137,7 +137,7 @@ class LocalApi:
         self._ready = False
 
     def wait(self) -> None:
-        """Until the API answers. The server boots (about 4 s) while the caller imports
+        """Until the API answers. The server boots (3–4 s) while the caller imports
         Prefect and the flow, on the other core; ConfigError if it does not start in time."""
         while not self._ready and not api_answers(self.url):
             if self.process.poll() is not None or time.monotonic() > self._deadline:
