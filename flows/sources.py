@@ -112,9 +112,10 @@ def _warm_up(module: str) -> threading.Thread | None:
         if module in _warming or module in sys.modules:
             return None
         _warming.add(module)
-    thread = threading.Thread(
-        target=_import_quietly, args=(module,), name=f"import {module}", daemon=True
-    )
+    # Not a daemon: a run that fails soon after (an error page where a file should be) waits
+    # for the import to finish before the interpreter shuts down, rather than tearing it
+    # down halfway through loading an extension module.
+    thread = threading.Thread(target=_import_quietly, args=(module,), name=f"import {module}")
     thread.start()
     return thread
 
