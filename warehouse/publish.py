@@ -227,40 +227,34 @@ def _lake_file_of(
 ) -> Path | None:
     """The lake's data file that holds exactly the partition's rows at ``snapshot`` with the
     published columns, in order; None when the rows are spread over files, mixed with other
-    partitions' rows, partly deleted or inlined, or stored with other columns."""
-    files = con.execute(
-        "SELECT data_file, delete_file FROM ducklake_list_files('lake', ?, snapshot_version => ?)",
-        [table, snapshot],
-    ).fetchall()
-    holding: list[tuple[str, object]] = []
-    for data_file, delete_file in files:
-        stats = con.execute(
-            "SELECT stats_min_value, stats_max_value FROM parquet_metadata(?) "
-            "WHERE path_in_schema = ?",
-            [data_file, column],
+    partitions' rows, partly deleted or inlined, or stored with other columns.
+
+    Which files hold the partition is asked of the lake itself (its ``filename`` column):
+    DuckLake prunes the other files by the statistics in its catalog, so this reads one
+    year's column, not the footer of every file the table has (one more for each year held).
+    """
+    at = f"lake.{table} AT (VERSION => {int(snapshot)})"
+    found = con.execute(f"SELECT DISTINCT filename FROM {at} WHERE {column} = ?", [value])
+    holding = found.fetchall()
+    if len(holding) != 1 or holding[0][0] is None:
+        return None  # spread over files, or inlined in the catalog
+    files = dict(
+        con.execute(
+            "SELECT data_file, delete_file FROM ducklake_list_files('lake', ?, "
+            "snapshot_version => ?)",
+            [table, snapshot],
         ).fetchall()
-        known = stats and all(low is not None and high is not None for low, high in stats)
-        low = min(_as(value, lo) for lo, _ in stats) if known else None
-        high = max(_as(value, hi) for _, hi in stats) if known else None
-        if known and not (low <= value <= high):  # type: ignore[operator]
-            continue
-        holding.append((data_file, delete_file))
-        if not known or low != value or high != value:
-            return None  # other partitions' rows in the same file
-    if len(holding) != 1 or holding[0][1] is not None:
-        return None
-    path = Path(holding[0][0])
+    )
+    name = str(holding[0][0])
+    if name not in files or files[name] is not None:
+        return None  # not a data file of the table as listed, or rows deleted from it
+    path = Path(name)
     if _parquet_rows(con, path) != rows:
-        return None  # more rows of the partition elsewhere (inlined in the catalog)
-    found = con.execute(f"DESCRIBE SELECT * FROM {sql.read_parquet(path)}").fetchall()
-    if [(name, kind) for name, kind, *_ in found] != list(lake.TABLES[table].items()):
+        return None  # other partitions' rows in the same file
+    described = con.execute(f"DESCRIBE SELECT * FROM {sql.read_parquet(path)}").fetchall()
+    if [(c, kind) for c, kind, *_ in described] != list(lake.TABLES[table].items()):
         return None
     return path
-
-
-def _as(value: object, text: object) -> object:
-    """A parquet statistic (text) as the type of ``value``."""
-    return type(value)(text)  # type: ignore[call-arg]
 
 
 def datapackage(release: dict[str, object], out_dir: Path, exported: Exported) -> dict[str, object]:

@@ -249,6 +249,7 @@ def test_a_release_rewrites_only_the_partitions_it_changed(
     )
     lake_files = {_inode(p) for p in paths.lake_table_dir("oews_estimates").glob("*.parquet")}
     assert _inode(two / "oews_estimates/2023.parquet") in lake_files
+    assert _inode(one / "oews_estimates/2024.parquet") in lake_files  # the first one's, too
     parts_one = bundles.parts(bundles.package(one), "oews_estimates")
     parts_two = bundles.parts(bundles.package(two), "oews_estimates")
     assert parts_two["oews_estimates/2024.parquet"] == parts_one["oews_estimates/2024.parquet"]
