@@ -19,12 +19,10 @@ from core.errors import ValidationError
 from core.staging import Patch, PatchBase, StagedLoad, StagedTable, stage_frame, stamp
 from transforms.flatfile import require_utf8
 from transforms.oews_data import DATA_READABLE, data_label
-from transforms.oews_lookups import OewsLookups, parse_lookups
+from transforms.oews_lookups import DATA_FILE, OewsLookups, parse_lookups
 from transforms.oews_patch import changed_ranges, write_region
 from transforms.oews_series import series_id
 from transforms.oews_staging import VERSION, stage_estimates
-
-DATA = "oe.data.0.Current"
 
 # The README and docs/decisions.md name ``transforms.oews.series_id`` (how a series id is
 # rebuilt from the stored columns); it lives in transforms.oews_series.
@@ -49,7 +47,7 @@ def stage_oews(
     always when ``base`` is None, the whole data file is.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = files[DATA]
+    data = files[DATA_FILE]
     # The whole data file's UTF-8 check reads all 330 MB (about 0.07 s, mostly reads that
     # release the GIL): it runs while the lookups are parsed instead of adding to the load. A
     # lookup that fails is reported first (small files first, as they are fetched). A patch
@@ -86,10 +84,10 @@ def stage_oews(
     tables.append(dataclasses.replace(estimates, replaces={"reference_year": year}))
     drift = dict(lookups.schema_drift)
     if unknown:
-        drift[DATA] = list(unknown)
+        drift[DATA_FILE] = list(unknown)
     stamped = stamp(sources, vintage.label)
-    if DATA in stamped:  # what the staging pass made of it: a later patch needs the same
-        stamped[DATA] = {**stamped[DATA], "staged_by": VERSION}
+    if DATA_FILE in stamped:  # what the staging pass made of it: a later patch needs the same
+        stamped[DATA_FILE] = {**stamped[DATA_FILE], "staged_by": VERSION}
     return StagedLoad(
         kind="oews",
         vintage=vintage.label,
@@ -139,7 +137,7 @@ def _patch(
     changes = changed_ranges(base.path, data)
     if changes is None or not changes.ranges:
         return None
-    old_lines, new_lines = out_dir / "oe.data.0.Current.old", out_dir / "oe.data.0.Current.new"
+    old_lines, new_lines = out_dir / f"{DATA_FILE}.old", out_dir / f"{DATA_FILE}.new"
     write_region(base.path, changes, old_lines, side="old")
     write_region(data, changes, new_lines, side="new")
     try:

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from core import sql
 from transforms.flatfile import columns_of
-from transforms.oews_lookups import FOOTNOTE_NOT_RELEASED, FOOTNOTE_TOP_CODED, SCHEMAS
+from transforms.oews_lookups import (
+    DATA_FILE,
+    FOOTNOTE_NOT_RELEASED,
+    FOOTNOTE_TOP_CODED,
+    SCHEMAS,
+)
 
 # The data file's one check for "can it be read as tab-delimited UTF-8 text at all": bytes
 # that are not UTF-8 (the lookups' rule and message) or a line DuckDB cannot split.
@@ -23,7 +28,7 @@ DATA_READABLE = "readable tab-delimited file"
 
 def data_label(data_path: Path) -> str:
     """How messages name the data file (a raw-store copy is named by its sha256)."""
-    return data_path.name if data_path.name.startswith("oe.") else "oe.data.0.Current"
+    return data_path.name if data_path.name.startswith("oe.") else DATA_FILE
 
 
 # The raw columns, exactly as BLS wrote them (padding kept: substr and casts do not need it
@@ -39,7 +44,7 @@ class RawData:
 
     @classmethod
     def of(cls, path: Path, label: str) -> RawData:
-        columns = columns_of(path, label, SCHEMAS["oe.data.0.Current"])
+        columns = columns_of(path, label, SCHEMAS[DATA_FILE])
         by_position = {index: name for name, index in columns.positions.items()}
         names = tuple(by_position.get(i, f"extra_{i}") for i in range(len(columns.header)))
         return cls(path, names, tuple(columns.unknown))

@@ -19,6 +19,7 @@ from core.errors import ValidationError
 from transforms import oews_catalog
 from transforms.flatfile import FlatSchema, read_flat_file, require_unique
 
+DATA_FILE = "oe.data.0.Current"  # the estimates; every other file here is a lookup
 DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
 # Every OEWS time-series file the load reads: the columns it needs, the ones it keeps when
 # present, and the ones it knows and skips. Columns are found by name wherever they stand
@@ -26,7 +27,7 @@ DATA_COLUMNS = ("series_id", "year", "period", "value", "footnote_codes")
 # schema drift: reported in the release, not loaded, and no reason to stop. The data file is
 # listed too: its columns are read by the same rules, and detect recognises every file here.
 SCHEMAS: dict[str, FlatSchema] = {
-    "oe.data.0.Current": FlatSchema(DATA_COLUMNS),
+    DATA_FILE: FlatSchema(DATA_COLUMNS),
     "oe.release": FlatSchema(("release_date", "description")),
     "oe.footnote": FlatSchema(("footnote_code", "footnote_text")),
     "oe.datatype": FlatSchema(("datatype_code", "datatype_name")),
