@@ -239,9 +239,7 @@ def _oews_figure(reader: ReleaseReader, sel: Selection) -> Figure:
     est = reader.table("oews_estimates")
     # Every code an estimate carries is in the occupations table (a load stages its
     # occupations with its estimates): a code it lacks needs no look at any year's rows.
-    if not reader.scalar_list(
-        f"SELECT 1 FROM {reader.table('occupations')} WHERE soc_code = ? LIMIT 1", [sel.soc]
-    ):
+    if not reader.has_value("occupations", "soc_code", sel.soc):
         raise _unknown_soc(reader, sel.soc)
     match = "soc_code = ? AND measure = ? AND area_code = ? AND industry_code = ?"
     params: list[Any] = [sel.soc, sel.measure, area_code, industry_code]

@@ -93,9 +93,9 @@ class ReleaseReader:
         return found[0] if found else None
 
     def has_value(self, name: str, column: str, value: Any) -> bool:
-        """Whether a row of ``name`` (every year) has ``value`` in ``column``. The column's
-        values are read once per reader: publishing renders every figure of ``figures.yaml``
-        with one reader, and each figure without a match asks this."""
+        """Whether a row of ``name`` (every year of a partitioned table) has ``value`` in
+        ``column``. The column's values are read once per reader: publishing renders every
+        figure of ``figures.yaml`` with one reader, and each figure asks this."""
         key = (name, column)
         if key not in self._values:
             self._values[key] = frozenset(
