@@ -20,8 +20,11 @@ What it does
    * ``revise``: the same command against the revised mirror, in a copy of the data dir the
      first run made (copied before the clock starts): one value changed.
 
-   Each child's peak RSS is the largest of its process tree (``RUSAGE_CHILDREN`` of a small
-   wrapper, which counts the command and the Prefect API it starts). Disk: the data dir's
+   Each child's peak RSS is the largest of its process tree, and its CPU time the sum over
+   that tree, every thread, user and system (``RUSAGE_CHILDREN`` of a small wrapper, which
+   counts the command and the Prefect API it starts). The CPU time the first run spends
+   beyond the no-op, divided by the cores, is the least wall time any schedule of that work
+   could take; the report sets it against the bare copy too. Disk: the data dir's
    size after the first run, and what a revision adds. Steps: the end of each Prefect task,
    from the run's log (timestamps in milliseconds), give the time each step took (the tasks
    run one after another): start-up (process start → flow run), fetch, stage, load-release,
@@ -109,14 +112,16 @@ def phase_trivial(data_dir: Path) -> None:
 
 
 def measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``command``; its wall time and the peak RSS of its process tree (MB)."""
+    """Run ``command``; its wall time, and the peak RSS (MB) and CPU time (user + system, every
+    thread) of its process tree."""
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "wall_s": wall,
-        "peak_rss_mb": peak,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
         "returncode": done.returncode,
         "stdout": done.stdout[-2000:],
         "stderr": done.stderr[-2000:],
@@ -426,6 +431,12 @@ def report(
     med = {k: _median(v, "wall_s") for k, v in results.items()}
     rss = {k: max(r.get("peak_rss_mb", 0.0) for r in v) for k, v in results.items() if k != "bare"}
     work = med["first"] - med["noop"]
+    cpu = {k: _median(v, "cpu_s") for k, v in results.items()}
+    cpu_work = cpu["first"] - cpu["noop"]
+    # However well a run overlaps its steps, it cannot do its CPU work faster than all the
+    # cores together: the least wall time that work could take, against the bare copy.
+    cores = len(os.sched_getaffinity(0))
+    floor = cpu_work / cores
     checks = {
         "first - noop <= 1.5 x bare": work <= TARGET_RATIO * med["bare"],
         "noop - trivial <= 1 s": med["noop"] - med["trivial"] <= TARGET_NOOP_S,
@@ -447,6 +458,10 @@ def report(
         "median_s": med,
         "ratio_first_minus_noop_to_bare": work / med["bare"],
         "noop_minus_trivial_s": med["noop"] - med["trivial"],
+        "cpu_s": cpu,
+        "cores": cores,
+        "cpu_first_minus_noop_s": cpu_work,
+        "ratio_cpu_floor_to_bare": floor / med["bare"],
         "peak_rss_mb": rss,
         "disk_mb_after_first": _median(results["first"], "disk_mb"),
         "disk_mb_added_by_revision": _median(results["revise"], "disk_added_mb"),
@@ -465,8 +480,12 @@ def report(
     print(f"\n{meta['rows']:,} rows, {args.repeat} runs each, Prefect API: {args.api}")
     for name, seconds in med.items():
         peak = f", peak RSS {rss[name]:,.0f} MB" if name in rss else ""
-        print(f"  {name:<8} median {seconds:7.2f} s{peak}")
+        print(f"  {name:<8} median {seconds:7.2f} s, CPU {cpu[name]:6.2f} s{peak}")
     print(f"  first - noop = {work:.2f} s = {work / med['bare']:.2f} x bare")
+    print(
+        f"  CPU time: first - noop = {cpu_work:.2f} s, bare {cpu['bare']:.2f} s; on {cores} "
+        f"cores that work needs at least {floor:.2f} s = {floor / med['bare']:.2f} x bare"
+    )
     print(f"  noop - trivial = {med['noop'] - med['trivial']:.2f} s")
     print(
         f"  disk: {summary['disk_mb_after_first']:,.0f} MB after the first run, "

@@ -43,6 +43,13 @@ def test_refresh_benchmark_runs_every_command_and_reports_its_steps(
         "bare", "trivial", "first", "noop", "revise", "year+1", "year+2",
     }  # fmt: skip
     assert all(seconds > 0 for seconds in report["median_s"].values())
+    # CPU time of each command's process tree: a first run works more than a no-op, and the
+    # least wall time of that work is its CPU time spread over every core.
+    cpu = report["cpu_s"]
+    assert set(cpu) == set(report["median_s"]) and cpu["first"] > cpu["noop"] > 0
+    assert report["cpu_first_minus_noop_s"] == cpu["first"] - cpu["noop"]
+    floor = report["cpu_first_minus_noop_s"] / report["cores"] / report["median_s"]["bare"]
+    assert report["ratio_cpu_floor_to_bare"] == floor
     first, noop = report["steps_s"]["first"], report["steps_s"]["noop"]
     # The steps come from the run's own log: every task of a release, in order.
     release = ["recover-unpublished", "fetch", "stage", "load-release", "publish-release"]
