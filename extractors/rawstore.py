@@ -8,8 +8,13 @@ Layout under ``data/raw/``::
                                  killed run left here is removed by the next run)
     quarantine/                  bodies that failed a check, kept for a person to inspect
 
-A file enters ``objects/`` only by an atomic rename of a complete, hashed temporary file,
-so a crash or a short read can never leave a partial object behind.
+A file enters ``objects/`` only by an atomic rename of a complete, hashed temporary file
+whose bytes are on disk (flushed and fsynced before the rename, the folder fsynced after it,
+both before its manifest row is written), so a crash or a short read can never leave a
+partial object behind. An object that is damaged all the same (a disk error, or a store
+written by an older version without that order) is not trusted: a fetch whose stored copy
+has the wrong size asks for the whole file again, and a complete download of the same
+content replaces a damaged copy instead of being thrown away as a duplicate.
 """
 
 from __future__ import annotations
@@ -59,11 +64,22 @@ class HashingWriter:
         self._fh = fh
         self._sha = hashlib.sha256()
         self.bytes = 0
+        self._finished = False
 
     def write(self, chunk: bytes) -> None:
+        if self._finished:
+            raise ValueError("this download is finished; nothing more may be written")
         self._fh.write(chunk)
         self._sha.update(chunk)
         self.bytes += len(chunk)
+
+    def finish(self) -> None:
+        """Put every byte on disk (flush Python's buffer, then fsync): a file is finished
+        before it is renamed into the store, never after."""
+        if not self._finished:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._finished = True
 
     @property
     def sha256(self) -> str:
@@ -113,8 +129,6 @@ class RawStore:
         try:
             with os.fdopen(fd, "wb") as fh:
                 yield path, HashingWriter(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
         finally:
             path.unlink(missing_ok=True)
 
@@ -125,15 +139,20 @@ class RawStore:
             path.unlink(missing_ok=True)
         return leftovers
 
-    def commit(self, tmp_path: Path, sha256: str) -> Path:
-        """Move a complete temporary file into the store (atomic); identical content is shared."""
-        dest = self.object_path(sha256)
-        if dest.exists():
+    def commit(self, tmp_path: Path, writer: HashingWriter) -> Path:
+        """Move a complete temporary file into the store (atomic); identical content is shared.
+
+        The file is finished (on disk) first. An object of the same content already stored
+        is kept only when it is intact (its size and sha256); a damaged one is replaced."""
+        writer.finish()
+        dest = self.object_path(writer.sha256)
+        if dest.exists() and _intact(dest, writer.bytes, writer.sha256):
             tmp_path.unlink(missing_ok=True)
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp_path, 0o444)
         os.replace(tmp_path, dest)
+        _fsync_folder(dest.parent)
         return dest
 
     def keep(
@@ -147,7 +166,7 @@ class RawStore:
         note: str | None = None,
     ) -> RawFileRecord:
         """Commit a complete download and append its manifest row (status 200)."""
-        path = self.commit(tmp_path, writer.sha256)
+        path = self.commit(tmp_path, writer)
         record = RawFileRecord(
             url=url,
             fetched_at=utc_now_iso(),
@@ -197,8 +216,35 @@ class RawStore:
         return out
 
     def last_stored(self, url: str) -> RawFileRecord | None:
-        """The newest fetch of ``url`` whose bytes are in the store (for conditional GET)."""
+        """The newest fetch of ``url`` whose bytes are in the store (for conditional GET).
+
+        A stored copy of another size than its row says is damaged: that fetch does not
+        count, so the next one asks for the whole file (a stat, not a hash: a no-op stays
+        cheap; ``bls-refresh verify`` re-hashes every object)."""
         for row in reversed(self.rows()):
-            if row.url == url and row.sha256 and self.object_path(row.sha256).exists():
+            if row.url == url and row.sha256 and _has_size(self.object_path(row.sha256), row.bytes):
                 return row
         return None
+
+
+def _has_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+def _intact(path: Path, size: int, sha256: str) -> bool:
+    return _has_size(path, size) and sha256_file(path) == sha256
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename into ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

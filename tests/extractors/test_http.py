@@ -195,6 +195,25 @@ def test_missing_object_means_unconditional_get(
     assert statuses(bls_server, "oe.area") == [200, 200]
 
 
+def test_damaged_object_means_unconditional_get_and_is_replaced(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    # A stored copy cut short (a crash or a disk error after its row was written) is not
+    # reused on 304, and the complete download of the same bytes replaces it.
+    url = bls_server.url(AREA)
+    first = fetcher.fetch(url)
+    first.path.chmod(0o644)
+    first.path.write_bytes(first.path.read_bytes()[:10])
+
+    again = fetcher.fetch(url)
+
+    assert again.downloaded is True
+    assert "If-None-Match" not in bls_server.requests[-1].headers
+    assert again.path == first.path  # the same content, so the same object, now whole
+    assert again.path.read_bytes() == (mirror / AREA).read_bytes()
+    assert statuses(bls_server, "oe.area") == [200, 200]
+
+
 def test_gzip_content_encoding_is_decoded_and_not_mistaken_for_truncation(
     bls_server: BlsServer, fetcher: Fetcher, mirror: Path
 ) -> None:

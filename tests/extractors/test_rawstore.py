@@ -25,7 +25,7 @@ def put(store: RawStore, data: bytes) -> Path:
     """Stream ``data`` through ``incoming()`` and commit it, as the fetcher does."""
     with store.incoming() as (tmp, writer):
         writer.write(data)
-        return store.commit(tmp, writer.sha256)
+        return store.commit(tmp, writer)
 
 
 def record_for(
@@ -118,8 +118,46 @@ def test_hashing_writer_counts_and_hashes(store: RawStore) -> None:
             writer.write(chunk)
         assert writer.bytes == sum(map(len, chunks))
         assert writer.sha256 == hashlib.sha256(b"".join(chunks)).hexdigest()
-        path = store.commit(tmp, writer.sha256)
+        path = store.commit(tmp, writer)
     assert path.read_bytes() == b"".join(chunks)
+
+
+def test_an_object_is_on_disk_whole_when_its_manifest_row_is_written(store: RawStore) -> None:
+    # Small enough to sit in Python's write buffer: the commit flushes it before the rename.
+    data = b"footnote_code\tfootnote_text\n5\tTop coded\n"
+    with store.incoming() as (tmp, writer):
+        writer.write(data)
+        record = store.keep(tmp, writer, "https://x/oe.footnote")
+        on_disk = (store.root / str(record.path)).read_bytes()
+        with pytest.raises(ValueError, match="finished"):
+            writer.write(b"more")
+    assert on_disk == data
+
+
+def test_a_stored_copy_of_the_wrong_size_is_not_offered_for_a_conditional_get(
+    store: RawStore,
+) -> None:
+    with store.incoming() as (tmp, writer):
+        writer.write(b"area_code\n0000000\n")
+        record = store.keep(tmp, writer, "https://x/oe.area", etag='"e1"')
+    assert store.last_stored("https://x/oe.area") == record
+    damaged = store.object_path(record.sha256)
+    damaged.chmod(0o644)
+    damaged.write_bytes(b"")
+    assert store.last_stored("https://x/oe.area") is None
+
+
+def test_a_damaged_object_is_replaced_by_the_same_content_committed_again(
+    store: RawStore,
+) -> None:
+    data = b"same bytes, stored twice\n"
+    first = put(store, data)
+    first.chmod(0o644)
+    first.write_bytes(b"same bytes, rotted\n")  # another sha256 under this name
+    second = put(store, data)
+    assert second == first
+    assert second.read_bytes() == data
+    assert files_under(store.tmp) == []
 
 
 # --- quarantine -------------------------------------------------------------------------------
