@@ -55,6 +55,16 @@ def test_cells_count_rows_and_digest_them_the_same_with_or_without_the_cast() ->
     assert revised[1][:4] == as_text[1][:4] and revised[1][4] != as_text[1][4]
 
 
+def test_the_same_change_to_two_rows_of_a_cell_changes_its_digest() -> None:
+    # The last column of the row hash: the same new footnote on both rows of the national
+    # cell must not cancel out in the XOR over the cell.
+    rows = ROWS.replace("'50250')", "'50250', NULL)").replace("'24.16')", "'24.16', NULL)")
+    rows = rows.replace("'61740')", "'61740', NULL)").replace("value))", "value, footnote))")
+    before = cells(cells_sql(KEYS, ["measure", "value", "footnote"], rows))
+    after = cells(cells_sql(KEYS, ["measure", "value", "footnote"], rows.replace("NULL", "'4'")))
+    assert before[0][:4] == after[0][:4] and before[0][4] != after[0][4]
+
+
 def test_cells_sql_adds_a_transform_s_own_aggregates() -> None:
     query = cells_sql(KEYS, ["value"], ROWS, extra=["max(value) AS top"])
     assert [(row[3], row[5]) for row in cells(query)] == [(2, "50250"), (1, "61740")]

@@ -73,6 +73,84 @@ def test_one_changed_value_in_a_large_table_makes_a_release_naming_it(
     assert "29-1007" in notes and "51150" in notes, notes
 
 
+def test_the_same_footnote_added_to_two_rows_of_a_cell_makes_a_release(
+    paths: DataPaths,
+    big_estimates: Callable[..., Path],
+    edit_staged: Callable[[Path, str], int],
+    big_load: Callable[[Path, int], StagedLoad],
+) -> None:
+    # The footnote is the digest's last column: a row hash that took it in linearly let the
+    # XOR over the cell cancel the same change made to two rows, and no release was made.
+    rid = load.plan_release_id(paths)
+    first = big_estimates(paths.staging / rid / "oews_estimates.parquet", rid)
+    load.load_release(paths, rid, [big_load(first, 306_000)])
+    publish.publish(paths, rid, extras=[bundle_writer()])
+
+    rid2 = load.plan_release_id(paths)
+    second = big_estimates(paths.staging / rid2 / "oews_estimates.parquet", rid2)
+    rows = edit_staged(
+        second,
+        "SELECT * REPLACE (CASE WHEN soc_code = '29-1007' AND area_code = '0010123' "
+        "AND measure IN ('hourly_mean', 'annual_mean') THEN '4' ELSE footnote_codes END "
+        "AS footnote_codes) FROM staged",
+    )
+    revised = load.load_release(paths, rid2, [big_load(second, rows)])
+
+    assert revised is not None, "a footnote added to two rows must make a release"
+    change = revised.changes["oews_estimates"]
+    assert (change["added"], change["removed"], change["changed"]) == (
+        0,
+        0,
+        {"footnote_codes": 2},
+    )
+    assert change["cells_changed"] == 1
+    with lake.connect(paths, read_only=True) as con:
+        stored = con.execute(
+            "SELECT measure, footnote_codes FROM lake.oews_estimates WHERE soc_code = '29-1007' "
+            "AND area_code = '0010123' AND footnote_codes IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    assert stored == [("annual_mean", "4"), ("hourly_mean", "4")]
+
+
+def test_digests_stored_by_an_older_version_find_only_the_real_change(
+    paths: DataPaths,
+    big_estimates: Callable[..., Path],
+    edit_staged: Callable[[Path, str], int],
+    big_load: Callable[[Path, int], StagedLoad],
+    lake_value: Callable[[DataPaths, str, str, str], object],
+) -> None:
+    # A lake whose stored digests were computed another way (before the row hash was
+    # hashed again): every cell looks changed, the rows decide, and only the real
+    # revision is reported; the rewritten cells then store the new digests.
+    rid = load.plan_release_id(paths)
+    first = big_estimates(paths.staging / rid / "e.parquet", rid, areas=50, occupations=20)
+    load.load_release(paths, rid, [big_load(first, 17_000)])
+    cells = lake.cells_table("oews_estimates")
+    with lake.connect(paths) as con:
+        con.execute(f"UPDATE lake.{cells} SET digest = digest // 2")
+
+    rid2 = load.plan_release_id(paths)
+    second = big_estimates(paths.staging / rid2 / "e.parquet", rid2, areas=50, occupations=20)
+    rows = edit_staged(
+        second,
+        "SELECT * REPLACE (CASE WHEN soc_code = '29-1010' AND area_code = '0010040' AND "
+        "measure = 'employment' THEN 4321 ELSE value END AS value) FROM staged",
+    )
+    revised = load.load_release(paths, rid2, [big_load(second, rows)])
+
+    assert revised is not None
+    change = revised.changes["oews_estimates"]
+    assert (change["added"], change["removed"], change["changed"]) == (0, 0, {"value": 1})
+    assert lake_value(paths, "29-1010", "0010040", "employment") == 4321
+    with lake.connect(paths, read_only=True) as con:
+        stored = con.execute(f"SELECT * FROM lake.{cells} ORDER BY ALL").fetchall()
+        fresh = con.execute(
+            changes.cells_sql("oews_estimates", "lake.oews_estimates", cast=False)
+            + " ORDER BY ALL"
+        ).fetchall()
+    assert stored == fresh
+
+
 def test_added_removed_and_status_changes_are_all_found(
     paths: DataPaths,
     lake_counts: Callable[[DataPaths], dict[str, int]],
