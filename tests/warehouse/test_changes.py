@@ -145,8 +145,7 @@ def test_digests_stored_by_an_older_version_find_only_the_real_change(
     with lake.connect(paths, read_only=True) as con:
         stored = con.execute(f"SELECT * FROM lake.{cells} ORDER BY ALL").fetchall()
         fresh = con.execute(
-            changes.cells_sql("oews_estimates", "lake.oews_estimates", cast=False)
-            + " ORDER BY ALL"
+            changes.cells_sql("oews_estimates", "lake.oews_estimates", cast=False) + " ORDER BY ALL"
         ).fetchall()
     assert stored == fresh
 
