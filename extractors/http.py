@@ -36,7 +36,7 @@ from urllib3.util import Retry
 
 from core import __version__
 from core.errors import ConfigError, FetchError
-from extractors.rawstore import RawFileRecord, RawStore, utc_now_iso
+from extractors.rawstore import RawFileRecord, RawStore, sha256_file, utc_now_iso
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 _log = logging.getLogger(__name__)
@@ -305,6 +305,14 @@ class Fetcher:
                 f"{url}: {what}.",
                 lambda n, of: f"{url}: {what} on attempt {n} of {of}",
             ) from exc
+        except requests.exceptions.TooManyRedirects as exc:
+            raise FetchError(
+                f"{url}: the server redirected more than {self.session.max_redirects} times "
+                "(a redirect loop); nothing was downloaded",
+                url=url,
+            ) from exc
+        except requests.exceptions.RequestException as exc:  # an answer requests cannot use
+            raise FetchError(f"{url}: the request failed ({exc})", url=url) from exc
 
     def _transport_problem(self, exc: requests.exceptions.RequestException) -> str:
         """What went wrong before an answer arrived, in words."""
@@ -353,9 +361,11 @@ class Fetcher:
     def _stream_into_store(
         self, url: str, response: requests.Response, expect: Expect, progress: Progress | None
     ) -> Fetched:
-        expected_len = response.headers.get("Content-Length")
+        # With Transfer-Encoding: chunked a Content-Length means nothing (RFC 9112 6.3);
+        # the chunked framing itself tells a cut-short body, which urllib3 raises.
+        expected_len = None if response.raw.chunked else _content_length(response, url)
         content_type = response.headers.get("Content-Type", "")
-        total = int(expected_len) if expected_len and expected_len.isdigit() else None
+        total = expected_len
         if self.on_body is not None:
             self.on_body()
         with self.store.incoming() as (tmp, writer):
@@ -380,10 +390,19 @@ class Fetcher:
                     f"the connection broke after {writer.bytes} bytes of "
                     f"{expected_len or 'unknown'}; partial body kept at {kept}",
                 ) from exc
+            except requests.exceptions.ContentDecodingError as exc:
+                kept = self.store.quarantine(tmp, url, "rejected")
+                encoding = response.headers.get("Content-Encoding", "")
+                raise FetchError(
+                    f"{url}: the body is not valid {encoding} although the server said it "
+                    f"was (Content-Encoding: {encoding}); what arrived is kept at {kept}",
+                    url=url,
+                    status=response.status_code,
+                ) from exc
             # Content-Length counts the bytes on the wire; with a Content-Encoding (gzip)
             # the body is decoded while streaming, so compare what the wire carried.
             on_wire = response.raw.tell()
-            if expected_len is not None and int(expected_len) != on_wire:
+            if expected_len is not None and expected_len != on_wire:
                 kept = self.store.quarantine(tmp, url, "truncated")
                 raise _cut(
                     url,
@@ -417,10 +436,13 @@ class Fetcher:
         stat = src.stat()
         last_modified = formatdate(stat.st_mtime, usegmt=True)
         previous = self.store.last_stored(url)
+        # A folder has no ETag, and a timestamp proves nothing (a file rewritten within the
+        # same second, or copied with its old time kept, as `cp -p` and `rsync -a` do): the
+        # bytes are compared. Only a file of the stored copy's size is read for it.
         if (
             previous is not None
-            and previous.last_modified == last_modified
             and previous.bytes == stat.st_size
+            and sha256_file(src) == previous.sha256
         ):
             record = dataclasses.replace(previous, fetched_at=utc_now_iso(), status=304)
             self.store.record(record)
@@ -444,6 +466,23 @@ class Fetcher:
                 raise FetchError(f"{src}: {problem}; a copy is kept at {kept}", url=url)
             record = self.store.keep(tmp, writer, url, last_modified=last_modified)
         return Fetched(url, self.store.object_path(record.sha256), record, True)
+
+
+def _content_length(response: requests.Response, url: str) -> int | None:
+    """The Content-Length header as a number; None when absent. A list of equal values
+    ("37, 37", which some proxies send) is that value (RFC 9110 8.6); anything else is a
+    server error, not a body to judge by it."""
+    header = response.headers.get("Content-Length")
+    if header is None:
+        return None
+    values = {v.strip() for v in header.split(",")}
+    if len(values) == 1 and (value := values.pop()).isdigit():
+        return int(value)
+    raise FetchError(
+        f"{url}: the server sent an unusable Content-Length ({header!r}); nothing was stored",
+        url=url,
+        status=response.status_code,
+    )
 
 
 def retry_after_seconds(value: str | None) -> float | None:

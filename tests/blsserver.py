@@ -52,7 +52,7 @@ ACCESS_DENIED_HTML = (
 #: Named fault kinds; in addition any three-digit 4xx/5xx status string is accepted.
 FAULT_KINDS = frozenset({"429", "500", "502", "503", "drop", "short", "html", "slow", "body"})
 
-_STATUS_KIND = re.compile(r"^[45]\d\d$")
+_STATUS_KIND = re.compile(r"^[345]\d\d$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URL = re.compile(r"https?://", re.IGNORECASE)
 _API_SUFFIX = "/timeseries/data/"
@@ -455,7 +455,8 @@ class BlsServer:
         Applied after the User-Agent check, in the order queued. Kinds and options:
 
         - ``"429"``: 429 with ``Retry-After: retry_after`` (default 1).
-        - ``"500"``, ``"502"``, ``"503"`` (any ``4xx``/``5xx``): that status, HTML body.
+        - ``"500"``, ``"502"``, ``"503"`` (any ``3xx``/``4xx``/``5xx``): that status, HTML
+          body (a redirect's ``Location`` goes in ``headers``).
         - ``"drop"``: 200 with the full Content-Length, half the body, then close
           (``reset=True`` sends a TCP RST instead of a clean FIN).
         - ``"short"``: 200 with Content-Length ``size + extra`` (default 1024), the

@@ -227,6 +227,62 @@ def test_gzip_content_encoding_is_decoded_and_not_mistaken_for_truncation(
     assert bls_server.count("oe.area") == 1
 
 
+def test_a_body_that_is_not_the_gzip_it_claims_is_rejected_and_kept(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore
+) -> None:
+    # A proxy's error page sent as "Content-Encoding: gzip": a plain message, the body kept.
+    bls_server.fail("oe.area", "body", data=b"<html>gateway</html>" * 20, headers={
+        "Content-Encoding": "gzip"
+    })  # fmt: skip
+    with pytest.raises(FetchError, match=r"not valid gzip .* kept at") as info:
+        fetcher.fetch(bls_server.url(AREA))
+    assert info.value.status == 200
+    assert files_under(store.objects) == []
+    assert len(files_under(store.quarantine_dir)) == 1
+    assert bls_server.count("oe.area") == 1  # not retried: asking again gets the same
+
+
+def test_a_content_length_sent_twice_with_one_value_is_that_value(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    body = (mirror / AREA).read_bytes()
+    bls_server.fail("oe.area", "body", data=body, headers={"Content-Length": str(len(body))})
+    got = fetcher.fetch(bls_server.url(AREA))
+    assert got.path.read_bytes() == body
+
+
+def test_an_unusable_content_length_is_a_fetch_error(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore, mirror: Path
+) -> None:
+    body = (mirror / AREA).read_bytes()
+    bls_server.fail("oe.area", "body", data=body, headers={"Content-Length": "12"})
+    with pytest.raises(FetchError, match=r"Content-Length contained multiple unmatching values"):
+        fetcher.fetch(bls_server.url(AREA))
+    assert files_under(store.objects) == []
+
+
+def test_a_chunked_body_with_a_content_length_is_judged_by_its_chunks(
+    bls_server: BlsServer, fetcher: Fetcher, mirror: Path
+) -> None:
+    # RFC 9112: Transfer-Encoding wins; the Content-Length (here the framed size) is ignored.
+    body = (mirror / AREA).read_bytes()
+    framed = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    bls_server.fail("oe.area", "body", data=framed, headers={"Transfer-Encoding": "chunked"})
+    got = fetcher.fetch(bls_server.url(AREA))
+    assert got.path.read_bytes() == body
+    assert bls_server.count("oe.area") == 1
+
+
+def test_a_redirect_loop_is_a_fetch_error_naming_it(
+    bls_server: BlsServer, fetcher: Fetcher, store: RawStore
+) -> None:
+    url = bls_server.url(AREA)
+    bls_server.fail("oe.area", "301", times=100, headers={"Location": url})
+    with pytest.raises(FetchError, match=r"redirected more than 30 times \(a redirect loop\)"):
+        fetcher.fetch(url)
+    assert files_under(store.objects) == []
+
+
 # --- refusals and retries ---------------------------------------------------------------------
 
 
@@ -764,6 +820,17 @@ def test_mirror_folder_copy_then_unchanged(fetcher: Fetcher, store: RawStore, oe
     assert third.downloaded is True
     assert third.path != first.path
     assert len(files_under(store.objects)) == 2
+
+    # The same size and the same timestamp (rewritten within one second, or copied with
+    # `cp -p`): still new bytes, and still copied.
+    stamp = src.stat()
+    revised = src.read_bytes().replace(b"New York", b"New Yorc")
+    src.write_bytes(revised)
+    os.utime(src, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    fourth = fetcher.fetch(str(src))
+    assert fourth.downloaded is True
+    assert fourth.path.read_bytes() == revised
+    assert fourth.record.last_modified == third.record.last_modified
 
 
 def test_mirror_folder_missing_file(fetcher: Fetcher, store: RawStore, oe_dir: Path) -> None:
