@@ -2,8 +2,8 @@
 
 The staging pass (:mod:`transforms.oews_staging`) and the diagnostic pass that explains a
 failed check (:mod:`transforms.oews_diagnose`) read the raw file through one ``read_csv``
-expression (:class:`RawData`: every column as text, found by name) and classify a ``-`` value
-with one set of SQL conditions (:data:`IS_DASH`, :data:`IS_TOP_CODED`,
+expression (:class:`RawData`: every column as text, found by name) and read a value with one
+set of SQL conditions (:data:`AS_NUMBER`, :data:`IS_DASH`, :data:`IS_TOP_CODED`,
 :data:`IS_NOT_RELEASED`), so a row one pass accepts the other accepts too.
 """
 
@@ -59,7 +59,13 @@ class RawData:
         )
 
 
-IS_DASH = "ends_with(value, '-')"  # values are right-justified: '           -'
+# A value BLS writes as a number: digits, at most one point and three decimals, blanks
+# around it (values are right-justified). DuckDB's own cast is looser: it reads '- ' as 0,
+# '1_000' and '1e3' as 1000, and rounds a fourth decimal away. Such a value is no number
+# here, so the diagnostic pass names it instead of a zero or a rounded figure landing.
+IS_NUMBER = r"regexp_full_match(value, ' *[0-9]+(\.[0-9]{1,3})? *')"
+AS_NUMBER = f"CASE WHEN {IS_NUMBER} THEN TRY_CAST(value AS DECIMAL(18,3)) END"
+IS_DASH = "trim(value) = '-'"  # right-justified: '           -'
 # A footnote code is matched whole: "5" must not match "15".
 IS_TOP_CODED = f"regexp_matches(footnote_codes, '(^|[^0-9]){FOOTNOTE_TOP_CODED}([^0-9]|$)')"
 IS_NOT_RELEASED = f"regexp_matches(footnote_codes, '(^|[^0-9]){FOOTNOTE_NOT_RELEASED}([^0-9]|$)')"

@@ -13,7 +13,7 @@ import duckdb
 
 from core.errors import ValidationError
 from transforms import oews_catalog
-from transforms.oews_data import IS_DASH, IS_NOT_RELEASED, IS_TOP_CODED, RawData
+from transforms.oews_data import AS_NUMBER, IS_DASH, IS_NOT_RELEASED, IS_TOP_CODED, RawData
 from transforms.oews_lookups import OewsLookups
 from transforms.oews_series import series_id
 
@@ -34,7 +34,7 @@ CREATE OR REPLACE TEMP VIEW staged AS
     CASE substr(r.series_id, 12, 6) WHEN '000001' THEN 'private' ELSE 'all' END AS ownership,
     substr(r.series_id, 18, 2) || '-' || substr(r.series_id, 20, 4) AS soc_code,
     m.measure,
-    CASE WHEN NOT {dash} THEN TRY_CAST(r.value AS DECIMAL(18,3)) END AS value,
+    CASE WHEN NOT {dash} THEN {number} END AS value,
     CASE
       WHEN r.value IS NULL OR NOT {dash} THEN 'ok'
       WHEN {top} THEN 'top_coded'
@@ -68,6 +68,7 @@ def diagnose(
             measures=_measure_values(),
             row_ok=_ROW_OK.replace("$year", str(lookups.vintage.reference_year)),
             year=lookups.vintage.reference_year,
+            number=AS_NUMBER,
             dash=IS_DASH,
             top=IS_TOP_CODED,
             not_released=IS_NOT_RELEASED,
@@ -133,7 +134,7 @@ def _run_checks(
             _raw_examples(
                 con,
                 raw,
-                f"value IS NULL OR (NOT {IS_DASH} AND TRY_CAST(value AS DECIMAL(18,3)) IS NULL)",
+                f"value IS NULL OR (NOT {IS_DASH} AND {AS_NUMBER} IS NULL)",
                 {},
             ),
         )

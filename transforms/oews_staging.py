@@ -21,6 +21,7 @@ from core.staging import CELL_KEYS, cells_sql
 from transforms import oews_catalog
 from transforms.flatfile import require_utf8
 from transforms.oews_data import (
+    AS_NUMBER,
     DATA_READABLE,
     IS_DASH,
     IS_NOT_RELEASED,
@@ -35,7 +36,8 @@ from transforms.oews_lookups import OewsLookups
 # it loaded; a later file is staged as a patch of that one (transforms.oews.stage_oews) only
 # under the same version. Bump it with any change that stages the same line differently; a
 # new DuckDB (its CSV reader and casts) counts as one, and so does a change to the cell
-# digests (core.staging.cells_sql): /2 hashes each row's hash again.
+# digests (core.staging.cells_sql). /2: each row's hash is hashed again; a value is a number
+# only as BLS writes one (transforms.oews_data.AS_NUMBER).
 VERSION = f"oews-staging/2 duckdb/{duckdb.__version__}"
 
 
@@ -83,9 +85,9 @@ COPY (
       TRY_CAST(substr(series_id, 12, 6) AS industry_t) AS industry_code,
       TRY_CAST(substr(series_id, 18, 6) AS occupation_t) AS occupation,
       TRY_CAST(substr(series_id, 24, 3) AS dt_t) AS dt,
-      TRY_CAST(value AS DECIMAL(18,3)) AS value,
+      {number} AS value,
       CASE
-        WHEN TRY_CAST(value AS DECIMAL(18,3)) IS NOT NULL THEN 'ok'::status_t
+        WHEN {number} IS NOT NULL THEN 'ok'::status_t
         -- A missing value cell, or one that is neither a number nor '-': NULL, and the
         -- diagnostic pass explains it.
         WHEN value IS NULL OR NOT {dash} THEN NULL
@@ -212,6 +214,7 @@ def _copy(
     """The staging pass: the raw file → ``out_path``, every code decoded (NULL if broken)."""
     params = _decoding(con, lookups, release_id)
     copy = _STAGE_SQL.format(
+        number=AS_NUMBER,
         dash=IS_DASH,
         top=IS_TOP_CODED,
         not_released=IS_NOT_RELEASED,

@@ -10,7 +10,14 @@ import duckdb
 import pytest
 
 from core.errors import ValidationError
-from transforms.oews_data import IS_DASH, IS_NOT_RELEASED, IS_TOP_CODED, RawData, data_label
+from transforms.oews_data import (
+    AS_NUMBER,
+    IS_DASH,
+    IS_NOT_RELEASED,
+    IS_TOP_CODED,
+    RawData,
+    data_label,
+)
 from transforms.oews_lookups import OewsLookups
 from transforms.oews_staging import stage_estimates
 
@@ -127,3 +134,27 @@ def test_a_dash_is_classified_by_its_whole_footnote_codes(
         {"value": value, "footnotes": footnotes},
     ).fetchone()
     assert found == (status,)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ("       50250", Decimal("50250")),
+        ("        0.2", Decimal("0.2")),
+        ("      1.234", Decimal("1.234")),
+        ("    24.16  ", Decimal("24.16")),
+        ("- ", None),  # DuckDB's cast: 0
+        ("1_000", None),  # 1000
+        ("1e3", None),  # 1000
+        ("1.2345", None),  # 1.235
+        ("+5", None),
+        ("-5", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_number_is_only_what_bls_writes_as_one(value: str | None, number: Decimal | None) -> None:
+    found = duckdb.execute(
+        f"SELECT {AS_NUMBER} FROM (SELECT $value AS value)", {"value": value}
+    ).fetchone()
+    assert found == (number,)

@@ -73,6 +73,26 @@ def test_status_mapping_and_exact_values(stage: Stage, oe_files: OeFiles) -> Non
     assert row("suppressed")["footnote_codes"] is None
 
 
+def test_a_dash_padded_on_either_side_is_suppressed_never_zero(
+    stage: Stage, oe_files: OeFiles
+) -> None:
+    # DuckDB's cast reads '- ' as 0: the dash is found by its trimmed text instead.
+    sid = oe_files.series_id
+    lines = [
+        f"{sid('292072', '08').ljust(30)}\t2024\tA01\t-           \t5",
+        f"{sid('292072', '13').ljust(30)}\t2024\tA01\t     -      \t",
+        f"{sid('292072', '01').ljust(30)}\t2024\tA01\t     183470 \t",
+    ]
+    result, rows = stage(lines)
+    assert result.status_counts == {"ok": 1, "top_coded": 1, "suppressed": 1}
+    padded = [rows[line.split()[0]] for line in lines]
+    assert [(r["value"], r["status"]) for r in padded] == [
+        (None, "top_coded"),
+        (None, "suppressed"),
+        (Decimal("183470"), "ok"),
+    ]
+
+
 def test_series_id_is_split_into_codes(stage: Stage, oe_files: OeFiles) -> None:
     sids = [
         oe_files.series_id("292072", "13"),
