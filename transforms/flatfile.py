@@ -149,18 +149,36 @@ def read_flat_file(path: Path, label: str, schema: FlatSchema) -> FlatFile:
     """
     require_utf8(path, label)
     columns = columns_of(path, label, schema)
-    frame = pd.read_csv(
-        path,
-        sep="\t",
-        dtype=str,
-        keep_default_na=False,
-        header=None,
-        skiprows=1,  # the header line, BOM included
-        names=range(len(columns.header)),
-        quoting=3,  # csv.QUOTE_NONE: BLS titles contain quote characters
-        encoding="utf-8",
-        encoding_errors="strict",
-    )
+    width = len(columns.header)
+    try:
+        frame = pd.read_csv(
+            path,
+            sep="\t",
+            dtype=str,
+            keep_default_na=False,
+            header=None,
+            skiprows=1,  # the header line, BOM included
+            # One field more than the header: a trailing tab is harmless, and a line with a
+            # field too many is found below. ``index_col=False``: pandas would otherwise make
+            # the first field of such lines the row index, shifting every column left.
+            names=range(width + 1),
+            index_col=False,
+            quoting=3,  # csv.QUOTE_NONE: BLS titles contain quote characters
+            encoding="utf-8",
+            encoding_errors="strict",
+        )
+    except pd.errors.ParserError as exc:  # two fields or more beyond the header
+        raise ValidationError(label, FIELDS_MATCH_HEADER, _parser_problem(exc, width)) from exc
+    spill = frame[width].str.strip() != ""
+    if spill.any():
+        lines = [int(i) + 2 for i in frame.index[spill][:5]]  # 1-based, after the header
+        raise ValidationError(
+            label,
+            FIELDS_MATCH_HEADER,
+            f"{int(spill.sum())} lines have more fields than the header's {width} "
+            "(a column without a name, or a tab inside a value)",
+            [f"line {n}: " + " | ".join(frame.loc[n - 2].tolist()) for n in lines],
+        )
     frame = frame[list(columns.positions.values())]
     frame.columns = list(columns.positions)
     for column in frame.columns:
@@ -168,6 +186,18 @@ def read_flat_file(path: Path, label: str, schema: FlatSchema) -> FlatFile:
     if frame.empty:
         raise ValidationError(label, "not empty", "the file has a header but no rows")
     return FlatFile(frame, columns.unknown)
+
+
+FIELDS_MATCH_HEADER = "lines have the header's fields"
+
+
+def _parser_problem(exc: pd.errors.ParserError, width: int) -> str:
+    """pandas' "Expected 5 fields in line 7, saw 7" in the terms of the header."""
+    found = re.search(r"line (\d+), saw (\d+)", str(exc))
+    if found is None:
+        return str(exc).strip()
+    line, saw = found.groups()
+    return f"line {line} has {saw} fields, the header {width}"
 
 
 def require_unique(frame: pd.DataFrame, key: str, label: str) -> None:

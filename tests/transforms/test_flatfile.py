@@ -86,6 +86,40 @@ def test_lookup_cells_keep_quotes_and_leading_zeros(tmp_path: Path, oe_files: Oe
     assert frame["occupation_name"].iloc[1] == 'Anesthesiologists "MD"'
 
 
+FOOTNOTES = FlatSchema(("footnote_code", "footnote_text"))
+
+
+def test_a_trailing_tab_on_every_line_shifts_nothing(tmp_path: Path) -> None:
+    # pandas made the first field the row index when every line had one field too many.
+    path = tmp_path / "oe.footnote"
+    path.write_text(
+        "footnote_code\tfootnote_text\n5\tThis wage is equal to or greater than $115.00.\t\n"
+        "8\tEstimate not released.\t\n"
+    )
+    read = read_flat_file(path, "oe.footnote", FOOTNOTES)
+    assert read.frame.to_dict("records") == [
+        {"footnote_code": "5", "footnote_text": "This wage is equal to or greater than $115.00."},
+        {"footnote_code": "8", "footnote_text": "Estimate not released."},
+    ]
+
+
+def test_a_line_with_a_field_more_than_the_header_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "oe.footnote"
+    path.write_text("footnote_code\tfootnote_text\n5\tTop coded\n8\tNot released\tstray\n")
+    with pytest.raises(ValidationError) as info:
+        read_flat_file(path, "oe.footnote", FOOTNOTES)
+    assert info.value.check == "lines have the header's fields"
+    assert "1 lines have more fields than the header's 2" in str(info.value)
+    assert info.value.examples == ["line 3: 8 | Not released | stray"]
+
+
+def test_a_line_with_two_fields_more_than_the_header_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "oe.footnote"
+    path.write_text("footnote_code\tfootnote_text\n5\tTop coded\n8\tNot\treleased\tx\n")
+    with pytest.raises(ValidationError, match="line 3 has 4 fields, the header 2"):
+        read_flat_file(path, "oe.footnote", FOOTNOTES)
+
+
 # --- one decoding rule: UTF-8, a leading BOM allowed ------------------------------------------
 
 
