@@ -14,7 +14,12 @@ import dataclasses
 import os
 from pathlib import Path
 
+from core.errors import ConfigError
+
 DEFAULT_DATA_DIR = "data"
+# What DuckDB's file readers expand as a pattern (read_parquet, parquet_file_metadata): a data
+# dir named with one would make every read match other folders' files, or none.
+GLOB_CHARACTERS = frozenset("*?[]{}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,7 +29,15 @@ class DataPaths:
     @classmethod
     def resolve(cls, data_dir: str | Path | None = None) -> DataPaths:
         chosen = data_dir or os.environ.get("BLS_DATA_DIR") or DEFAULT_DATA_DIR
-        return cls(Path(chosen).expanduser().resolve())
+        root = Path(chosen).expanduser().resolve()
+        found = sorted(GLOB_CHARACTERS & set(str(root)))
+        if found:
+            raise ConfigError(
+                f"data directory {root}: its path contains {' '.join(found)}, which DuckDB "
+                "reads as a file pattern, so reading the warehouse's files could match "
+                "another folder's. Choose a data directory whose path has none of * ? [ ] { }."
+            )
+        return cls(root)
 
     @property
     def raw(self) -> Path:

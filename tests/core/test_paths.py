@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from core.paths import DataPaths, fsync_dir
 
 
@@ -19,6 +20,13 @@ def test_the_root_is_the_argument_else_bls_data_dir_else_data_here(
     assert DataPaths.resolve("given/../chosen").root == tmp_path / "chosen"  # absolute, resolved
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert DataPaths.resolve("~/bls").root == tmp_path / "home" / "bls"
+
+
+@pytest.mark.parametrize("name", ["bls[1]", "data*", "what?", "{a,b}"])
+def test_a_data_dir_named_like_a_file_pattern_is_refused(tmp_path: Path, name: str) -> None:
+    # DuckDB would read /srv/bls[1]/… as the pattern /srv/bls1/…: another folder's files.
+    with pytest.raises(ConfigError, match="reads as a file pattern"):
+        DataPaths.resolve(tmp_path / name)
 
 
 def test_every_path_is_derived_from_the_root(tmp_path: Path) -> None:
