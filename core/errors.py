@@ -48,6 +48,11 @@ class CatalogError(PipelineError):
         self.catalog = catalog
 
 
+class UnpublishedReleaseError(PipelineError):
+    """A release is committed in the warehouse but not published (an interrupted run), and
+    the command would race with publishing it (a rollback the recovery would undo)."""
+
+
 class AnalystFileError(PipelineError):
     """``latest`` points at a published release, but ``bls.duckdb`` could not be rebuilt to
     match it (e.g. the disk filled up). The release itself is complete and published."""

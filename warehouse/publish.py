@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from core import sql, timing
-from core.errors import AnalystFileError
+from core.errors import AnalystFileError, UnpublishedReleaseError
 from core.paths import DataPaths, fsync_dir
 from extractors.rawstore import sha256_file
 from transforms.columns import drift_note
@@ -631,9 +631,18 @@ def rollback(paths: DataPaths, release_id: str) -> None:
     """Point ``latest`` back at an earlier, complete release (a pointer move; nothing deleted).
 
     The pin keeps recovery from moving ``latest`` forward again; the next new release clears it.
+    Refused while a release is committed but not yet published (an interrupted run): the next
+    run's recovery would publish it as the newest release and undo the rollback.
     """
     if not is_published(paths, release_id):
         raise KeyError(f"release {release_id} has no complete bundle in {paths.published}")
+    pending = [r for r in lake.release_ids(paths) if not is_published(paths, r)]
+    if pending:
+        raise UnpublishedReleaseError(
+            f"release {', '.join(pending)} is in the warehouse but not yet published (a run "
+            "was interrupted); publishing it would move latest past this rollback. Run "
+            "`bls-refresh verify --repair` to publish it, look at it, then roll back."
+        )
     _write_text(paths.published / ROLLBACK_PIN, release_id + "\n")
     switch_latest(paths, release_id)
     write_analyst_db(paths)

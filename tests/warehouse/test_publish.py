@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import UnpublishedReleaseError
 from core.paths import DataPaths
 from core.staging import LoadPolicy, StagedLoad, StagedTable, TablePolicy
 from extractors.rawstore import sha256_file
@@ -193,6 +194,28 @@ def test_a_rollback_is_pinned_until_the_next_release(
     publish.publish(paths, third)
     assert publish.rollback_pin(paths) is None  # a new release supersedes the pin
     assert os.readlink(paths.latest) == third
+
+
+def test_a_rollback_waits_for_a_release_an_interrupted_run_left_unpublished(
+    paths: DataPaths, areas_release: Callable[[list[str]], str]
+) -> None:
+    # Published after the rollback by the next run's recovery, it would undo the rollback.
+    first = areas_release(["Alabama"])
+    publish.publish(paths, first)
+    second = areas_release(["Alaska"])
+    publish.publish(paths, second)
+    third = areas_release(["Arizona"])  # committed; the run died before publishing it
+
+    with pytest.raises(UnpublishedReleaseError, match=f"release {third} is in the warehouse"):
+        publish.rollback(paths, first)
+    assert os.readlink(paths.latest) == second
+    assert publish.rollback_pin(paths) is None
+
+    assert publish.recover(paths).published == [third]
+    publish.rollback(paths, first)
+    assert os.readlink(paths.latest) == first
+    assert publish.recover(paths).lines() == []
+    assert os.readlink(paths.latest) == first
 
 
 def test_a_release_the_warehouse_does_not_hold_is_not_published(
