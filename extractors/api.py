@@ -383,10 +383,12 @@ def _parse(document: dict[str, object], request: ApiRequest, keyed: bool, out: A
     out.messages.extend(messages)
 
     seen: set[tuple[str, int, str]] = set()
+    answered: set[str] = set()
     for series in _series_blocks(document.get("Results")):
         series_id = series.get("seriesID")
         if not isinstance(series_id, str) or series_id not in request.series_ids:
             raise _Refused(f"BLS answered for series {series_id!r}, which was not asked for")
+        answered.add(series_id)
         described = series.get("catalog")
         if isinstance(described, dict):
             out.catalog[series_id] = {str(k): str(v) for k, v in described.items()}
@@ -400,6 +402,18 @@ def _parse(document: dict[str, object], request: ApiRequest, keyed: bool, out: A
                 raise _Refused(f"{series_id}: {row.year} {row.period} appears twice")
             seen.add(ident)
             out.rows.append(row)
+    # A series asked for and left out of a successful answer, with no message naming it,
+    # would silently have no rows: refuse the answer instead.
+    unexplained = [
+        s for s in request.series_ids if s not in answered and not any(s in m for m in messages)
+    ]
+    if unexplained:
+        raise _Refused(
+            f"BLS answered {SUCCEEDED} without series {', '.join(unexplained[:5])}"
+            + (f" and {len(unexplained) - 5} more" if len(unexplained) > 5 else "")
+            + f" ({len(unexplained)} of the {len(request.series_ids)} asked for), and no "
+            "message said why"
+        )
 
 
 def _refusal(status: str, messages: list[str], keyed: bool) -> str:

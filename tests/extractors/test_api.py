@@ -415,6 +415,15 @@ def test_answer_for_a_series_not_asked_for_is_refused(
         fetch_series(fetcher, source, [ORTHODONTISTS], 2024, 2024, key=KEY)
 
 
+def test_a_success_that_leaves_out_a_series_without_a_word_is_refused(
+    api_dir: Path, fetcher: Fetcher, source: Source
+) -> None:
+    other = ORTHODONTISTS[:-1] + ("4" if ORTHODONTISTS[-1] != "4" else "3")
+    serve(api_dir, answer({ORTHODONTISTS: [obs(2024, "A01", "1")]}))
+    with pytest.raises(FetchError, match=rf"without series {other} \(1 of the 2 asked for\)"):
+        fetch_series(fetcher, source, [ORTHODONTISTS, other], 2024, 2024, key=KEY)
+
+
 # -- chunking ----------------------------------------------------------------------------------
 
 
@@ -440,8 +449,8 @@ def test_120_series_with_a_key_take_three_requests(
 def test_without_a_key_25_series_and_10_years_per_request(
     api_dir: Path, bls_server: BlsServer, fetcher: Fetcher, source: Source
 ) -> None:
-    serve(api_dir, answer())
     ids = [f"LNS1{n:07d}" for n in range(30)]
+    serve(api_dir, answer(messages=[f"No Data Available for Series {i} Year: 2001" for i in ids]))
     result = fetch_series(fetcher, source, ids, 2001, 2024, key=None)
     bodies = posted(bls_server)
     assert [(len(b["seriesid"]), b["startyear"], b["endyear"]) for b in bodies] == [
@@ -469,7 +478,8 @@ def test_a_refusal_midway_names_the_request_and_what_was_kept(
     bls_server: BlsServer, fetcher: Fetcher, source: Source, store: RawStore
 ) -> None:
     ids = [f"LNS1{n:07d}" for n in range(60)]
-    bls_server.fail(SUFFIX, "body", data=answer({ids[0]: [obs(2024, "M01", "1")]}))
+    first = {i: [] for i in ids[:50]} | {ids[0]: [obs(2024, "M01", "1")]}
+    bls_server.fail(SUFFIX, "body", data=answer(first))
     bls_server.fail(SUFFIX, "body", data=quota_refusal(KEY))
     with pytest.raises(FetchError, match=r"request 2 of 2: .*; 1 earlier answer kept"):
         fetch_series(fetcher, source, ids, 2024, 2024, key=KEY)
