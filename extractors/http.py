@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.util import Retry
 
 from core import __version__
@@ -259,7 +260,7 @@ class Fetcher:
 
     def post_json(
         self, url: str, payload: Mapping[str, object]
-    ) -> tuple[int, bytes, dict[str, str]]:
+    ) -> tuple[int, bytes, Mapping[str, str]]:
         """POST ``payload`` as JSON; ``(status, body, headers)`` of a 200 answer.
 
         Same session, User-Agent, timeouts and retry budget (POST included: an API query has
@@ -269,13 +270,21 @@ class Fetcher:
         """
         body = dict(payload)
 
-        def attempt() -> tuple[int, bytes, dict[str, str]]:
+        def attempt() -> tuple[int, bytes, Mapping[str, str]]:
             response = self._send("POST", url, json=body)
             with response:
                 if response.status_code != 200:
                     self._raise_for_status(url, response)
                 try:
                     content = response.content
+                except requests.exceptions.ContentDecodingError as exc:
+                    encoding = response.headers.get("Content-Encoding", "")
+                    raise FetchError(
+                        f"{url}: the answer is not valid {encoding} although the server said "
+                        f"it was (Content-Encoding: {encoding})",
+                        url=url,
+                        status=response.status_code,
+                    ) from exc
                 except requests.exceptions.RequestException as exc:
                     name = type(exc).__name__
                     raise _Failed(
@@ -286,7 +295,8 @@ class Fetcher:
                         ),
                         status=200,
                     ) from exc
-                return response.status_code, content, dict(response.headers)
+                # Header names are case-insensitive (a server may send "etag"): keep them so.
+                return response.status_code, content, CaseInsensitiveDict(response.headers)
 
         return self._within_budget("POST", url, attempt)
 

@@ -424,6 +424,25 @@ def test_a_success_that_leaves_out_a_series_without_a_word_is_refused(
         fetch_series(fetcher, source, [ORTHODONTISTS, other], 2024, 2024, key=KEY)
 
 
+def test_an_answer_that_is_not_the_gzip_it_claims_is_a_clear_error(
+    bls_server: BlsServer, fetcher: Fetcher, source: Source
+) -> None:
+    bls_server.fail(SUFFIX, "body", data=b"{not gzip}", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match=r"not valid gzip although the server said it was"):
+        fetch_series(fetcher, source, [ORTHODONTISTS], 2024, 2024, key=KEY)
+    assert bls_server.count(SUFFIX, method="POST") == 1  # asking again would get the same
+
+
+def test_header_names_of_an_answer_are_read_in_any_case(
+    bls_server: BlsServer, fetcher: Fetcher, source: Source, store: RawStore
+) -> None:
+    body = answer({ORTHODONTISTS: [obs(2024, "A01", "1")]})
+    bls_server.fail(SUFFIX, "body", data=body, headers={"etag": '"v1"'})
+    fetch_series(fetcher, source, [ORTHODONTISTS], 2024, 2024, key=KEY)
+    (row,) = store.rows()
+    assert row.etag == '"v1"'
+
+
 # -- chunking ----------------------------------------------------------------------------------
 
 
