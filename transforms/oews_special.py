@@ -757,6 +757,15 @@ def _unknown_ownership(label: str, column: str, given: pd.Series, mapped: pd.Ser
         )
 
 
+# The time series name a sector by its first NAICS sector and the one after its last
+# (oe.sector: "31--34" Manufacturing, sectors 31 to 33); three sectors span several numbers.
+_SECTOR_SPANS = {"31": "34", "44": "46", "48": "50"}
+
+
+def _sector_end(first: str) -> str:
+    return _SECTOR_SPANS.get(first, f"{int(first) + 1:02d}")
+
+
 def _industry_keys(
     frame: pd.DataFrame, ownership: pd.Series
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -775,13 +784,15 @@ def _industry_keys(
         else pd.Series([""] * n, index=frame.index)
     )
     code = naics.where(~((naics == "000000") & (ownership == "private")), "000001")
-    is_sector = (group == "sector") & naics.str.fullmatch(r"\d{2}(?:-\d{2})?(?:0000)?")
-    if is_sector.any():  # "31-33" or "310000" → "31--34", the time series' sector codes
-        sector = naics[is_sector].str.extract(r"^(\d{2})(?:-(\d{2}))?")
-        first = sector[0]
-        last = sector[1].fillna(first).astype(int) + 1
+    # A sector: I_GROUP says so where the file has it (from 2019), and its code says so in
+    # any year: a NAICS range ("31-33") or two digits and zeros ("62", "310000"); no 3- to
+    # 6-digit industry code ends in four zeros.
+    sector_form = naics.str.fullmatch(r"\d{2}(?:-\d{2}|0000)") & (naics != "000000")
+    is_sector = sector_form & ((group == "sector") | (group == ""))
+    if is_sector.any():  # "31-33", "31" or "310000" → "31--34", the time series' sector codes
+        first = naics[is_sector].str[:2]
         code = code.copy()
-        code[is_sector] = first + "--" + last.map("{:02d}".format)
+        code[is_sector] = first + "--" + first.map(_sector_end)
     name = (
         _text(frame["naics_title"])
         if "naics_title" in frame

@@ -864,6 +864,37 @@ def test_industry_codes_take_the_time_series_form(
     assert set(parsed.estimates["ownership"]) == {"all"}  # OWN_CODE 1235
 
 
+def test_sector_codes_take_the_time_series_form_with_or_without_i_group(
+    tmp_path: Path, rows_for: Callable[..., list[list[object]]], oesm: OesmWorkbooks
+) -> None:
+    # oe.sector: 31--34 Manufacturing, 44--46 Retail Trade, 48--50 Transportation; a file
+    # from before I_GROUP (2019) says what is a sector by its NAICS code alone.
+    sectors = [("310000", "31--34"), ("44-45", "44--46"), ("48", "48--50"), ("62", "62--63")]
+    with_group = rows_for(
+        oesm.HEADER_2023,
+        *({"NAICS": n, "NAICS_TITLE": f"Sector {n}", "I_GROUP": "sector"} for n, _ in sectors),
+    )
+    parsed = parse_special(
+        oesm.write_workbook(tmp_path / "natsector_M2023_dl.xlsx", oesm.HEADER_2023, with_group)
+    )
+    assert parsed.industries["industry_code"].tolist() == [code for _, code in sectors]
+    assert set(parsed.industries["level"]) == {2}
+
+    at = oesm.HEADER_2023.index("I_GROUP")
+    old_header = [c for c in oesm.HEADER_2023 if c != "I_GROUP"]
+    no_group = [[*row[:at], *row[at + 1 :]] for row in with_group]
+    no_group.append(no_group[0][:])
+    naics = old_header.index("NAICS")
+    no_group[-1][naics], no_group[-1][naics + 1] = "311000", "Food Manufacturing"
+    parsed = parse_special(
+        oesm.write_workbook(tmp_path / "natsector_M2017_dl.xlsx", old_header, no_group, 2017)
+    )
+    assert parsed.industries[["industry_code", "level"]].values.tolist() == [
+        *([code, 2] for _, code in sectors),
+        ["311000", 3],
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "kind"),
     [
