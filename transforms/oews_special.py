@@ -570,6 +570,12 @@ _CELL_CHECKS = (
         lambda m, c: c.number & c.text.str.startswith("-"),
     ),
     (
+        "numbers have at most three decimals",
+        "numbers with a digit beyond the third decimal, which the warehouse (three decimals) "
+        "would round away",
+        lambda m, c: c.number & c.text.str.contains(r"\.\d{3}0*[1-9]", regex=True),
+    ),
+    (
         "BLS markers only where BLS uses them",
         "markers out of place (# only in wage columns; * in wage columns and MEAN_PRSE; ** in "
         "TOT_EMP, EMP_PRSE, JOBS_1000, LOC_QUOTIENT; ~ in no loaded column)",

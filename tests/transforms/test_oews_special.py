@@ -377,6 +377,17 @@ def test_negative_values_fail_naming_the_cells(
     ]
 
 
+def test_a_fourth_decimal_fails_rather_than_being_rounded(
+    tmp_path: Path, rows_for: Callable[..., list[list[object]]], oesm: OesmWorkbooks
+) -> None:
+    # Trailing zeros change nothing and pass; a digit the lake's DECIMAL(18,3) would drop fails.
+    rows = rows_for(oesm.HEADER_2023, {"H_MEAN": "24.5600", "A_MEAN": "51090.1234"})
+    path = oesm.write_workbook(tmp_path / "national_M2023_dl.xlsx", oesm.HEADER_2023, rows)
+    with pytest.raises(ValidationError, match="at most three decimals") as err:
+        parse_special(path)
+    assert err.value.examples == ["national_M2023_dl.xlsx row 2 29-2072 annual_mean='51090.1234'"]
+
+
 @pytest.mark.parametrize("cell", ["summary", "Detailed occupation"])
 def test_unknown_o_group_fails_naming_it(
     tmp_path: Path, cell: str, rows_for: Callable[..., list[list[object]]], oesm: OesmWorkbooks
