@@ -7,7 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from transforms.oews_catalog import UNITS, Format
 
-TEXT_PERCENT = {"employment_change_pct"}  # percents BLS rounds to whole numbers in text
+# Percents BLS rounds to whole numbers in text (the Occupational Outlook Handbook), from its
+# unrounded figures. The table gives one decimal, which settles the whole number unless it
+# ends in exactly .5: 20.5 is 20.47 or 20.54 unrounded, 20% or 21% (BLS printed 20% for
+# 11-9111 in 2016-26, where half-up would say 21%). Such a value is shown as published.
+TEXT_PERCENT = {"employment_change_pct"}
+_HALF = Decimal("0.5")
 _OTHER = Format(2)  # a unit the catalogue does not know: two decimals
 
 
@@ -22,7 +27,9 @@ def format_value(value: Decimal | float | int | str, unit: str, measure: str) ->
         return str(value)
     number = Decimal(str(value))
     fmt = UNITS.get(unit, _OTHER)
-    places = 0 if unit == "percent" and measure in TEXT_PERCENT else fmt.places
+    places = fmt.places
+    if unit == "percent" and measure in TEXT_PERCENT:
+        places = 1 if abs(number) % 1 == _HALF else 0
     if places is None:
         digits = f"{number.normalize():f}"
     else:

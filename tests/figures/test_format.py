@@ -33,9 +33,13 @@ from transforms import oews_catalog
         (15.4, "percent", "employment_change_pct", "15%"),
         (3.1, "percent", "employment_change_pct", "3%"),
         (-3.7, "percent", "employment_change_pct", "-4%"),
-        (0.5, "percent", "employment_change_pct", "1%"),
-        (2.5, "percent", "employment_change_pct", "3%"),
+        (2.6, "percent", "employment_change_pct", "3%"),
         (-0.4, "percent", "employment_change_pct", "0%"),
+        # ... except at exactly .5, where the whole number depends on digits BLS did not
+        # publish (20.5 = 72.1 / 352.2 = 20.47: BLS printed 20%): shown as published
+        (0.5, "percent", "employment_change_pct", "0.5%"),
+        (Decimal("20.5"), "percent", "employment_change_pct", "20.5%"),
+        (Decimal("-3.50"), "percent", "employment_change_pct", "-3.5%"),
         # other percents keep their decimal, without trailing zeros
         (1.1, "percent", "employment_prse", "1.1%"),
         (Decimal("1.10"), "percent", "self_employed_pct", "1.1%"),
