@@ -352,7 +352,9 @@ def oews_source(
         [f"May {year}"],
     )
     names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
-    names = [n for n in names if not n.startswith("oe.")] or names
+    if TIME_SERIES_FILE in names:  # an earlier flat-file year: special-request files yield
+        return url, TIME_SERIES_FILE
+    names = [n for n in names if not n.startswith("oe.")]
     part = (
         "in4"
         if industry_code != ALL_INDUSTRIES

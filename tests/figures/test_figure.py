@@ -18,7 +18,7 @@ import yaml
 from core.paths import DataPaths
 from extractors.rawstore import sha256_file
 from figures.errors import FigureError
-from figures.figure import EP_TABLE_URL, Figure, Selection, figure, get_figure
+from figures.figure import EP_TABLE_URL, Figure, Selection, figure, get_figure, oews_source
 from figures.measures import MEASURES, OEWS_MEASURES, PROJECTION_MEASURES
 from figures.release import ReleaseReader
 from figures.spec import load_spec, render
@@ -698,3 +698,32 @@ def test_oews_units_and_phrases_come_from_the_catalogue(paths: DataPaths) -> Non
         got = get_figure(paths, Selection("29-2072", measure))
         assert got.unit == entry.unit
         assert got.sentence.startswith(f"{got.occupation}: {entry.phrase} {got.text} (")
+
+
+def test_the_source_of_an_earlier_year_is_the_file_that_year_came_from(tmp_path: Path) -> None:
+    # May 2024 from the flat files, since superseded by May 2025's; May 2023 from a zip.
+    bundle = tmp_path / "2026-01-01.1"
+    bundle.mkdir()
+    oe = "https://download.bls.gov/pub/time.series/oe/"
+    duckdb.sql(
+        "COPY (SELECT '2026-01-01.1' AS release_id, '{\"oews\": \"May 2025\"}' AS vintages) "
+        f"TO '{bundle / 'releases.parquet'}'"
+    )
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES "
+        f"('{oe}oe.area', 'May 2024'), ('{oe}oe.data.0.Current', 'May 2024'), "
+        "('https://www.bls.gov/oes/special.requests/oesm23nat.zip', 'May 2023'), "
+        f"('{oe}oe.area', 'May 2025'), ('{oe}oe.data.0.Current', 'May 2025')"
+        f") t(url, vintage)) TO '{bundle / 'raw_files.parquet'}'"
+    )
+    sid = "OEUN000000000000029207204"
+    with ReleaseReader("2026-01-01.1", bundle) as reader:
+        found = {
+            year: oews_source(reader, year, "29-2072", sid, "0000000", "000000")
+            for year in (2023, 2024, 2025)
+        }
+    assert found == {
+        2023: ("https://www.bls.gov/oes/2023/may/oes292072.htm", "oesm23nat.zip"),
+        2024: ("https://www.bls.gov/oes/2024/may/oes292072.htm", "oe.data.0.Current"),
+        2025: (f"https://data.bls.gov/timeseries/{sid}", "oe.data.0.Current"),
+    }
