@@ -92,11 +92,16 @@ def _number(m: re.Match[str], kind: str) -> Number:
     scale = _SCALE.get((m.groupdict().get("scale") or "").lower(), Decimal(1))
     value = Decimal(f"{digits}.{dec}" if dec else digits) * scale
     if dec:
-        step = Decimal(1).scaleb(-len(dec))
-    else:  # "$37,100" may be 37,110 rounded to hundreds; "$37,110" is exact to the dollar
-        zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
-        step = Decimal(10) ** min(zeros, 3) if kind != "percent" else Decimal(1)
-    return Number(m.start(), m.end(), m.group(0), value, step * scale / 2, kind)
+        step = Decimal(1).scaleb(-len(dec)) * scale
+    elif kind == "percent":
+        step = Decimal(1)
+    else:  # "$37,100" may be 37,110 rounded to hundreds; "$37,110" is exact to the dollar.
+        # Zeros are counted on the value as scaled, and at most thousands are assumed:
+        # "$200K" is 200,000 give or take $500, like "$200,000", not give or take $50,000.
+        whole = str(int(value))
+        zeros = len(whole) - len(whole.rstrip("0")) if whole.strip("0") else 0
+        step = Decimal(10) ** min(zeros, 3)
+    return Number(m.start(), m.end(), m.group(0), value, step / 2, kind)
 
 
 def find_numbers(text: str, start: int, end: int) -> list[Number]:
@@ -439,7 +444,9 @@ def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
     if number.kind == "percent":
         if re.search(r"self[- ]employed", w):
             return "self_employed_pct", True
-        if re.search(r"\b(grow|grows|growth|increase|rise|projected|decline|expand)", w):
+        if re.search(r"\b(grow|grows|growth|increase|rise|projected|change|expand)", w):
+            return "employment_change_pct", True
+        if _FALL_WORDS.search(w):
             return "employment_change_pct", True
         return None
     if re.search(r"\bopenings?\b", w):
@@ -448,6 +455,22 @@ def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
     if re.search(r"\b(jobs|employed|employment|workers|people|positions)\b", w):
         return "employment", True
     return None
+
+
+_FALL_WORDS = re.compile(
+    r"\b(declin|decreas|fall|falls|fell|drop|shrink|shrank|contract|lose|loss)\w*", re.IGNORECASE
+)
+
+
+def _falls(text: str, number: Number, context: str) -> bool:
+    """Whether a projected change is a decline: a minus sign written before the number
+    ("-3.7%", "−4%", not the dash of a range such as "2014-24") or words that say it falls
+    ("decline 4 percent", "a 4% drop")."""
+    sign = text[number.start - 1 : number.start] if number.start else ""
+    before = text[number.start - 2 : number.start - 1] if number.start > 1 else ""
+    if sign in ("-", "\u2212") and not before.isalnum():
+        return True
+    return bool(_FALL_WORDS.search(context))
 
 
 def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> list[Claim]:
@@ -481,6 +504,8 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
             described = described_measure(number, context)
             if described is None:
                 continue
+            if described[0] == "employment_change_pct" and _falls(text, number, context):
+                number = dataclasses.replace(number, value=-number.value)
             span_start = min(mention.start, number.start) if mention in here else start
             claims.append(
                 Claim(

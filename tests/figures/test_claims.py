@@ -36,6 +36,7 @@ LEXICON = Lexicon(
         ("$37,110", "37110", "5", "usd"),  # exact to BLS's ten dollars
         ("$37,100", "37100", "50", "usd"),  # rounded to hundreds
         ("$51K", "51000", "500", "usd"),
+        ("$200K", "200000", "500", "usd"),  # as "$200,000": not give or take $50,000
         ("$24.50", "24.50", "0.005", "usd"),
         ("15%", "15", "0.5", "percent"),
         ("15.4 percent", "15.4", "0.05", "percent"),
@@ -102,6 +103,22 @@ def test_a_claim_links_number_occupation_measure_and_period() -> None:
     ]
     assert text[claims[1].start : claims[1].end].startswith("Medical records technicians")
     assert text[claims[1].start : claims[1].end].endswith("$37,110")
+
+
+def test_a_projected_decline_is_a_negative_change() -> None:
+    text = (
+        "Software developers are projected to decline 4 percent from 2024 to 2034. "
+        "Registered nurses: employment will change by -3.7% over 2024-34. "
+        "Medical records specialists will see a 2% drop in 2024–34. "
+        "Administrative services managers will grow 5% from 2014-24."
+    )
+    found = [(c.mention.occupation.soc_code, c.number.value) for c in find_claims(text, LEXICON)]
+    assert found == [
+        ("15-1252", Decimal(-4)),
+        ("29-1141", Decimal("-3.7")),
+        ("29-2072", Decimal(-2)),
+        ("11-3012", Decimal(5)),  # the dash of 2014-24 is no minus sign
+    ]
 
 
 def test_html_is_read_at_its_own_offsets() -> None:
