@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +79,8 @@ class Row:
     reference: str  # "May 2015", "2014-24"
     order: int  # the year, or a cycle's first year
     scope: tuple[str, str] = (NATIONAL, ALL_INDUSTRIES)  # (area, industry) of an estimate
+    year: int | None = None  # the year a projected count of jobs is of (base or target)
+    top_coded: bool = False  # ``value`` is the top code: BLS published "value or more"
 
     def evidence(self, release: str) -> dict[str, Any]:
         return {
@@ -198,12 +201,14 @@ def _rows(
     oews = [m for m in measures if m in OEWS_MEASURES]
     if oews:
         found = reader.rows(
-            f"SELECT reference_year, reference_period, soc_code, measure, value, area_code, "
-            f"industry_code FROM {reader.table('oews_estimates')} WHERE soc_code IN ({marks}) "
-            f"AND measure IN ({', '.join('?' for _ in oews)}) "
+            f"SELECT reference_year, reference_period, soc_code, measure, "
+            f"coalesce(value, top_code_threshold) AS value, status = 'top_coded' AS top_coded, "
+            f"area_code, industry_code FROM {reader.table('oews_estimates')} "
+            f"WHERE soc_code IN ({marks}) AND measure IN ({', '.join('?' for _ in oews)}) "
             f"AND area_code IN ({', '.join('?' for _ in areas)}) "
             f"AND industry_code IN ({', '.join('?' for _ in industries)}) "
-            "AND ownership = 'all' AND value IS NOT NULL",
+            "AND ownership = 'all' "
+            "AND (value IS NOT NULL OR (status = 'top_coded' AND top_code_threshold IS NOT NULL))",
             [*codes, *oews, *areas, *industries],
         )
         out += [
@@ -222,16 +227,18 @@ def _rows(
                 r["reference_period"],
                 int(r["reference_year"]),
                 (r["area_code"], r["industry_code"]),
+                top_coded=bool(r["top_coded"]),
             )
             for r in found
         ]
     projected = [m for m in measures if m in PROJECTION_MEASURES]
     if projected:
         found = reader.rows(
-            f"SELECT cycle, soc_code, {', '.join(projected)} FROM {reader.table('projections')} "
-            f"WHERE soc_code IN ({marks})",
+            f"SELECT cycle, soc_code, base_year, target_year, {', '.join(projected)} "
+            f"FROM {reader.table('projections')} WHERE soc_code IN ({marks})",
             codes,
         )
+        years = {"employment_base": "base_year", "employment_target": "target_year"}
         for r in found:
             for m in projected:
                 if r[m] is not None:
@@ -243,6 +250,7 @@ def _rows(
                             Decimal(str(r[m])),
                             r["cycle"],
                             int(r["cycle"][:4]),
+                            year=r[years[m]] if m in years else None,
                         )
                     )
     return out
@@ -267,7 +275,8 @@ def _shown(row: Row) -> str:
     unit = MEASURES[row.measure][0]
     if unit == "percent":
         return f"{row.value.normalize():f}%"
-    return format_value(row.value, unit, row.measure)
+    text = format_value(row.value, unit, row.measure)
+    return f"{text} or more" if row.top_coded else text
 
 
 def _phrase(measure: str) -> str:
@@ -306,12 +315,38 @@ def _fits_period(claim: Claim, row: Row) -> bool:
     if p is None:
         return True
     if row.table == "projections":
+        if p.cycle is None and p.year is not None and row.year is not None:
+            return p.year == row.year  # a count of jobs in a year: its base or target year
         return p.cycle is None or p.cycle == row.reference
     return p.year == row.order and p.month in (None, "May")
 
 
+def _same_measure(claim: Claim, row: Row) -> bool:
+    """Whether ``row`` is what the claim says it is. "194,800 jobs in 2024" is also the
+    projections' employment of their base year 2024 (the Handbook's "Number of Jobs, 2024"),
+    or of their target year."""
+    if row.measure == claim.measure:
+        return True
+    p = claim.period
+    return (
+        claim.measure == "employment"
+        and row.year is not None
+        and p is not None
+        and p.cycle is None
+        and p.year == row.year
+    )
+
+
 def _close(claim: Claim, value: Decimal) -> bool:
     return abs(value - claim.number.value) <= claim.number.tolerance
+
+
+# How a text says a number is a floor: "$239,200 or more", "at least $115 an hour".
+_AT_LEAST = re.compile(r"\b(or more|or higher|or above|at least|more than|over|above)\b", re.I)
+
+
+def _says_at_least(claim: Claim) -> bool:
+    return bool(_AT_LEAST.search(claim.quote))
 
 
 class Lookups:
@@ -367,12 +402,15 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
     current_codes = lookups.related(claim)[1]
     rows = lookups.rows(claim)
     release = reader.release_id
-    measured = [r for r in rows if r.measure == claim.measure]
+    measured = [r for r in rows if _same_measure(claim, r)]
     if not claim.statistic_named and claim.number.kind == "usd":
         # "earns $51K": any statistic of that wage is what the text says
         measured = [r for r in rows if r.measure in _family(claim)]
     described = [r for r in measured if _in_scope(claim, r)]
-    newest = max((r.order for r in described), default=None)
+
+    def newest(table: str) -> int | None:
+        """The newest year (or cycle) ``table`` holds of what the text says."""
+        return max((r.order for r in described if r.table == table), default=None)
 
     def differences(row: Row) -> int:
         return sum((row not in measured, not _fits_period(claim, row), not _in_scope(claim, row)))
@@ -416,8 +454,9 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
         successors = f" {occ.soc_code} ({occ.soc_version}) is now {', '.join(current_codes)}."
 
     in_period = [r for r in same if _fits_period(claim, r)]
-    if in_period and max(r.order for r in in_period) == newest:
-        best = max(in_period, key=lambda r: r.order)
+    best = max(in_period, key=lambda r: r.order) if in_period else None
+    capped = best is not None and best.top_coded and not _says_at_least(claim)
+    if best is not None and best.order == newest(best.table) and not capped:
         return Verdict(
             claim,
             "current",
@@ -436,6 +475,13 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
         )
 
     number, stated = claim.number.text, claim.period.text if claim.period else "-"
+    if capped and best is not None:
+        return against(
+            "mislabeled",
+            best,
+            f"{number} is the top code of the {_phrase(best.measure)} of {best.reference}: BLS "
+            f"publishes it as {_shown(best)}, not as an exact figure.",
+        )
     if same:
         # the period the text names, if the number is of it; else the newest it is of
         best = max(in_period or same, key=lambda r: r.order)
@@ -457,6 +503,13 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
     if named:
         # the newest; of a wage without a statistic, the median it is taken as
         best = max(named, key=lambda r: (r.order, r.measure == claim.measure))
+        if best.top_coded and claim.number.value > best.value:
+            return against(
+                "unverified",
+                best,
+                f"BLS publishes the {_phrase(best.measure)} of {best.reference} only as "
+                f"{_shown(best)} (top-coded), which neither confirms nor refutes {number}.",
+            )
         return against(
             "wrong",
             best,

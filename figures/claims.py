@@ -206,6 +206,15 @@ class Occupation:
     soc_version: str
     title: str
 
+    @property
+    def preference(self) -> tuple[bool, int, str]:
+        """Among occupations a phrase fits equally well: a detailed occupation before the
+        broad group of the same name (29-2072 before 29-2070; a broad code ends in 0), the
+        newest SOC version before older ones (29-1211 of 2018 before 29-1061 of 2010, both
+        "Anesthesiologists"), then the code."""
+        digits = "".join(ch for ch in self.soc_version if ch.isdigit())[:4]
+        return (self.soc_code.endswith("0"), -int(digits or 0), self.soc_code)
+
 
 @dataclasses.dataclass(frozen=True)
 class Mention:
@@ -252,7 +261,7 @@ class Lexicon:
                 for choice, score, i in found
                 if _within(words, choice.split())
             ),
-            key=lambda r: (-r[0], -r[1], r[2].soc_code),
+            key=lambda r: (-r[0], -r[1], r[2].preference),
         )
         if not ranked:
             return None
@@ -264,12 +273,18 @@ class Lexicon:
 
     def _exact(self, word: str) -> tuple[float, Occupation] | None:
         forms = {word, _singular(word)}
-        found = {
-            self.owners[i].soc_code: self.owners[i]
-            for i, c in enumerate(self.choices)
-            if c in forms
-        }
-        return (100.0, next(iter(found.values()))) if len(found) == 1 else None
+        found = sorted(
+            {self.owners[i] for i, c in enumerate(self.choices) if c in forms},
+            key=lambda o: o.preference,
+        )
+        if not found:
+            return None
+        # Several codes of one title (a SOC 2010 code and its 2018 successor, a broad group
+        # and its one detailed occupation) are one occupation: the preferred one. Two that
+        # are equally preferred are two occupations: no guess.
+        if len(found) > 1 and found[0].preference[:2] == found[1].preference[:2]:
+            return None
+        return 100.0, found[0]
 
     def by_code(self, code: str) -> Occupation | None:
         return next((o for o in self.owners if o.soc_code == code), None)

@@ -88,6 +88,43 @@ def test_an_article_whose_figures_are_all_current_reports_nothing_else(
     )
 
 
+def test_a_count_of_jobs_in_a_projections_base_year_is_that_year_s_employment(
+    built: tuple[DataPaths, str],
+) -> None:
+    # The Handbook prints the projections' base employment as "Number of Jobs, 2024".
+    text = "Medical records specialists held about 194,800 jobs in 2024."
+    [verdict] = _audit(built, text).verdicts
+    assert verdict.verdict == "current", verdict.explanation
+    assert verdict.evidence[0]["key"] == {"cycle": "2024-34", "soc_code": "29-2072"}
+    # the same number said of another year is not that year's count
+    assert _verdicts(built, "Medical records specialists held 194,800 jobs in 2034.") != [
+        ("194,800", "current")
+    ]
+
+
+def test_a_top_coded_wage_is_current_only_as_a_floor(built: tuple[DataPaths, str]) -> None:
+    # BLS publishes the median of 29-1211 in May 2024 as "$239,200 or more".
+    said = "Anesthesiologists earned a median annual wage of {} in May 2024."
+    verdicts = {
+        claim: _audit(built, said.format(claim)).verdicts
+        for claim in ("$239,200 or more", "$239,200", "$150,000", "$250,000")
+    }
+    assert {c: [v.verdict for v in vs] for c, vs in verdicts.items()} == {
+        "$239,200 or more": ["current"],
+        "$239,200": ["mislabeled"],
+        "$150,000": ["wrong"],
+        "$250,000": ["unverified"],
+    }
+    assert verdicts["$239,200"][0].explanation == (
+        "$239,200 is the top code of the median annual wage of May 2024: BLS publishes it as "
+        "$239,200 or more, not as an exact figure."
+    )
+    assert verdicts["$150,000"][0].explanation == (
+        "The median annual wage of May 2024 is $239,200 or more, not $150,000."
+    )
+    assert "neither confirms nor refutes $250,000" in verdicts["$250,000"][0].explanation
+
+
 def test_old_figures_are_stale_and_name_the_successor_codes(
     built: tuple[DataPaths, str],
 ) -> None:

@@ -86,6 +86,25 @@ def test_a_short_form_finds_its_title_and_a_tie_finds_none() -> None:
     assert nurses.text == "registered nurses"
 
 
+def test_one_title_of_several_codes_names_the_detailed_newest_one() -> None:
+    lexicon = Lexicon(
+        [
+            Occupation("29-1061", "2010", "Anesthesiologists"),
+            Occupation("29-1211", "2018", "Anesthesiologists"),
+            Occupation("29-2070", "2018", "Medical Records Specialists"),  # the broad group
+            Occupation("29-2072", "2018", "Medical Records Specialists"),
+            Occupation("53-7062", "2018", "Laborers"),
+            Occupation("47-2061", "2018", "Laborers"),  # two of one name: no guess
+        ]
+    )
+    text = "Anesthesiologists and medical records specialists earn more than laborers."
+    found = [(m.text, m.occupation.soc_code) for m in lexicon.mentions(text, 0, len(text))]
+    assert found == [
+        ("Anesthesiologists", "29-1211"),
+        ("medical records specialists", "29-2072"),
+    ]
+
+
 def test_a_claim_links_number_occupation_measure_and_period() -> None:
     text = (
         "Medical records technicians can expect 15% job growth from 2014 to 2024, and the "
