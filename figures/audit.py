@@ -34,7 +34,7 @@ from figures.claims import (
     plain_text,
 )
 from figures.errors import FigureError
-from figures.figure import ALL_INDUSTRIES, NATIONAL, Selection, figure
+from figures.figure import ALL_INDUSTRIES, NATIONAL, Selection, figure, title_of
 from figures.format import format_value
 from figures.measures import MEASURES, OEWS_MEASURES, PROJECTION_MEASURES
 from figures.release import ReleaseReader
@@ -456,7 +456,10 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
     in_period = [r for r in same if _fits_period(claim, r)]
     best = max(in_period, key=lambda r: r.order) if in_period else None
     capped = best is not None and best.top_coded and not _says_at_least(claim)
-    if best is not None and best.order == newest(best.table) and not capped:
+    # A SOC 2010 occupation split into several: the number of one of them is not the figure
+    # of the occupation the text names.
+    split = best is not None and len(current_codes) > 1 and best.key["soc_code"] in current_codes
+    if best is not None and best.order == newest(best.table) and not capped and not split:
         return Verdict(
             claim,
             "current",
@@ -475,6 +478,15 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
         )
 
     number, stated = claim.number.text, claim.period.text if claim.period else "-"
+    if split and best is not None:
+        code = str(best.key["soc_code"])
+        return against(
+            "mislabeled",
+            best,
+            f"{number} is the {_phrase(best.measure)} of {best.reference} for "
+            f"{title_of(reader, code)} ({code}) alone, one of the occupations "
+            f"{occ.title} ({occ.soc_code}, SOC {occ.soc_version}) became.",
+        )
     if capped and best is not None:
         return against(
             "mislabeled",

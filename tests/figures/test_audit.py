@@ -125,6 +125,23 @@ def test_a_top_coded_wage_is_current_only_as_a_floor(built: tuple[DataPaths, str
     assert "neither confirms nor refutes $250,000" in verdicts["$250,000"][0].explanation
 
 
+def test_a_successor_s_figure_is_not_the_figure_of_the_split_occupation(
+    built: tuple[DataPaths, str],
+) -> None:
+    # 29-2071 (SOC 2010) became 29-2072 and 29-9021: 29-2072's median is only part of it.
+    text = (
+        "Medical records and health information technicians earned a median annual wage of "
+        "$50,250 in May 2024."
+    )
+    [verdict] = _audit(built, text).verdicts
+    assert verdict.verdict == "mislabeled"
+    assert verdict.explanation.startswith(
+        "$50,250 is the median annual wage of May 2024 for Medical records specialists "
+        "(29-2072) alone, one of the occupations Medical records and health information "
+        "technicians (29-2071, SOC 2010) became."
+    ), verdict.explanation
+
+
 def test_old_figures_are_stale_and_name_the_successor_codes(
     built: tuple[DataPaths, str],
 ) -> None:
