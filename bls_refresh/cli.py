@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.errors import AnalystFileError, PipelineError
+from core.errors import AnalystFileError, LockHeldError, PipelineError
 from core.paths import DataPaths
 
 app = typer.Typer(
@@ -176,12 +176,23 @@ def _run_flow(
     ``flow_module`` (the module ``call`` imports) is imported while Prefect's API starts."""
     from flows import runtime as prefect_runtime
 
-    log = prefect_runtime.configure_logging(paths, debug=_debug)
+    try:
+        log = prefect_runtime.configure_logging(paths, debug=_debug)
+    except OSError as exc:  # a file where the folder should be, no permission, …
+        raise fail(
+            f"{what} failed: the data directory {paths.root} cannot be used: "
+            f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}.\n"
+            "Nothing was published.",
+            1,
+            exc,
+        ) from None
     before = _latest(paths)
     try:
         api = prefect_runtime.use_local_api(paths)
         with prefect_runtime.flow_settings(api, flow_module=flow_module):
             outcome = call()
+    except KeyboardInterrupt as exc:  # Ctrl-C: the same paragraph, and the shell's code
+        raise fail(_failure_paragraph(paths, exc, before, log, what), 130, exc) from None
     except Exception as exc:  # the message, not a traceback: the log file has the traceback
         raise fail(_failure_paragraph(paths, exc, before, log, what), 1, exc) from None
     for line in getattr(outcome, "recovered", []):
@@ -213,11 +224,19 @@ def _findings(findings: dict[str, dict[str, object]]) -> None:
 def _failure_paragraph(
     paths: DataPaths, exc: BaseException, before: str | None, log: Path, what: str = "Refresh"
 ) -> str:
-    cause = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, KeyboardInterrupt):
+        cause = "interrupted (Ctrl-C); a download or staging in progress was abandoned"
+    elif isinstance(exc, PipelineError):
+        cause = str(exc)
+    else:
+        cause = f"{type(exc).__name__}: {exc}"
     lines = [f"{what} failed: {cause}"]
     after = _latest(paths)
     if isinstance(exc, AnalystFileError):
         pass  # its message says what was published and what still shows the old release
+    elif isinstance(exc, LockHeldError):
+        # This run did nothing; whoever holds the lock may have published meanwhile.
+        lines.append(f"Nothing was published by this run; latest is {after or 'not set'}.")
     elif after != before:
         # Published, then failed in a later step (e.g. the analyst file): say what is true.
         lines.append(f"Release {after} was published and latest → {after} before the failure.")
@@ -566,7 +585,11 @@ def audit(
     except FigureError as exc:
         raise _fail(exc.line(), 2) from None
     if html_out is not None:
-        html_out.write_text(report_html(result, article.name), encoding="utf-8")
+        try:
+            html_out.parent.mkdir(parents=True, exist_ok=True)
+            html_out.write_text(report_html(result, article.name), encoding="utf-8")
+        except OSError as exc:  # exit 2, not 1: 1 means "a claim is not current"
+            raise _fail(f"Cannot write {html_out}: {exc.strerror or exc}", 2) from None
     render = report_json if as_json else report_text
     sys.stdout.write(render(result, article.name))
     raise typer.Exit(0 if result.clean else 1)
@@ -745,6 +768,8 @@ def rollback(
     if (release is None) == (not undo):
         raise _fail("Give either a release id to roll back to, or --undo.")
     paths = DataPaths.resolve(data_dir)
+    if not paths.published.is_dir():  # and a mistyped --data-dir is not created
+        raise _fail(f"No published release in {paths.published}.")
     try:
         with refresh_lock(paths):
             ids = bundles.published(paths)
@@ -770,6 +795,10 @@ def rollback(
             publish.rollback(paths, release)
     except PipelineError as exc:
         raise fail(str(exc), 1, exc) from None
+    except OSError as exc:
+        raise fail(
+            f"Rollback failed: {exc.strerror or exc} ({exc.filename or paths.root})", 1, exc
+        ) from None
     _say(sys.stdout, f"latest → {release}; the next new release moves it forward again.")
 
 

@@ -90,6 +90,23 @@ def test_flow_leaves_release_notes_and_row_count_artifacts(
     assert any("oews_estimates" in str(a.data) for a in counts)
 
 
+def test_a_data_dir_that_cannot_be_used_is_one_message_not_a_traceback(
+    tmp_path: Path, bls_refresh: Run
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder\n")
+    done = bls_refresh("demo", "--data-dir", str(afile))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Refresh failed: the data directory {afile} cannot be used:")
+    assert "Nothing was published." in done.stderr and "Traceback" not in done.stderr
+
+    for where in (afile, tmp_path / "mistyped"):
+        done = bls_refresh("rollback", "--undo", "--data-dir", str(where))
+        assert done.returncode == 2, done.stderr
+        assert "No published release in" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "mistyped").exists()  # a rollback creates no data dir
+
+
 def test_run_rejects_an_unknown_source_kind(tmp_path: Path, bls_refresh: Run) -> None:
     result = bls_refresh("run", "--only", "cpi", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2

@@ -246,6 +246,16 @@ def test_the_command_reports_in_text_json_and_html_with_exit_codes(
     assert done.returncode == 2
     assert "Cannot read the article" in done.stderr
 
+    # --html into a folder not made yet makes it; a path that cannot be written exits 2
+    # (not 1, which says a claim is not current), with a message and no traceback
+    nested = tmp_path / "reports" / "2026" / "marked.html"
+    done = bls_refresh("audit", str(current), "--html", str(nested), "--data-dir", str(paths.root))
+    assert done.returncode == 0 and "<mark" in nested.read_text(), done.stderr
+    blocked = current / "marked.html"  # under a file
+    done = bls_refresh("audit", str(current), "--html", str(blocked), "--data-dir", str(paths.root))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"Cannot write {blocked}:") and "Traceback" not in done.stderr
+
 
 def test_a_claim_is_judged_in_the_place_and_industry_it_names(
     built: tuple[DataPaths, str],
