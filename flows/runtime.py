@@ -8,8 +8,8 @@ Called before Prefect is imported (Prefect reads its logging settings at import)
 - **The API.** Without ``PREFECT_API_URL``, Prefect would start a temporary server in a child
   process that outlives a killed parent (190 MB, still listening). We start that server
   ourselves, in a child that the kernel stops when this process dies, even by SIGKILL
-  (``PR_SET_PDEATHSIG``). With ``PREFECT_API_URL`` set (a long-lived ``prefect server start``)
-  nothing is started.
+  (``PR_SET_PDEATHSIG``). With ``PREFECT_API_URL`` set (a long-lived ``prefect server start``),
+  in the environment or in the active Prefect profile, nothing is started.
 - **Heartbeats.** A flow run sends heartbeats so that a server can mark a run that died as
   crashed. Against the command's own API nobody reads them (the API stops with the command),
   and the engine waits up to a second at the end of every flow for the heartbeat thread's
@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -160,11 +161,29 @@ class LocalApi:
                 self.process.wait()
 
 
+def profile_api_url() -> str | None:
+    """``PREFECT_API_URL`` of the active Prefect profile (``prefect config set …``, ``prefect
+    cloud login``), read from the profiles file without importing Prefect: the profile named
+    by ``PREFECT_PROFILE``, else the file's ``active`` one. None when there is none."""
+    home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        with path.open("rb") as fh:
+            profiles = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None  # no file, or one Prefect itself will complain about
+    name = os.environ.get("PREFECT_PROFILE") or profiles.get("active")
+    profile = profiles.get("profiles", {}).get(name, {}) if isinstance(name, str) else {}
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
 def use_local_api(paths: DataPaths) -> LocalApi | None:
-    """Start a local API unless Prefect is configured already (PREFECT_API_URL, or Prefect
-    imported by the caller, as in tests); Prefect then talks to it through PREFECT_API_URL.
-    It is not waited for here: :func:`flow_settings` waits, once the flow is imported."""
-    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+    """Start a local API unless Prefect is configured already (PREFECT_API_URL in the
+    environment or the active profile, or Prefect imported by the caller, as in tests);
+    Prefect then talks to it through PREFECT_API_URL. It is not waited for here:
+    :func:`flow_settings` waits, once the flow is imported."""
+    if os.environ.get("PREFECT_API_URL") or profile_api_url() or "prefect" in sys.modules:
         return None
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
     api = LocalApi(paths, timeout)

@@ -186,3 +186,41 @@ def test_a_local_api_that_does_not_start_in_time_is_stopped_and_explained(
         "Set PREFECT_API_URL to use a running Prefect server."
     )
     assert log.is_file()
+
+
+def test_the_api_of_the_active_prefect_profile_is_found_without_prefect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `prefect config set PREFECT_API_URL=…` and `prefect cloud login` write it here: a run
+    # then uses that server rather than starting its own.
+    for name in ("PREFECT_PROFILE", "PREFECT_PROFILES_PATH", "PREFECT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    assert runtime.profile_api_url() is None  # no profiles file
+    (tmp_path / "profiles.toml").write_text(
+        'active = "team"\n\n[profiles.team]\nPREFECT_API_URL = "http://prefect.internal:4200/api"\n'
+        '\n[profiles.ephemeral]\nPREFECT_SERVER_ALLOW_EPHEMERAL_MODE = "true"\n'
+    )
+    assert runtime.profile_api_url() == "http://prefect.internal:4200/api"
+    monkeypatch.setenv("PREFECT_PROFILE", "ephemeral")
+    assert runtime.profile_api_url() is None  # a profile without a server
+    monkeypatch.setenv("PREFECT_PROFILE", "team")
+    moved = tmp_path / "elsewhere.toml"
+    (tmp_path / "profiles.toml").rename(moved)
+    monkeypatch.setenv("PREFECT_PROFILES_PATH", str(moved))
+    assert runtime.profile_api_url() == "http://prefect.internal:4200/api"
+    (moved).write_text("active = [broken\n")
+    assert runtime.profile_api_url() is None  # Prefect itself reports a broken file
+
+    # the command line starts no API of its own then (checked in a process without Prefect)
+    moved.write_text('active = "team"\n[profiles.team]\nPREFECT_API_URL = "http://x:1/api"\n')
+    probe = (
+        "from core.paths import DataPaths; from flows import runtime; "
+        f"print(runtime.use_local_api(DataPaths({str(tmp_path / 'data')!r})))"
+    )
+    env = {**os.environ, "PREFECT_PROFILES_PATH": str(moved), "PREFECT_PROFILE": "team"}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "None"
