@@ -829,6 +829,14 @@ def serve(
             "interval after the start.",
         ),
     ] = None,
+    deployment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deployment",
+            metavar="NAME",
+            help="Serve only this deployment of the spec (repeat for several).",
+        ),
+    ] = None,
 ) -> None:
     """Run the scheduled refreshes of prefect.yaml until stopped.
 
@@ -854,7 +862,10 @@ def serve(
         overrides["data_dir"] = str(data_dir)
     try:
         served = deployments.served_deployments(
-            spec or _data_file("prefect.yaml"), overrides=overrides, interval=interval
+            spec or _data_file("prefect.yaml"),
+            overrides=overrides,
+            interval=interval,
+            only=deployment or (),
         )
         runnable = deployments.runner_deployments(served)
     except deployments.SpecError as exc:

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,18 +155,29 @@ def served_deployments(
     *,
     overrides: Mapping[str, Any] | None = None,
     interval: float | None = None,
+    only: Sequence[str] = (),
 ) -> list[ServedDeployment]:
     """The deployments of ``spec``, checked; ``SpecError`` names the first thing wrong.
 
     ``overrides`` replace parameters of every deployment (``--source``, ``--data-dir``);
-    ``interval`` (seconds) replaces every deployment's schedules by one interval schedule.
+    ``interval`` (seconds) replaces every deployment's schedules by one interval schedule;
+    ``only`` (``--deployment``) keeps the deployments of those names.
     A relative ``data_dir`` or mirror folder ``source`` is made absolute against the current
     directory, as every other command reads ``--data-dir`` and ``--source``, so the served runs
     use what the user meant whatever directory Prefect starts them in.
     """
     if interval is not None and not (0 < interval < math.inf):
         raise SpecError(f"--interval must be a positive number of seconds, not {interval:g}")
-    return [_deployment(spec, d, dict(overrides or {}), interval) for d in load_deployments(spec)]
+    raw = load_deployments(spec)
+    if only:
+        names = [str(d["name"]) for d in raw]
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise SpecError(
+                f"{spec}: no deployment named {unknown[0]!r}; it has {', '.join(names)}"
+            )
+        raw = [d for d in raw if str(d["name"]) in only]
+    return [_deployment(spec, d, dict(overrides or {}), interval) for d in raw]
 
 
 def _deployment(

@@ -58,6 +58,16 @@ def test_prefect_yaml_deploys_the_refresh_flow_weekly(repo: Path) -> None:
     assert history["parameters"]["years"] == "2012-"  # through the newest published year
 
 
+def test_serve_can_keep_some_deployments_by_name(repo: Path) -> None:
+    # The sample mirror has no special-request zips: trying serve on it, the history
+    # deployment would fail on every tick.
+    spec = repo / "prefect.yaml"
+    assert [d.name for d in served_deployments(spec, only=["oews-weekly"])] == ["oews-weekly"]
+    assert [d.name for d in served_deployments(spec)] == ["oews-weekly", "oews-history"]
+    with pytest.raises(SpecError, match=r"no deployment named 'weekly'; it has oews-weekly, oews"):
+        served_deployments(spec, only=["weekly"])
+
+
 def test_a_deployment_is_served_with_absolute_paths_and_its_schedule(tmp_path: Path) -> None:
     (served,) = served_deployments(write(tmp_path, WEEKLY))
     assert (served.name, served.entrypoint, served.flow) == (
