@@ -278,13 +278,7 @@ class Fetcher:
                 try:
                     content = response.content
                 except requests.exceptions.ContentDecodingError as exc:
-                    encoding = response.headers.get("Content-Encoding", "")
-                    raise FetchError(
-                        f"{url}: the answer is not valid {encoding} although the server said "
-                        f"it was (Content-Encoding: {encoding})",
-                        url=url,
-                        status=response.status_code,
-                    ) from exc
+                    raise _not_encoded(url, response) from exc
                 except requests.exceptions.RequestException as exc:
                     name = type(exc).__name__
                     raise _Failed(
@@ -402,13 +396,7 @@ class Fetcher:
                 ) from exc
             except requests.exceptions.ContentDecodingError as exc:
                 kept = self.store.quarantine(tmp, url, "rejected")
-                encoding = response.headers.get("Content-Encoding", "")
-                raise FetchError(
-                    f"{url}: the body is not valid {encoding} although the server said it "
-                    f"was (Content-Encoding: {encoding}); what arrived is kept at {kept}",
-                    url=url,
-                    status=response.status_code,
-                ) from exc
+                raise _not_encoded(url, response, f"; what arrived is kept at {kept}") from exc
             # Content-Length counts the bytes on the wire; with a Content-Encoding (gzip)
             # the body is decoded while streaming, so compare what the wire carried.
             on_wire = response.raw.tell()
@@ -476,6 +464,18 @@ class Fetcher:
                 raise FetchError(f"{src}: {problem}; a copy is kept at {kept}", url=url)
             record = self.store.keep(tmp, writer, url, last_modified=last_modified)
         return Fetched(url, self.store.object_path(record.sha256), record, True)
+
+
+def _not_encoded(url: str, response: requests.Response, kept: str = "") -> FetchError:
+    """A body that is not the encoding its Content-Encoding names (a proxy's error page sent
+    as gzip): final, since asking again gets the same."""
+    encoding = response.headers.get("Content-Encoding", "")
+    return FetchError(
+        f"{url}: the body is not valid {encoding} although the server said it was "
+        f"(Content-Encoding: {encoding}){kept}",
+        url=url,
+        status=response.status_code,
+    )
 
 
 def _content_length(response: requests.Response, url: str) -> int | None:

@@ -60,21 +60,18 @@ def test_two_refreshes_at_once_exactly_one_runs(w: World, a: str, faults: FaultK
     assert figure_value(w, new) == value
 
 
-@pytest.mark.usefixtures("stall_mid_body")
-def test_run_killed_mid_download_does_not_block_the_next(
-    w: World, a: str, faults: FaultKit, record_scenario: Callable[[str], None]
-) -> None:
-    """Scenario "stale-lock-after-kill": a run SIGKILLed mid-download blocks nothing."""
+def _run_stalled_mid_download(w: World, faults: FaultKit, output: int) -> subprocess.Popen[str]:
+    """A refresh with a new median, started and left half-way through the data file (half
+    the body, then silence) once the download has begun."""
     faults.bump_median(w)
-    # half the body, then silence
     w.server.fail(faults.DATA_FILE, "slow", times=1, delay=0, stall=60)
     tmp = w.data_dir / "raw" / "tmp"
-
     proc = subprocess.Popen(
         faults.run_args(w),
         env=faults.subprocess_env(w),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
+        text=True,
     )
     try:
         faults.wait_for(
@@ -82,9 +79,22 @@ def test_run_killed_mid_download_does_not_block_the_next(
             timeout=120,
             what="the data file download to start",
         )
-    finally:
-        proc.kill()  # SIGKILL: no cleanup, the lock file and the partial download stay
+    except BaseException:
+        proc.kill()
         proc.wait(timeout=30)
+        raise
+    return proc
+
+
+@pytest.mark.usefixtures("stall_mid_body")
+def test_run_killed_mid_download_does_not_block_the_next(
+    w: World, a: str, faults: FaultKit, record_scenario: Callable[[str], None]
+) -> None:
+    """Scenario "stale-lock-after-kill": a run SIGKILLed mid-download blocks nothing."""
+    tmp = w.data_dir / "raw" / "tmp"
+    proc = _run_stalled_mid_download(w, faults, subprocess.DEVNULL)
+    proc.kill()  # SIGKILL: no cleanup, the lock file and the partial download stay
+    proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert (w.data_dir / ".refresh.lock").exists()
     assert any(tmp.glob("*.part"))  # what a killed download leaves behind
@@ -104,22 +114,8 @@ def test_run_killed_mid_download_does_not_block_the_next(
 def test_ctrl_c_mid_download_is_the_failure_paragraph_and_exit_130(
     w: World, a: str, faults: FaultKit
 ) -> None:
-    faults.bump_median(w)
-    w.server.fail(faults.DATA_FILE, "slow", times=1, delay=0, stall=60)
-    tmp = w.data_dir / "raw" / "tmp"
-    proc = subprocess.Popen(
-        faults.run_args(w),
-        env=faults.subprocess_env(w),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _run_stalled_mid_download(w, faults, subprocess.PIPE)
     try:
-        faults.wait_for(
-            lambda: w.server.count(faults.DATA_FILE) == 1 and any(tmp.glob("*.part")),
-            timeout=120,
-            what="the data file download to start",
-        )
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
