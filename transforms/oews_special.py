@@ -764,12 +764,14 @@ def _unknown_ownership(label: str, column: str, given: pd.Series, mapped: pd.Ser
 
 
 # The time series name a sector by its first NAICS sector and the one after its last
-# (oe.sector: "31--34" Manufacturing, sectors 31 to 33); three sectors span several numbers.
-_SECTOR_SPANS = {"31": "34", "44": "46", "48": "50"}
+# (oe.industry: "31--34" Manufacturing, sectors 31 to 33); three sectors span several
+# numbers, and government (OES's sector 99) is "99-100", with one dash.
+_SECTOR_CODES = {"31": "31--34", "44": "44--46", "48": "48--50", "99": "99-100"}
 
 
-def _sector_end(first: str) -> str:
-    return _SECTOR_SPANS.get(first, f"{int(first) + 1:02d}")
+def sector_code(first: str) -> str:
+    """The time series' code of the sector whose first NAICS two digits are ``first``."""
+    return _SECTOR_CODES.get(first, f"{first}--{int(first) + 1:02d}")
 
 
 def _industry_keys(
@@ -798,7 +800,7 @@ def _industry_keys(
     if is_sector.any():  # "31-33", "31" or "310000" → "31--34", the time series' sector codes
         first = naics[is_sector].str[:2]
         code = code.copy()
-        code[is_sector] = first + "--" + first.map(_sector_end)
+        code[is_sector] = first.map(sector_code)
     name = (
         _text(frame["naics_title"])
         if "naics_title" in frame

@@ -19,7 +19,7 @@ from core.errors import ValidationError
 from transforms import oews_catalog, oews_special
 from transforms.detect import OLE2_MAGIC, detect
 from transforms.oews_lookups import Vintage
-from transforms.oews_special import KNOWN_TOP_CODES, parse_special, stage_special
+from transforms.oews_special import KNOWN_TOP_CODES, parse_special, sector_code, stage_special
 
 if TYPE_CHECKING:
     from tests.conftest import OesmWorkbooks
@@ -875,12 +875,27 @@ def test_industry_codes_take_the_time_series_form(
     assert set(parsed.estimates["ownership"]) == {"all"}  # OWN_CODE 1235
 
 
+def test_every_sector_code_of_bls_s_own_industry_list_is_rebuilt(shared_samples: Path) -> None:
+    # oe.industry as BLS publishes it: every sector row ("Sector 11 - …", "Sectors 31, 32,
+    # and 33 - …") has the code sector_code makes from its first NAICS sector.
+    lines = (shared_samples / "oe" / "oe.industry").read_text().splitlines()[1:]
+    sectors = [line.split("\t") for line in lines if line.split("\t")[1].startswith("Sector")]
+    assert len(sectors) == 20
+    assert [code for code, *_ in sectors] == [sector_code(code[:2]) for code, *_ in sectors]
+
+
 def test_sector_codes_take_the_time_series_form_with_or_without_i_group(
     tmp_path: Path, rows_for: Callable[..., list[list[object]]], oesm: OesmWorkbooks
 ) -> None:
     # oe.sector: 31--34 Manufacturing, 44--46 Retail Trade, 48--50 Transportation; a file
     # from before I_GROUP (2019) says what is a sector by its NAICS code alone.
-    sectors = [("310000", "31--34"), ("44-45", "44--46"), ("48", "48--50"), ("62", "62--63")]
+    sectors = [
+        ("310000", "31--34"),
+        ("44-45", "44--46"),
+        ("48", "48--50"),
+        ("62", "62--63"),
+        ("99", "99-100"),  # government, OES's sector 99: one dash
+    ]
     with_group = rows_for(
         oesm.HEADER_2023,
         *({"NAICS": n, "NAICS_TITLE": f"Sector {n}", "I_GROUP": "sector"} for n, _ in sectors),
