@@ -19,7 +19,7 @@ from core.errors import ConfigError
 DEFAULT_DATA_DIR = "data"
 # What DuckDB's file readers expand as a pattern (read_parquet, parquet_file_metadata): a data
 # dir named with one would make every read match other folders' files, or none.
-GLOB_CHARACTERS = frozenset("*?[]{}")
+GLOB_CHARACTERS = frozenset("*?[]")  # DuckDB 1.5.5 reads braces as they are
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,10 +32,12 @@ class DataPaths:
         root = Path(chosen).expanduser().resolve()
         found = sorted(GLOB_CHARACTERS & set(str(root)))
         if found:
+            given = "" if data_dir or os.environ.get("BLS_DATA_DIR") else " (the default: ./data)"
             raise ConfigError(
-                f"data directory {root}: its path contains {' '.join(found)}, which DuckDB "
-                "reads as a file pattern, so reading the warehouse's files could match "
-                "another folder's. Choose a data directory whose path has none of * ? [ ] { }."
+                f"data directory {root}{given}: its path contains {' '.join(found)}, which "
+                "DuckDB reads as a file pattern, so reading the warehouse's files could match "
+                "another folder's. Choose one (--data-dir or BLS_DATA_DIR) whose path has "
+                "none of * ? [ ]."
             )
         return cls(root)
 

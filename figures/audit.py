@@ -346,7 +346,9 @@ _AT_LEAST = re.compile(r"\b(or more|or higher|or above|at least|more than|over|a
 
 
 def _says_at_least(claim: Claim) -> bool:
-    return bool(_AT_LEAST.search(claim.quote))
+    """Whether the words next to the number make it a floor (not "…, more than any other
+    occupation" later in the sentence)."""
+    return bool(_AT_LEAST.search(claim.near))
 
 
 class Lookups:
@@ -408,9 +410,14 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
         measured = [r for r in rows if r.measure in _family(claim)]
     described = [r for r in measured if _in_scope(claim, r)]
 
-    def newest(table: str) -> int | None:
-        """The newest year (or cycle) ``table`` holds of what the text says."""
-        return max((r.order for r in described if r.table == table), default=None)
+    def newest(row: Row) -> int | None:
+        """The newest year (or cycle) ``row``'s table holds of what the text says; of the
+        projections' count of jobs, the newest cycle's, whatever year the text names."""
+        if row.year is not None:  # a count of jobs in a base or target year
+            pool = [r for r in rows if r.table == row.table and r.measure == row.measure]
+        else:
+            pool = [r for r in described if r.table == row.table]
+        return max((r.order for r in pool), default=None)
 
     def differences(row: Row) -> int:
         return sum((row not in measured, not _fits_period(claim, row), not _in_scope(claim, row)))
@@ -458,8 +465,13 @@ def judge(reader: ReleaseReader, claim: Claim, lookups: Lookups | None = None) -
     capped = best is not None and best.top_coded and not _says_at_least(claim)
     # A SOC 2010 occupation split into several: the number of one of them is not the figure
     # of the occupation the text names.
-    split = best is not None and len(current_codes) > 1 and best.key["soc_code"] in current_codes
-    if best is not None and best.order == newest(best.table) and not capped and not split:
+    split = (
+        best is not None
+        and len(current_codes) > 1
+        and best.key["soc_code"] in current_codes
+        and best.key["soc_code"] != occ.soc_code  # a code kept through the split: its own
+    )
+    if best is not None and best.order == newest(best) and not capped and not split:
         return Verdict(
             claim,
             "current",

@@ -95,11 +95,12 @@ def _number(m: re.Match[str], kind: str) -> Number:
         step = Decimal(1).scaleb(-len(dec)) * scale
     elif kind == "percent":
         step = Decimal(1)
-    else:  # "$37,100" may be 37,110 rounded to hundreds; "$37,110" is exact to the dollar.
-        # Zeros are counted on the value as scaled, and at most thousands are assumed:
-        # "$200K" is 200,000 give or take $500, like "$200,000", not give or take $50,000.
-        whole = str(int(value))
-        zeros = len(whole) - len(whole.rstrip("0")) if whole.strip("0") else 0
+    elif scale != 1:
+        # a scale word is the rounding: "$200K" and "190 thousand" to the thousand, "3 million"
+        # to the million (the zeros of "200" say no more than "$200,000" would)
+        step = scale
+    else:  # "$37,100" may be 37,110 rounded to hundreds; "$37,110" is exact to the dollar
+        zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
         step = Decimal(10) ** min(zeros, 3)
     return Number(m.start(), m.end(), m.group(0), value, step / 2, kind)
 
@@ -441,6 +442,8 @@ class Claim:
     statistic_named: bool  # the text says median/mean (else a wage is taken as median)
     period: Period | None
     scope: Scope = Scope()
+    # the words right around the number in its clause ("at least $115.00 an hour")
+    near: str = ""
 
 
 def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
@@ -473,19 +476,33 @@ def described_measure(number: Number, words: str) -> tuple[str, bool] | None:
 
 
 _FALL_WORDS = re.compile(
-    r"\b(declin|decreas|fall|falls|fell|drop|shrink|shrank|contract|lose|loss)\w*", re.IGNORECASE
+    r"\b(declin(e|es|ed|ing)|decreas(e|es|ed|ing)|fall(s|ing)?|fell|drop(s|ped|ping)?"
+    r"|shrink(s|ing)?|shrank)\b",
+    re.IGNORECASE,
 )
+# Where a clause ends, looking back from a number: a comma, a semicolon, a colon, a
+# parenthesis, or the end of a sentence (a point followed by a blank, not a decimal point).
+_CLAUSE_BREAK = re.compile(r"[,;:()]|[.!?](?=\s)")
 
 
-def _falls(text: str, number: Number, context: str) -> bool:
+def _near(text: str, number: Number, before: int, after: int) -> str:
+    """The last ``before`` words of the number's clause ahead of it, the number, and the
+    first ``after`` words behind it up to the clause's end."""
+    head = _CLAUSE_BREAK.split(text[max(0, number.start - 120) : number.start])[-1]
+    tail = _CLAUSE_BREAK.split(text[number.end : number.end + 120])[0]
+    return " ".join([*head.split()[-before:], number.text, *tail.split()[:after]])
+
+
+def _falls(text: str, number: Number) -> bool:
     """Whether a projected change is a decline: a minus sign written before the number
-    ("-3.7%", "−4%", not the dash of a range such as "2014-24") or words that say it falls
-    ("decline 4 percent", "a 4% drop")."""
+    ("-3.7%", "−4%", not the dash of a range such as "2014-24") or a word next to it that
+    says it falls ("projected to decline 4 percent", "a 4% drop"); a fall named elsewhere in
+    the sentence ("although hiring fell in 2020, … grow 7 percent") is not this number's."""
     sign = text[number.start - 1 : number.start] if number.start else ""
     before = text[number.start - 2 : number.start - 1] if number.start > 1 else ""
     if sign in ("-", "\u2212") and not before.isalnum():
         return True
-    return bool(_FALL_WORDS.search(context))
+    return bool(_FALL_WORDS.search(_near(text, number, before=3, after=2)))
 
 
 def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> list[Claim]:
@@ -519,7 +536,7 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
             described = described_measure(number, context)
             if described is None:
                 continue
-            if described[0] == "employment_change_pct" and _falls(text, number, context):
+            if described[0] == "employment_change_pct" and _falls(text, number):
                 number = dataclasses.replace(number, value=-number.value)
             span_start = min(mention.start, number.start) if mention in here else start
             claims.append(
@@ -539,6 +556,7 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
                     scope=places.scope(text[start : len(context) + lead])
                     if places is not None and described[0] not in PROJECTED
                     else Scope(),
+                    near=_near(text, number, before=3, after=2),
                 )
             )
         recent = (recent + here)[-3:] if here else recent[-3:]

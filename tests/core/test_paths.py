@@ -22,11 +22,23 @@ def test_the_root_is_the_argument_else_bls_data_dir_else_data_here(
     assert DataPaths.resolve("~/bls").root == tmp_path / "home" / "bls"
 
 
-@pytest.mark.parametrize("name", ["bls[1]", "data*", "what?", "{a,b}"])
-def test_a_data_dir_named_like_a_file_pattern_is_refused(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["bls[1]", "data*", "what?"])
+def test_a_data_dir_named_like_a_file_pattern_is_refused(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # DuckDB would read /srv/bls[1]/… as the pattern /srv/bls1/…: another folder's files.
     with pytest.raises(ConfigError, match="reads as a file pattern"):
         DataPaths.resolve(tmp_path / name)
+    # the default, ./data, in such a folder: said so
+    monkeypatch.delenv("BLS_DATA_DIR", raising=False)
+    (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path / name)
+    with pytest.raises(ConfigError, match=r"\(the default: \./data\)"):
+        DataPaths.resolve()
+
+
+def test_braces_are_no_pattern_to_duckdb(tmp_path: Path) -> None:
+    assert DataPaths.resolve(tmp_path / "{a,b}").root == tmp_path / "{a,b}"
 
 
 def test_every_path_is_derived_from_the_root(tmp_path: Path) -> None:

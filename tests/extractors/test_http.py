@@ -246,6 +246,10 @@ def test_an_unusable_content_length_is_a_fetch_error(
     bls_server.fail("oe.area", "body", data=body, headers={"Content-Length": "12"})
     with pytest.raises(FetchError, match=r"Content-Length contained multiple unmatching values"):
         fetcher.fetch(bls_server.url(AREA))
+    # a value that is no number at all: urllib3 lets it pass, the fetcher does not
+    bls_server.fail("oe.area", "body", data=body, headers={"Content-Length": "lots"})
+    with pytest.raises(FetchError, match=r"unusable Content-Length \('\d+, lots'\)"):
+        fetcher.fetch(bls_server.url(AREA))
     assert files_under(store.objects) == []
 
 

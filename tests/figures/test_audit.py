@@ -44,6 +44,16 @@ def built(
         f"COPY (SELECT * FROM (VALUES {rows}) t({', '.join(lake.TABLES['oews_estimates'])})) TO "
         f"'{bundle / bundles.part_name('oews_estimates', 2015)}' (FORMAT parquet)"
     )
+    # May 2018 of 13-2051, a SOC 2010 code that kept its number through a split (13-2051 and
+    # 13-2054 in SOC 2018): published then for the whole occupation
+    analysts = (
+        f"(2018, 'May 2018', 'N', '0000000', '000000', 'all', '13-2051', 'annual_median', "
+        f"85660::DECIMAL(18,3), 'ok', NULL::DECIMAL(18,2), NULL::VARCHAR, '{rid}')"
+    )
+    con.execute(
+        f"COPY (SELECT * FROM (VALUES {analysts}) t({', '.join(lake.TABLES['oews_estimates'])})) "
+        f"TO '{bundle / bundles.part_name('oews_estimates', 2018)}' (FORMAT parquet)"
+    )
     projections = bundle / "projections.parquet"
     con.execute(
         f"COPY (SELECT * FROM '{projections}' UNION ALL BY NAME SELECT '2014-24' AS cycle, "
@@ -88,8 +98,30 @@ def test_an_article_whose_figures_are_all_current_reports_nothing_else(
     )
 
 
-def test_a_count_of_jobs_in_a_projections_base_year_is_that_year_s_employment(
+def test_a_code_kept_through_a_split_is_its_own_occupation_before_it(
     built: tuple[DataPaths, str],
+) -> None:
+    text = "Financial analysts earned a median annual wage of $85,660 in May 2018."
+    [verdict] = _audit(built, text).verdicts
+    assert verdict.verdict == "current", verdict.explanation  # nothing newer is loaded
+
+
+def test_words_elsewhere_in_the_sentence_say_nothing_of_the_number(
+    built: tuple[DataPaths, str],
+) -> None:
+    # a fall named in another clause is not this growth's; "more than" after a comma does not
+    # make a top code a floor
+    grew = (
+        "Although hiring fell in 2020, medical records specialists are projected to grow "
+        "7 percent from 2024 to 2034."
+    )
+    assert _verdicts(built, grew) == [("7 percent", "current")]
+    top = "Anesthesiologists earned a median annual wage of $239,200 in May 2024, more than most."
+    assert _verdicts(built, top) == [("$239,200", "mislabeled")]
+
+
+def test_a_count_of_jobs_in_a_projections_base_year_is_that_year_s_employment(
+    built: tuple[DataPaths, str], tmp_path: Path
 ) -> None:
     # The Handbook prints the projections' base employment as "Number of Jobs, 2024".
     text = "Medical records specialists held about 194,800 jobs in 2024."
@@ -100,6 +132,21 @@ def test_a_count_of_jobs_in_a_projections_base_year_is_that_year_s_employment(
     assert _verdicts(built, "Medical records specialists held 194,800 jobs in 2034.") != [
         ("194,800", "current")
     ]
+    # and once a newer cycle is loaded, the 2024 count is an older figure
+    paths, rid = built
+    newer = tmp_path / rid
+    shutil.copytree(paths.published / rid, newer)
+    projections = newer / "projections.parquet"
+    duckdb.execute(
+        f"COPY (SELECT * FROM '{projections}' UNION ALL BY NAME SELECT '2025-35' AS cycle, "
+        "2025 AS base_year, 2035 AS target_year, '29-2072' AS soc_code, '2018' AS soc_version, "
+        "'Medical records specialists' AS title, 199000 AS employment_base, "
+        f"'{rid}' AS release_id) TO '{tmp_path / 'p.parquet'}' (FORMAT parquet)"
+    )
+    shutil.move(tmp_path / "p.parquet", projections)
+    with ReleaseReader(rid, newer) as reader:
+        [later] = audit(reader, text).verdicts
+    assert later.verdict == "stale", later.explanation
 
 
 def test_a_top_coded_wage_is_current_only_as_a_floor(built: tuple[DataPaths, str]) -> None:

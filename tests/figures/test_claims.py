@@ -37,6 +37,8 @@ LEXICON = Lexicon(
         ("$37,100", "37100", "50", "usd"),  # rounded to hundreds
         ("$51K", "51000", "500", "usd"),
         ("$200K", "200000", "500", "usd"),  # as "$200,000": not give or take $50,000
+        ("3 million jobs", "3000000", "500000", "count"),  # to the million
+        ("190 thousand jobs", "190000", "500", "count"),
         ("$24.50", "24.50", "0.005", "usd"),
         ("15%", "15", "0.5", "percent"),
         ("15.4 percent", "15.4", "0.05", "percent"),
