@@ -85,10 +85,18 @@ def table_diff(
     version) are not compared. Partitions both bundles hold unchanged are not read."""
     key = lake.PRIMARY_KEYS[table]
     everything_old = bundles.table_files(old, table)
-    if not everything_old:
-        count = con.execute(f"SELECT count(*) FROM {_table(new, table)}").fetchone()[0]
-        return {"added": count, "removed": 0, "changed": 0, "examples": []}
     everything_new = bundles.table_files(new, table)
+    if not everything_old or not everything_new:  # a bundle made before the table existed
+
+        def rows(bundle: Path, files: list[Path]) -> int:
+            return (
+                con.execute(f"SELECT count(*) FROM {_table(bundle, table)}").fetchone()[0]
+                if files
+                else 0
+            )
+
+        added, removed = rows(new, everything_new), rows(old, everything_old)
+        return {"added": added, "removed": removed, "changed": 0, "examples": []}
     old_files, new_files = _changed_parts(old, new, table, everything_old, everything_new)
     if not old_files and not new_files:
         return {"added": 0, "removed": 0, "changed": 0, "examples": []}

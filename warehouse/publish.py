@@ -652,6 +652,17 @@ def _view_sql(schema: str, table: str, parquet: Path) -> str:
     return f"CREATE VIEW {schema}.{table} AS SELECT * FROM {sql.read_parquet(parquet.as_posix())}"
 
 
+def _table_view_sql(schema: str, table: str, bundle: Path) -> str:
+    """The view of ``table`` in a bundle; an empty view of its columns when the bundle was
+    made before the table existed (``soc_crosswalk`` came later than the first releases)."""
+    if not bundles.table_files(bundle, table):
+        columns = ", ".join(
+            f"NULL::{kind} AS {column}" for column, kind in lake.TABLES[table].items()
+        )
+        return f"CREATE VIEW {schema}.{table} AS SELECT {columns} LIMIT 0"
+    return _view_sql(schema, table, bundles.table_path(bundle, table))
+
+
 def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
     """The analyst file's views, over absolute paths of this data dir's bundles.
 
@@ -663,18 +674,14 @@ def _fill_analyst_db(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
         schema = sql.ident(release_id)
         con.execute(f"CREATE SCHEMA {schema}")
         for table in lake.TABLES:
-            con.execute(
-                _view_sql(schema, table, bundles.table_path(bundle_path(paths, release_id), table))
-            )
+            con.execute(_table_view_sql(schema, table, bundle_path(paths, release_id)))
         con.execute(series.create_view_sql(schema, lambda t, s=schema: f"{s}.{t}"))
     latest = bundles.latest(paths)
     if latest is not None:
         # The plain views name the release's own folder, not ``latest/``: a connection
         # opened before a publish keeps reading one whole release, never a mix.
         for table in lake.TABLES:
-            con.execute(
-                _view_sql("main", table, bundles.table_path(bundle_path(paths, latest), table))
-            )
+            con.execute(_table_view_sql("main", table, bundle_path(paths, latest)))
         con.execute(series.create_view_sql("main", lambda t: f"main.{t}"))
     con.execute("CHECKPOINT")
 

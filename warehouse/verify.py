@@ -74,14 +74,20 @@ def verify(paths: DataPaths) -> tuple[list[str], list[str]]:
         if not bundles.is_published(paths, bundle.name):
             problems.append(Mismatch(f"bundle {bundle.name}: no datapackage.json (incomplete)"))
             continue
-        package = bundles.package(bundle)
-        for resource in package["resources"]:
+        try:  # a file cut short or edited by hand: reported, and the other bundles checked
+            resources = list(bundles.package(bundle)["resources"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append(
+                Mismatch(f"bundle {bundle.name}: datapackage.json cannot be read ({exc})")
+            )
+            continue
+        for resource in resources:
             # A partitioned table lists its files as parts, each with its own sha256.
             for part in resource.get("parts") or [resource]:
                 problems += _rehash(bundle, part["path"], part["sha256"])
             if resource.get("parts"):
                 problems += _strays(bundle, resource)
-        summary.append(f"bundle {bundle.name}: {len(package['resources'])} resources re-hashed")
+        summary.append(f"bundle {bundle.name}: {len(resources)} resources re-hashed")
     if paths.published.is_dir():
         for half in sorted(paths.published.glob(".tmp-*")):
             summary.append(
@@ -137,6 +143,9 @@ def _strays(bundle: Path, resource: dict[str, Any]) -> list[str]:
     found = (
         {f"{folder.name}/{f.name}" for f in folder.glob("*.parquet")} if folder.is_dir() else set()
     )
+    single = bundle / f"{resource['name']}.parquet"  # readers take a single file first
+    if single.exists():
+        found.add(single.name)
     return [
         Mismatch(
             f"bundle {bundle.name}: {name} is not in datapackage.json, but readers of "

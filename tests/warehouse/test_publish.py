@@ -329,6 +329,15 @@ def _as_before_partitioning(bundle: Path) -> None:
     (bundle / "datapackage.json").write_text(json.dumps(package, indent=2))
 
 
+def _without(bundle: Path, table: str) -> None:
+    """Rewrite a bundle as one made before ``table`` existed: no file, no resource."""
+    for file in bundles.table_files(bundle, table):
+        file.unlink()
+    package = bundles.package(bundle)
+    package["resources"] = [r for r in package["resources"] if r["name"] != table]
+    (bundle / "datapackage.json").write_text(json.dumps(package, indent=2))
+
+
 def test_bundles_from_before_partitioning_still_verify_roll_back_and_read(
     paths: DataPaths,
     release: Callable[..., load.Release],
@@ -340,6 +349,7 @@ def test_bundles_from_before_partitioning_still_verify_roll_back_and_read(
     first = release(paths, oe_dir)
     old = publish.publish(paths, first.release_id, extras=[bundle_writer()])
     _as_before_partitioning(old)
+    _without(old, "soc_crosswalk")  # and older than the crosswalk: the table came later
     publish.write_analyst_db(paths)
     assert verify(paths)[0] == []
 
@@ -357,6 +367,9 @@ def test_bundles_from_before_partitioning_still_verify_roll_back_and_read(
     for schema in ("main", first.release_id, second.release_id):
         count = con.execute(f'SELECT count(*) FROM "{schema}".oews_estimates').fetchone()[0]
         assert count == sample_estimates
+    # a table the bundle lacks is an empty view with the table's columns
+    found = con.execute(f'SELECT * FROM "{first.release_id}".soc_crosswalk').description
+    assert [c[0] for c in found] == list(lake.TABLES["soc_crosswalk"])
     con.close()
     with ReleaseReader(first.release_id, old) as reader:
         found = reader.scalar_list(
@@ -364,6 +377,26 @@ def test_bundles_from_before_partitioning_still_verify_roll_back_and_read(
             "AND measure = 'annual_median' AND area_code = '0000000' AND industry_code = '000000'"
         )
     assert found and found[0] != 50260
+
+
+def test_a_single_file_beside_a_partitioned_table_and_an_unreadable_package_are_mismatches(
+    paths: DataPaths, release: Callable[..., load.Release], oe_dir: Path
+) -> None:
+    made = release(paths, oe_dir)
+    bundle = publish.publish(paths, made.release_id)
+    # readers take oews_estimates.parquet before the folder's parts: it would hide them
+    shutil.copyfile(bundle / "oews_estimates" / "2024.parquet", bundle / "oews_estimates.parquet")
+    assert verify(paths)[0] == [
+        f"bundle {made.release_id}: oews_estimates.parquet is not in datapackage.json, but "
+        "readers of oews_estimates read it"
+    ]
+    (bundle / "oews_estimates.parquet").unlink()
+    package = bundle / "datapackage.json"
+    package.write_text(package.read_text()[:200])  # cut short
+    problems, _ = verify(paths)
+    assert problems[0].startswith(f"bundle {made.release_id}: datapackage.json cannot be read ("), (
+        problems
+    )
 
 
 def test_a_file_added_to_a_partition_folder_is_a_mismatch(
