@@ -14,7 +14,7 @@ from transforms.columns import normalise
 from transforms.flatfile import FlatSchema, header_of
 from transforms.oews_lookups import SCHEMAS
 from transforms.workbook import CHECK as WORKBOOK_LIMITS
-from transforms.workbook import check_workbook
+from transforms.workbook import ZIP_ERRORS, check_workbook, is_reader_failure, sheet_rows
 
 # Recognised but not needed for a load (matched by their columns, like the loaded files).
 OEWS_IGNORED: dict[str, FlatSchema] = {
@@ -87,8 +87,8 @@ def _detect_zip(path: Path) -> Detected:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except zipfile.BadZipFile as exc:
-        raise _refuse(path, f"a damaged zip/xlsx file ({exc})") from exc
+    except ZIP_ERRORS as exc:
+        raise _refuse(path, f"a damaged zip/xlsx file ({type(exc).__name__}: {exc})") from exc
     if "xl/workbook.xml" in names:
         return _detect_workbook(path)
     # Workbooks (.xlsx, or .xls up to 2013) beside field_descriptions.xls(x); the parser checks
@@ -116,16 +116,18 @@ def _detect_workbook(path: Path) -> Detected:
         raise _refuse(path, f"an unreadable workbook ({exc.detail})") from exc
     try:
         book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:
+    except BaseException as exc:
+        if not is_reader_failure(exc):
+            raise
         raise _refuse(path, f"an unreadable workbook ({type(exc).__name__}: {exc})") from exc
     for sheet in book.sheet_names:
         if re.fullmatch(r"table 1\.2(\s.*)?", sheet.strip().lower()):
-            rows = book.get_sheet_by_name(sheet).to_python(nrows=20)
+            rows = sheet_rows(book, sheet, path.name, nrows=20)
             text = " ".join(str(c) for r in rows for c in r).lower()
             if "national employment matrix" in text or "employment by detailed occupation" in text:
                 return Detected("projections", "occupation.xlsx")
     for sheet in book.sheet_names[:3]:
-        rows = book.get_sheet_by_name(sheet).to_python(nrows=20)
+        rows = sheet_rows(book, sheet, path.name, nrows=20)
         cells = {str(c).strip().upper() for r in rows for c in r}
         if {"2010 SOC CODE", "2018 SOC CODE"} <= cells:
             return Detected("soc", "soc_2010_to_2018_crosswalk.xlsx")

@@ -95,7 +95,7 @@ from core.errors import ValidationError
 from core.staging import StagedLoad, stage_frame, stamp
 from transforms import oews_catalog
 from transforms.columns import Columns, by_name, normalise
-from transforms.workbook import open_workbook
+from transforms.workbook import ZIP_ERRORS, open_workbook, sheet_rows
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here, not in memory
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls workbook
@@ -275,12 +275,17 @@ def _workbooks(path: Path, label: str) -> tuple[list[_Book], bool]:
             if fh.read(len(OLE2_MAGIC)) != OLE2_MAGIC:
                 raise ValidationError(label, "zip, xlsx or xls", "not a zip/xlsx/xls file")
         return [_Book(label, _open_book(path, label, label), False)], False
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        if "xl/workbook.xml" in names:
-            return [_Book(label, _open_book(path, label, label), False)], False
-        members = (_member_book(archive, info, label) for info in archive.infolist())
-        books = [book for book in members if book is not None]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "xl/workbook.xml" in names:
+                return [_Book(label, _open_book(path, label, label), False)], False
+            members = (_member_book(archive, info, label) for info in archive.infolist())
+            books = [book for book in members if book is not None]
+    except ZIP_ERRORS as exc:  # the zip's own structures damaged
+        raise ValidationError(
+            label, "readable zip", f"a damaged zip ({type(exc).__name__}: {exc})"
+        ) from exc
     if not any(not b.descriptions_only for b in books):
         raise ValidationError(
             label, "workbooks in zip", f"no .xlsx/.xls data member; got {names[:5]}"
@@ -336,15 +341,15 @@ def _data_sheets(
         for sheet in book.book.sheet_names:
             if _FIELD_DESCRIPTIONS.search(sheet):
                 continue
-            data = book.book.get_sheet_by_name(sheet)
-            head = data.to_python(skip_empty_area=False, nrows=10)
+            head = sheet_rows(book.book, sheet, label, skip_empty_area=False, nrows=10)
             at = _header_row(head)
             if at is None:
                 if lookalike is None and any(normalise(c) in _KNOWN for r in head for c in r):
                     lookalike = (f"{book.name} sheet '{sheet}'", head)
                 continue
             where = f"{label}: {book.name}" if zipped else label
-            read = _read_sheet(book.name, sheet, data.to_python(skip_empty_area=False), at, where)
+            rows = sheet_rows(book.book, sheet, where, skip_empty_area=False)
+            read = _read_sheet(book.name, sheet, rows, at, where)
             if read.columns.unknown:  # a workbook's sheets: one entry, every new cell once
                 seen = drift.setdefault(where, [])
                 seen += [c for c in read.columns.unknown if c not in seen]
@@ -400,7 +405,7 @@ def _description_texts(books: list[_Book]) -> list[tuple[str, list[str]]]:
     for book in books:
         for sheet in book.book.sheet_names:
             if book.descriptions_only or _FIELD_DESCRIPTIONS.search(sheet):
-                rows = book.book.get_sheet_by_name(sheet).to_python(nrows=200)
+                rows = sheet_rows(book.book, sheet, book.name, nrows=200)
                 lines = [" ".join(str(c).strip() for c in r if str(c).strip()) for r in rows]
                 out.append((f"{book.name} sheet '{sheet}'", [t for t in lines if t]))
     return out

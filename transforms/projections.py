@@ -97,7 +97,7 @@ from python_calamine import CalamineWorkbook
 from core.errors import ValidationError
 from core.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, Spelling, by_name, normalise
-from transforms.workbook import open_workbook
+from transforms.workbook import open_workbook, reader_errors
 
 NOT_AVAILABLE = "—"
 _DASHES = (NOT_AVAILABLE, "–", "-")  # what BLS prints for not available
@@ -283,9 +283,12 @@ def _find_sheet(book: CalamineWorkbook, number: str) -> str | None:
     return None
 
 
-def _read_sheet(book: CalamineWorkbook, name: str) -> tuple[list[list[object]], list[Merge]]:
-    sheet = book.get_sheet_by_name(name)
-    return sheet.to_python(skip_empty_area=False), list(sheet.merged_cell_ranges or [])
+def _read_sheet(
+    book: CalamineWorkbook, name: str, label: str
+) -> tuple[list[list[object]], list[Merge]]:
+    with reader_errors(label, "readable xlsx workbook", f"sheet '{name}': "):
+        sheet = book.get_sheet_by_name(name)
+        return sheet.to_python(skip_empty_area=False), list(sheet.merged_cell_ranges or [])
 
 
 def _first_occupation(rows: list[list[object]]) -> int | None:
@@ -613,11 +616,11 @@ def _tables(book: CalamineWorkbook, label: str) -> list[_Table]:
             "an Employment Projections occupation workbook has a sheet 'Table 1.2'; "
             f"got {book.sheet_names}",
         )
-    main = _parse_sheet(*_read_sheet(book, sheet), sheet, label)
+    main = _parse_sheet(*_read_sheet(book, sheet, label), sheet, label)
     if "median_annual_wage" in main.columns:
         return [main]
     extra_sheet = _find_sheet(book, "1.7")
-    rows, merges = _read_sheet(book, extra_sheet) if extra_sheet else ([], [])
+    rows, merges = _read_sheet(book, extra_sheet, label) if extra_sheet else ([], [])
     if _first_occupation(rows) is None:  # none, or the 2023-33 stub ("moved to Table 1.2")
         raise ValidationError(
             label,

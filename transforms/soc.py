@@ -17,7 +17,7 @@ import pandas as pd
 from core.errors import ValidationError
 from core.staging import StagedLoad, stage_frame, stamp
 from transforms.columns import Columns, by_name, normalise
-from transforms.workbook import open_workbook
+from transforms.workbook import open_workbook, sheet_rows
 
 SOC = re.compile(r"^\d{2}-\d{4}$")
 _MARK = re.compile(r"\s*\(#+\)\s*$")
@@ -47,7 +47,7 @@ def parse_crosswalk(path: Path, label: str | None = None) -> Crosswalk:
     # Sizes checked before calamine allocates anything (transforms.workbook).
     book = open_workbook(path, label, check="readable xlsx workbook")
     for sheet in book.sheet_names:
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        rows = sheet_rows(book, sheet, label, "readable xlsx workbook", skip_empty_area=False)
         for i, row in enumerate(rows[:30]):
             if set(HEADER) <= {normalise(c) for c in row}:
                 columns = by_name(row, f"{label} [{sheet}]", required=COLUMNS)

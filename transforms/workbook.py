@@ -41,6 +41,7 @@ each workbook member by this guard.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import re
@@ -50,7 +51,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from python_calamine import CalamineWorkbook
 
@@ -66,6 +67,9 @@ MAX_TEXT_BYTES = 512 * MB  # text of one sheet's cells, shared strings counted p
 MAX_XLS_BYTES = 512 * MB  # a whole .xls file (BIFF8 sheets hold ≤ 65,536 × 256 cells)
 
 CHECK = "workbook size limits"
+# What Python's zipfile raises for a damaged archive: an offset past the end (OSError), an
+# unknown version or method (NotImplementedError), a truncated member (EOFError), …
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, ValueError)
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _READ = 1 * MB  # packed bytes read at a time while unpacking, and unpacked bytes produced
 
@@ -76,13 +80,41 @@ def open_workbook(
     """The guard, then calamine. ``label`` names the file in messages, ``name`` the member
     of a zip it came from; a file calamine cannot read fails ``check``."""
     check_workbook(source, label, name=name, check=check)
-    try:
+    with reader_errors(label, check, f"{name}: " if name else ""):
         if isinstance(source, Path):
             return CalamineWorkbook.from_path(str(source))
         return CalamineWorkbook.from_filelike(io.BytesIO(source))
-    except Exception as exc:  # calamine raises its own error types
-        where = f"{name}: " if name else ""
+
+
+def is_reader_failure(exc: BaseException) -> bool:
+    """An error of calamine's: its own exception types, or a panic of its Rust code, which
+    pyo3 raises as ``PanicException``, a BaseException no ``except Exception`` catches (a
+    damaged .xls whose sheet offset points past the file does that)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+@contextlib.contextmanager
+def reader_errors(label: str, check: str, where: str = "") -> Iterator[None]:
+    """calamine's failures inside the block (opening a file, reading a sheet, which it does
+    only when asked) as ValidationError naming the file and ``check``."""
+    try:
+        yield
+    except ValidationError:
+        raise
+    except BaseException as exc:
+        if not is_reader_failure(exc):
+            raise
         raise ValidationError(label, check, f"{where}{type(exc).__name__}: {exc}") from exc
+
+
+def sheet_rows(
+    book: CalamineWorkbook, sheet: str, label: str, check: str = "readable workbook", **options: Any
+) -> list[list[Any]]:
+    """A sheet's cells (calamine's ``to_python(**options)``); a sheet it cannot read fails
+    ``check`` naming the file and the sheet."""
+    with reader_errors(label, check, f"sheet '{sheet}': "):
+        rows: list[list[Any]] = book.get_sheet_by_name(sheet).to_python(**options)
+        return rows
 
 
 def check_workbook(
@@ -139,9 +171,16 @@ class _Guard:
 
     def xlsx(self, fh: IO[bytes]) -> None:
         try:
-            archive = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise self.damaged(f"not a readable zip/xlsx file ({exc})") from exc
+            self._xlsx(fh)
+        except ValidationError:
+            raise
+        except ZIP_ERRORS as exc:  # a zip's own structures damaged (offsets, versions)
+            raise self.damaged(
+                f"not a readable zip/xlsx file ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    def _xlsx(self, fh: IO[bytes]) -> None:
+        archive = zipfile.ZipFile(fh)
         with archive:
             infos = archive.infolist()
             if "xl/workbook.xml" not in {i.filename for i in infos}:
