@@ -88,7 +88,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -737,7 +737,11 @@ def _figure(field: str, raw: object) -> int | float | None:
     number = _decimal(raw)
     if number is None:
         return None
-    if number != number.quantize(_TENTH):
+    try:
+        exact = number == number.quantize(_TENTH)
+    except InvalidOperation:  # more digits than a quantize can hold (1E+30)
+        raise _Unreadable(raw) from None
+    if not exact:
         raise _Imprecise(raw)
     return int(number * 1000) if field in _PERSONS else float(number)
 

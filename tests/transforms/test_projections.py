@@ -878,6 +878,7 @@ def test_an_indented_table_without_some_groups_keeps_bls_levels(
         (EMP_TARGET, "employment_target", "2.086e2"),
         (WAGE, "median_annual_wage", ">=$239,200 (2)"),
         (WAGE, "median_annual_wage", "about $50,000"),
+        (EMP_BASE, "employment_base", 1e30),  # beyond what a decimal can quantize
     ],
 )
 def test_reject_cell_that_is_not_a_number(
