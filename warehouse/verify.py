@@ -181,6 +181,19 @@ def _catalog(paths: DataPaths, bundles: list[str], summary: list[str]) -> list[s
         for b in unknown
     ]
     pending = [r for r in ids if r not in bundles]
+    # Recovery publishes releases in order, so only releases newer than every published one
+    # can be waiting for it; a gap before a published release is a bundle that went missing.
+    newest = max((ids.index(b) for b in bundles if b in ids), default=-1)
+    lost = [r for r in pending if ids.index(r) < newest]
+    problems += [
+        Problem(
+            f"release {r} is in the warehouse, but its bundle is missing from "
+            f"{paths.published} although later releases are published (deleted?); {REPAIR} "
+            "writes it again from the warehouse"
+        )
+        for r in lost
+    ]
+    pending = [r for r in pending if r not in lost]
     if pending:  # a crash between commit and publish: recovery's job, not damage
         summary.append(
             f"warehouse: release(s) {', '.join(pending)} committed but not published yet; "

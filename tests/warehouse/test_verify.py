@@ -4,6 +4,7 @@ analyst file checked against one another, each problem said in words."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,3 +127,27 @@ def test_a_release_committed_but_never_published_is_named(
         f"warehouse: release(s) {rid} committed but not published yet; {REPAIR} publishes them"
         in summary
     )
+
+
+def test_a_bundle_missing_before_a_published_release_is_a_problem(
+    paths: DataPaths, areas_release: Callable[[list[str]], str]
+) -> None:
+    """Recovery publishes in order: a gap before a published release is a lost bundle."""
+    first = areas_release(["Alabama"])
+    publish.publish(paths, first)
+    second = areas_release(["Alaska"])
+    publish.publish(paths, second)
+    shutil.rmtree(paths.published / first)
+    publish.write_analyst_db(paths)  # as a rollback or ingest would rebuild it
+
+    problems, summary = verify(paths)
+
+    assert problems == [
+        f"release {first} is in the warehouse, but its bundle is missing from "
+        f"{paths.published} although later releases are published (deleted?); {REPAIR} "
+        "writes it again from the warehouse"
+    ]
+    assert not any("committed but not published" in line for line in summary)
+    publish.recover(paths)  # what --repair does
+    assert verify(paths)[0] == []
+    assert os.readlink(paths.latest) == second
