@@ -369,7 +369,6 @@ class Fetcher:
         # the chunked framing itself tells a cut-short body, which urllib3 raises.
         expected_len = None if response.raw.chunked else _content_length(response, url)
         content_type = response.headers.get("Content-Type", "")
-        total = expected_len
         if self.on_body is not None:
             self.on_body()
         with self.store.incoming() as (tmp, writer):
@@ -382,7 +381,7 @@ class Fetcher:
                     writer.write(chunk)
                     if progress is not None and writer.bytes - told >= self.progress_every:
                         told = writer.bytes
-                        progress(told, total)
+                        progress(told, expected_len)
             except (
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ConnectionError,
@@ -416,7 +415,7 @@ class Fetcher:
                     status=response.status_code,
                 )
             if progress is not None and writer.bytes != told:
-                progress(writer.bytes, total)
+                progress(writer.bytes, expected_len)
             record = self.store.keep(
                 tmp,
                 writer,

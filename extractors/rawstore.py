@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from core.paths import fsync_dir
+
 
 @dataclasses.dataclass(frozen=True)
 class RawFileRecord:
@@ -152,7 +154,7 @@ class RawStore:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp_path, 0o444)
         os.replace(tmp_path, dest)
-        _fsync_folder(dest.parent)
+        fsync_dir(dest.parent)
         return dest
 
     def keep(
@@ -236,15 +238,3 @@ def _has_size(path: Path, size: int) -> bool:
 
 def _intact(path: Path, size: int, sha256: str) -> bool:
     return _has_size(path, size) and sha256_file(path) == sha256
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename into ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

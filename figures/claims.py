@@ -493,7 +493,7 @@ def _near(text: str, number: Number, before: int, after: int) -> str:
     return " ".join([*head.split()[-before:], number.text, *tail.split()[:after]])
 
 
-def _falls(text: str, number: Number) -> bool:
+def _falls(text: str, number: Number, near: str) -> bool:
     """Whether a projected change is a decline: a minus sign written before the number
     ("-3.7%", "−4%", not the dash of a range such as "2014-24") or a word next to it that
     says it falls ("projected to decline 4 percent", "a 4% drop"); a fall named elsewhere in
@@ -502,7 +502,7 @@ def _falls(text: str, number: Number) -> bool:
     before = text[number.start - 2 : number.start - 1] if number.start > 1 else ""
     if sign in ("-", "\u2212") and not before.isalnum():
         return True
-    return bool(_FALL_WORDS.search(_near(text, number, before=3, after=2)))
+    return bool(_FALL_WORDS.search(near))
 
 
 def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> list[Claim]:
@@ -536,7 +536,8 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
             described = described_measure(number, context)
             if described is None:
                 continue
-            if described[0] == "employment_change_pct" and _falls(text, number):
+            near = _near(text, number, before=3, after=2)
+            if described[0] == "employment_change_pct" and _falls(text, number, near):
                 number = dataclasses.replace(number, value=-number.value)
             span_start = min(mention.start, number.start) if mention in here else start
             claims.append(
@@ -556,7 +557,7 @@ def find_claims(text: str, lexicon: Lexicon, places: Places | None = None) -> li
                     scope=places.scope(text[start : len(context) + lead])
                     if places is not None and described[0] not in PROJECTED
                     else Scope(),
-                    near=_near(text, number, before=3, after=2),
+                    near=near,
                 )
             )
         recent = (recent + here)[-3:] if here else recent[-3:]

@@ -14,7 +14,7 @@ from transforms.columns import normalise
 from transforms.flatfile import FlatSchema, header_of
 from transforms.oews_lookups import SCHEMAS
 from transforms.workbook import CHECK as WORKBOOK_LIMITS
-from transforms.workbook import ZIP_ERRORS, check_workbook, is_reader_failure, sheet_rows
+from transforms.workbook import ZIP_ERRORS, check_workbook, reader_errors, sheet_rows
 
 # Recognised but not needed for a load (matched by their columns, like the loaded files).
 OEWS_IGNORED: dict[str, FlatSchema] = {
@@ -115,11 +115,10 @@ def _detect_workbook(path: Path) -> Detected:
             raise
         raise _refuse(path, f"an unreadable workbook ({exc.detail})") from exc
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except BaseException as exc:
-        if not is_reader_failure(exc):
-            raise
-        raise _refuse(path, f"an unreadable workbook ({type(exc).__name__}: {exc})") from exc
+        with reader_errors(path.name, "readable workbook"):
+            book = CalamineWorkbook.from_path(str(path))
+    except ValidationError as exc:
+        raise _refuse(path, f"an unreadable workbook ({exc.detail})") from exc
     for sheet in book.sheet_names:
         if re.fullmatch(r"table 1\.2(\s.*)?", sheet.strip().lower()):
             rows = sheet_rows(book, sheet, path.name, nrows=20)

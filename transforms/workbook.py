@@ -86,7 +86,7 @@ def open_workbook(
         return CalamineWorkbook.from_filelike(io.BytesIO(source))
 
 
-def is_reader_failure(exc: BaseException) -> bool:
+def _is_reader_failure(exc: BaseException) -> bool:
     """An error of calamine's: its own exception types, or a panic of its Rust code, which
     pyo3 raises as ``PanicException``, a BaseException no ``except Exception`` catches (a
     damaged .xls whose sheet offset points past the file does that)."""
@@ -102,7 +102,7 @@ def reader_errors(label: str, check: str, where: str = "") -> Iterator[None]:
     except ValidationError:
         raise
     except BaseException as exc:
-        if not is_reader_failure(exc):
+        if not _is_reader_failure(exc):
             raise
         raise ValidationError(label, check, f"{where}{type(exc).__name__}: {exc}") from exc
 

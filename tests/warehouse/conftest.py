@@ -27,7 +27,7 @@ from core.staging import LoadPolicy, StagedLoad, StagedTable, TablePolicy, stage
 from extractors.oews import FILES
 from extractors.rawstore import sha256_file
 from flows.sources import SOURCES
-from warehouse import lake, load
+from warehouse import lake, load, publish
 
 
 @pytest.fixture
@@ -137,6 +137,16 @@ def areas_release(paths: DataPaths) -> Callable[[list[str]], str]:
         return rid
 
     return commit
+
+
+@pytest.fixture
+def two_published(paths: DataPaths, areas_release: Callable[[list[str]], str]) -> tuple[str, str]:
+    """Two releases of the areas table, each published (latest → the second); their ids."""
+    ids = []
+    for name in ("Alabama", "Alaska"):
+        ids.append(areas_release([name]))
+        publish.publish(paths, ids[-1])
+    return ids[0], ids[1]
 
 
 # --- big staged tables ------------------------------------------------------------------------

@@ -173,12 +173,9 @@ def test_a_failed_analyst_file_rebuild_says_what_is_published(
 
 
 def test_a_rollback_is_pinned_until_the_next_release(
-    paths: DataPaths, areas_release: Callable[[list[str]], str]
+    paths: DataPaths, areas_release: Callable[[list[str]], str], two_published: tuple[str, str]
 ) -> None:
-    first = areas_release(["Alabama"])
-    publish.publish(paths, first)
-    second = areas_release(["Alaska"])
-    publish.publish(paths, second)
+    first, _ = two_published
 
     publish.rollback(paths, first)
 
@@ -197,13 +194,10 @@ def test_a_rollback_is_pinned_until_the_next_release(
 
 
 def test_a_rollback_waits_for_a_release_an_interrupted_run_left_unpublished(
-    paths: DataPaths, areas_release: Callable[[list[str]], str]
+    paths: DataPaths, areas_release: Callable[[list[str]], str], two_published: tuple[str, str]
 ) -> None:
     # Published after the rollback by the next run's recovery, it would undo the rollback.
-    first = areas_release(["Alabama"])
-    publish.publish(paths, first)
-    second = areas_release(["Alaska"])
-    publish.publish(paths, second)
+    first, second = two_published
     third = areas_release(["Arizona"])  # committed; the run died before publishing it
 
     with pytest.raises(UnpublishedReleaseError, match=f"release {third} is in the warehouse"):

@@ -130,13 +130,10 @@ def test_a_release_committed_but_never_published_is_named(
 
 
 def test_a_bundle_missing_before_a_published_release_is_a_problem(
-    paths: DataPaths, areas_release: Callable[[list[str]], str]
+    paths: DataPaths, two_published: tuple[str, str]
 ) -> None:
     """Recovery publishes in order: a gap before a published release is a lost bundle."""
-    first = areas_release(["Alabama"])
-    publish.publish(paths, first)
-    second = areas_release(["Alaska"])
-    publish.publish(paths, second)
+    first, second = two_published
     shutil.rmtree(paths.published / first)
     publish.write_analyst_db(paths)  # as a rollback or ingest would rebuild it
 
